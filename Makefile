@@ -1,0 +1,49 @@
+# Yidi — two commands do everything on a fresh machine:
+#   make run    set up, migrate, load demo data, serve http://127.0.0.1:8000 (SQLite, in-process jobs)
+#   make test   set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test setup system browser-system lint worker benchmark clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+system:
+	@scripts/system-packages.sh
+
+browser-system:
+	@scripts/system-packages.sh --browser
+
+setup: system $(BIN)/.installed node_modules/.installed
+
+run: setup
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --noinput
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo
+	@echo "==> 异地就医经办服务平台：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: setup browser-system
+	$(BIN)/python manage.py check --fail-level WARNING
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+worker: setup
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 -Q yidi --beat
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3 media

@@ -1,0 +1,146 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from core import workdays
+from core.models import (
+    Agency,
+    AuditLog,
+    CalendarDay,
+    CalendarYear,
+    Document,
+    Institution,
+    InsuredPerson,
+    Job,
+    Region,
+    User,
+)
+from core.resources import InstitutionResource
+
+
+@admin.register(Region)
+class RegionAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "short_name", "level", "parent", "sort_order"]
+    list_filter = ["level", "parent"]
+    search_fields = ["code", "name", "short_name"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "short_name", "region", "phone"]
+    search_fields = ["name", "short_name", "region__name"]
+    autocomplete_fields = ["region"]
+
+
+@admin.register(Institution)
+class InstitutionAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    resource_classes = [InstitutionResource]
+    list_display = ["code", "name", "region", "kind", "level", "designated", "networked", "can_refer"]
+    list_filter = ["kind", "level", "designated", "networked", "can_refer", "region"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["region"]
+
+
+@admin.register(InsuredPerson)
+class InsuredPersonAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "masked_id_number", "sex", "birth_date", "insurance_type", "insured_region"]
+    list_filter = ["insurance_type", "sex", "insured_region"]
+    search_fields = ["name", "=id_number"]
+    readonly_fields = ["sex", "birth_date", "created_at"]
+    autocomplete_fields = ["insured_region"]
+
+    @admin.display(description="公民身份号码")
+    def masked_id_number(self, obj):
+        return obj.masked_id_number
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+    list_display = ["username", "full_name", "agency", "institution", "is_active", "is_staff", "last_login"]
+    list_filter = ["is_active", "is_staff", "groups", "agency"]
+    search_fields = ["username", "full_name"]
+    autocomplete_fields = ["agency", "institution"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("个人信息", {"fields": ("full_name", "email", "agency", "institution")}),
+        ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("重要日期", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "full_name", "agency", "groups", "password1", "password2")}),
+    )
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 0
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(SimpleHistoryAdmin):
+    list_display = ["year", "confirmed", "source", "notice", "updated_at", "updated_by"]
+    list_filter = ["confirmed", "source"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        workdays.invalidate(obj.year)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(SimpleHistoryAdmin):
+    list_display = ["date", "is_working_day", "name"]
+    list_filter = ["is_working_day"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        workdays.invalidate(obj.date.year)
+        if not CalendarYear.objects.filter(year=obj.date.year, confirmed=True).exists():
+            messages.warning(request, f"{obj.date.year}年尚未标记为“已确认”，该年的期限仍按周末推算并提示未确认。")
+
+    def delete_model(self, request, obj):
+        year = obj.date.year
+        super().delete_model(request, obj)
+        workdays.invalidate(year)
+
+    def delete_queryset(self, request, queryset):
+        years = set(queryset.values_list("date__year", flat=True))
+        super().delete_queryset(request, queryset)
+        workdays.invalidate(*years)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = ["id", "title", "kind", "status", "percent", "created_by", "created_at", "finished_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["title"]
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ["title", "kind", "version", "is_latest", "period", "region", "sha256", "created_at"]
+    list_filter = ["kind", "is_latest", "period"]
+    search_fields = ["title", "key"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = ["at", "username", "action", "object_repr", "from_state", "to_state", "message", "ip"]
+    list_filter = ["action"]
+    search_fields = ["username", "object_repr", "message"]
+    date_hierarchy = "at"

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.module_loading import autodiscover_modules
+
+
+class CoreConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "core"
+    verbose_name = "基础数据"
+
+    def ready(self) -> None:
+        from core import checks, home_panels, selftest, signals  # noqa: F401  (registers checks, receivers, panels, jobs)
+
+        # Each app's navigation items, home panels and job handlers.
+        autodiscover_modules("navigation", "dashboard", "jobs")
+        post_migrate.connect(_sync_roles, dispatch_uid="core.sync_role_groups")
+
+
+def _sync_roles(sender, **kwargs) -> None:
+    from core.roles import sync_role_groups
+
+    sync_role_groups()

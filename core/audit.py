@@ -1,0 +1,52 @@
+"""The audit trail: every state change, login and download leaves a record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from core.models import AuditLog
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_action(
+    *,
+    action: str,
+    user=None,
+    obj: models.Model | None = None,
+    message: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    data: dict[str, Any] | None = None,
+    request=None,
+    username: str = "",
+) -> AuditLog:
+    entry = AuditLog(
+        action=action,
+        user=user if getattr(user, "pk", None) else None,
+        username=username or (getattr(user, "username", "") or ""),
+        message=message[:500],
+        from_state=from_state or "",
+        to_state=to_state or "",
+        data=data or {},
+        ip=client_ip(request),
+    )
+    if obj is not None:
+        entry.content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+        entry.object_id = str(obj.pk)
+        entry.object_repr = str(obj)[:200]
+    entry.save()
+    return entry
+
+
+def entries_for(obj: models.Model):
+    """The audit trail of one object, newest first, with the acting user."""
+    content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+    return AuditLog.objects.filter(content_type=content_type, object_id=str(obj.pk)).select_related("user")

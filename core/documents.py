@@ -1,0 +1,83 @@
+"""The document archive: generated files stored once, with checksum and version."""
+
+from __future__ import annotations
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.http import FileResponse
+from django.utils import timezone
+
+from core.audit import log_action
+from core.models import AuditLog, Document, Job
+
+
+def store_document(
+    *,
+    kind: str,
+    key: str,
+    title: str,
+    filename: str,
+    content: bytes,
+    by=None,
+    region=None,
+    period: str = "",
+    job: Job | None = None,
+    content_type: str = "application/pdf",
+) -> Document:
+    """Archive `content` as the next version of `key`.
+
+    Within one job a key is stored once: a retried job gets the document the
+    first attempt stored instead of a duplicate.
+    """
+    if job is not None:
+        existing = Document.objects.filter(job=job, key=key).first()
+        if existing is not None:
+            return existing
+    sha256 = Document.checksum(content)
+    try:
+        with transaction.atomic():
+            versions = Document.objects.select_for_update().filter(key=key).values_list("version", flat=True)
+            previous = max(versions, default=0)
+            Document.objects.filter(key=key, is_latest=True).update(is_latest=False)
+            document = Document(
+                kind=kind,
+                key=key,
+                title=title[:200],
+                filename=filename,
+                version=previous + 1,
+                is_latest=True,
+                content_type=content_type,
+                size=len(content),
+                sha256=sha256,
+                period=period,
+                region=region,
+                job=job,
+                created_by=by,
+                created_at=timezone.now(),
+            )
+            document.file.save(filename, ContentFile(content), save=False)
+            document.save()
+    except IntegrityError:
+        # Another worker stored the same key at the same moment; theirs stands.
+        if job is not None:
+            return Document.objects.get(job=job, key=key)
+        raise
+    return document
+
+
+def latest_document(key: str) -> Document | None:
+    return Document.objects.filter(key=key, is_latest=True).first()
+
+
+def download_response(document: Document, *, user, request=None) -> FileResponse:
+    """Serve an archived file (never re-rendered) and audit the download."""
+    log_action(
+        action=AuditLog.Action.DOWNLOAD,
+        user=user,
+        obj=document,
+        message=f"下载 {document.filename}（第{document.version}版）",
+        data={"sha256": document.sha256},
+        request=request,
+    )
+    handle = document.file.open("rb")
+    return FileResponse(handle, as_attachment=True, filename=document.filename, content_type=document.content_type)

@@ -1,0 +1,62 @@
+"""Core's own home-page panels: administration figures and the user's jobs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from core.dashboard import Panel, Tile, panel
+from core.models import Agency, CalendarYear, Institution, InsuredPerson, Job, Role, User
+
+
+@panel
+def administration(user) -> Panel | None:
+    if not user.has_role(Role.ADMINISTRATOR):
+        return None
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    next_year = timezone.localdate().year + 1
+    next_confirmed = CalendarYear.objects.filter(year=next_year, confirmed=True).exists()
+    locked = AccessAttempt.objects.filter(
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+    ).count()
+    return Panel(
+        title="系统管理",
+        order=900,
+        tiles=[
+            Tile("在用账号", User.objects.filter(is_active=True).count(), reverse("admin:core_user_changelist")),
+            Tile("经办机构", Agency.objects.count(), reverse("admin:core_agency_changelist")),
+            Tile("定点医药机构", Institution.objects.count(), reverse("admin:core_institution_changelist")),
+            Tile("参保人员", InsuredPerson.objects.count(), reverse("admin:core_insuredperson_changelist")),
+            Tile(
+                f"{next_year}年日历",
+                "已确认" if next_confirmed else "未确认",
+                reverse("calendar"),
+                tone="success" if next_confirmed else "warning",
+                note="" if next_confirmed else "请导入国务院节假日安排",
+            ),
+            Tile("锁定账号", locked, reverse("admin:axes_accessattempt_changelist"), tone="danger" if locked else "secondary"),
+        ],
+    )
+
+
+@panel
+def my_jobs(user) -> Panel | None:
+    since = timezone.now() - timedelta(days=7)
+    jobs = Job.objects.filter(created_by=user, created_at__gte=since)
+    running = jobs.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).count()
+    failed = jobs.filter(status=Job.Status.FAILED).count()
+    if not running and not failed and not jobs.exists():
+        return None
+    return Panel(
+        title="我的后台任务（近7天）",
+        order=950,
+        tiles=[
+            Tile("进行中", running, reverse("job_list"), tone="primary"),
+            Tile("失败", failed, reverse("job_list"), tone="danger" if failed else "secondary"),
+        ],
+    )

@@ -1,0 +1,36 @@
+from importlib import import_module
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from core.demo import DEMO_PASSWORD, DEMO_USERS
+from core.roles import sync_role_groups
+from core.services import seed_calendar_from_package
+
+
+class Command(BaseCommand):
+    help = "写入演示数据（可重复运行，不会重复写入）：地区、经办机构、定点机构、参保人、演示账号，以及各业务模块的演示数据。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet", action="store_true", help="不打印演示账号")
+
+    def handle(self, *args, quiet=False, **options):
+        sync_role_groups()
+        seed_calendar_from_package()
+        # Each app seeds its own demo data in `<app>/demo.py`, in INSTALLED_APPS
+        # order (filings before reimbursement, which uses them).
+        for config in apps.get_app_configs():
+            try:
+                module = import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            with transaction.atomic():
+                module.seed(stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS("演示数据已就绪。"))
+        if not quiet:
+            self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+            for username, full_name, role, _region in DEMO_USERS:
+                self.stdout.write(f"  {username:<20} {full_name}（{role.label if role else ''}）")

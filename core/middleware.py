@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+
+from core.audit import log_action
+from core.models import AuditLog
+
+SESSION_KEY = "yidi_last_activity"
+
+
+def passive(view):
+    """Mark a view whose requests are not user activity (htmx progress polling)."""
+    view.yidi_passive = True
+    return view
+
+
+class IdleTimeoutMiddleware:
+    """Log a user out after YIDI_IDLE_TIMEOUT without activity.
+
+    Polling requests (views marked @passive) neither count as activity nor keep
+    the session alive, so a page left open on a progress bar still times out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated:
+            return None
+        now = time.time()
+        last = request.session.get(SESSION_KEY)
+        limit = settings.YIDI_IDLE_TIMEOUT.total_seconds()
+        if last is not None and now - last > limit:
+            user = request.user
+            logout(request)
+            log_action(action=AuditLog.Action.IDLE_LOGOUT, user=user, request=request, message="长时间未操作，自动退出")
+            messages.info(request, f"您已超过{int(limit // 60)}分钟未操作，为保护参保人信息已自动退出，请重新登录。")
+            if request.htmx:
+                response = redirect(settings.LOGIN_URL)
+                response["HX-Redirect"] = response["Location"]
+                return response
+            return redirect_to_login(request.get_full_path())
+        if not getattr(view_func, "yidi_passive", False):
+            request.session[SESSION_KEY] = now
+        return None

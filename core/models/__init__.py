@@ -1,0 +1,23 @@
+from .audit import AuditLog
+from .calendar import CalendarDay, CalendarYear
+from .jobs import Document, Job
+from .people import InsuranceType, InsuredPerson, Sex
+from .regions import Agency, Institution, Region, province_code_of
+from .staff import Role, User
+
+__all__ = [
+    "Agency",
+    "AuditLog",
+    "CalendarDay",
+    "CalendarYear",
+    "Document",
+    "InsuranceType",
+    "Institution",
+    "InsuredPerson",
+    "Job",
+    "Region",
+    "Role",
+    "Sex",
+    "User",
+    "province_code_of",
+]

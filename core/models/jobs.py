@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.scoping import RegionScopedQuerySet
+
+
+class JobQuerySet(models.QuerySet):
+    def for_user(self, user) -> JobQuerySet:
+        """A user sees the jobs they started and their region's jobs."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.sees_all_regions:
+            return self
+        return self.filter(Q(created_by=user) | Q(region_id=user.region_code, region__isnull=False))
+
+
+class Job(models.Model):
+    """One background run (NetBox jobs): what, for whom, how far, how it ended."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "运行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("任务类型", max_length=60, db_index=True)
+    title = models.CharField("任务名称", max_length=200)
+    params = models.JSONField("参数", default=dict, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress_done = models.PositiveBigIntegerField("已完成", default=0)
+    progress_total = models.PositiveBigIntegerField("总量", default=0)
+    progress_message = models.CharField("进度说明", max_length=200, blank=True)
+    result = models.JSONField("结果", default=dict, blank=True)
+    error = models.TextField("错误信息", blank=True)
+    attempts = models.PositiveSmallIntegerField("执行次数", default=0)
+    region = models.ForeignKey(
+        "core.Region", verbose_name="所属地区", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发起人", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.get_status_display()}）"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(self.progress_done * 100 / self.progress_total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class DocumentQuerySet(RegionScopedQuerySet):
+    region_scope_fields = ("region",)
+
+    def latest_versions(self) -> DocumentQuerySet:
+        return self.filter(is_latest=True)
+
+
+def document_upload_to(instance: Document, filename: str) -> str:
+    return f"documents/{instance.created_at:%Y/%m}/{instance.sha256[:2]}/{instance.sha256}-{filename}"
+
+
+class Document(models.Model):
+    """An archived generated file (a notice PDF, an export). Stored once with its checksum."""
+
+    kind = models.CharField("文档类型", max_length=40, db_index=True)
+    title = models.CharField("标题", max_length=200)
+    key = models.CharField("文档标识", max_length=200, db_index=True, help_text="同一标识的文档按版本号递增保存。")
+    version = models.PositiveIntegerField("版本", default=1)
+    is_latest = models.BooleanField("最新版本", default=True)
+    file = models.FileField("文件", upload_to=document_upload_to, max_length=300)
+    filename = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=100, default="application/pdf")
+    size = models.PositiveBigIntegerField("大小（字节）", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    period = models.CharField("所属期", max_length=7, blank=True, db_index=True)
+    region = models.ForeignKey(
+        "core.Region",
+        verbose_name="所属地区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="该地区的工作人员可以下载；留空则仅省级可见。",
+    )
+    job = models.ForeignKey(Job, verbose_name="生成任务", null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="生成人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("生成时间")
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "文档"
+        verbose_name_plural = "文档档案"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="document_key_version_unique"),
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(is_latest=True), name="document_one_latest_per_key"
+            ),
+            models.UniqueConstraint(
+                fields=["job", "key"], condition=Q(job__isnull=False), name="document_once_per_job_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（第{self.version}版）"
+
+    @staticmethod
+    def checksum(content: bytes) -> str:
+        return hashlib.sha256(content).hexdigest()

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from core.idcard import mask_id_number
+from core.scoping import RegionScopedQuerySet
+
+
+class InsuranceType(models.TextChoices):
+    EMPLOYEE = "310", "职工基本医疗保险"
+    RESIDENT = "390", "城乡居民基本医疗保险"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+
+
+class InsuredPersonQuerySet(RegionScopedQuerySet):
+    region_scope_fields = ("insured_region",)
+
+
+class InsuredPerson(models.Model):
+    """参保人员. Sex and birth date are derived from the ID number (core.services)."""
+
+    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=50)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("出生日期")
+    insurance_type = models.CharField("险种类型", max_length=3, choices=InsuranceType.choices)
+    insured_region = models.ForeignKey(
+        "core.Region", verbose_name="参保地", on_delete=models.PROTECT, related_name="insured_persons"
+    )
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    phone_alt = models.CharField("联系电话2", max_length=30, blank=True)
+    address = models.CharField("联系地址", max_length=200, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = InsuredPersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "参保人员"
+        verbose_name_plural = "参保人员"
+        ordering = ["name", "id_number"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.masked_id_number}）"
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    def age_on(self, day) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class Role(models.TextChoices):
+    """Staff roles (domain.md §1). Each is a Django group named by its label."""
+
+    CLERK = "clerk", "窗口经办人员"
+    SUPERVISOR = "supervisor", "审核人员"
+    FINANCE = "finance", "财务人员"
+    CLEARING_OFFICER = "clearing_officer", "清算岗"
+    ADMINISTRATOR = "administrator", "系统管理员"
+    HOSPITAL = "hospital", "定点医疗机构经办人员"
+
+    @property
+    def group_name(self) -> str:
+        return str(self.label)
+
+
+class User(AbstractUser):
+    """A staff account. Every account belongs to one agency (经办机构)."""
+
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    agency = models.ForeignKey(
+        "core.Agency", verbose_name="所属经办机构", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    institution = models.ForeignKey(
+        "core.Institution",
+        verbose_name="所属定点医疗机构",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        help_text="仅用于医疗机构经办人员（如办理转诊备案）。",
+    )
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = "工作人员"
+        verbose_name_plural = "工作人员"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    @cached_property
+    def roles(self) -> frozenset[Role]:
+        names = {group.name for group in self.groups.all()}
+        return frozenset(role for role in Role if role.group_name in names)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.is_superuser or any(role in self.roles for role in roles)
+
+    @property
+    def region_code(self) -> str | None:
+        if self.agency_id is None:
+            return None
+        return self.agency.region_id
+
+    @property
+    def region(self):
+        return self.agency.region if self.agency_id else None
+
+    @property
+    def sees_all_regions(self) -> bool:
+        """Province-level staff (and superusers) see every region's cases."""
+        if self.is_superuser:
+            return True
+        return self.agency_id is not None and self.agency.is_province_level

@@ -1,0 +1,57 @@
+from datetime import date
+
+from django import template
+from django.utils.html import format_html
+
+from core.idcard import mask_id_number
+from core.money import amount_in_words, format_yuan, yuan_to_wanyuan
+
+register = template.Library()
+
+
+@register.filter
+def yuan(value) -> str:
+    """12345.6 -> 12,345.60"""
+    if value is None or value == "":
+        return ""
+    return format_yuan(value)
+
+
+@register.filter
+def daxie(value) -> str:
+    """Amount in 大写: 壹万贰仟叁佰肆拾伍元陆角柒分"""
+    if value is None or value == "":
+        return ""
+    return amount_in_words(value)
+
+
+@register.filter
+def wanyuan(value) -> str:
+    if value is None or value == "":
+        return ""
+    return f"{yuan_to_wanyuan(value):,}"
+
+
+@register.filter
+def mask_id(value) -> str:
+    return mask_id_number(value or "")
+
+
+@register.simple_tag
+def deadline(value: date | None, today: date | None = None):
+    """A deadline date, flagged when it was computed over an unconfirmed calendar year."""
+    if value is None:
+        return ""
+    text = f"{value:%Y-%m-%d}"
+    confirmed = getattr(value, "confirmed", None)
+    if confirmed is None:
+        from core.workdays import is_confirmed
+
+        confirmed = is_confirmed(value)
+    if confirmed:
+        return text
+    return format_html(
+        '{} <span class="badge text-bg-warning" title="{}">日历未确认</span>',
+        text,
+        "该年度节假日安排尚未确认，期限仅按周末推算，请在日历公布后复核。",
+    )

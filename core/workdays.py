@@ -1,0 +1,173 @@
+"""Working days by the State Council holiday schedule, including make-up workdays (调休).
+
+The schedule lives in an editable table (core.models.CalendarDay/CalendarYear),
+seeded from the `chinese-calendar` package and extended by importing each new
+year's notice. A year with no confirmed schedule is computed on weekends alone,
+and the result says so: dates returned here are `WorkdayDate` objects that
+compare equal to plain dates but carry `.confirmed` (False when any day counted
+fell in an unconfirmed year) and `.unconfirmed_years`.
+
+Counting follows the Civil Code: the start day is not counted (第201条), so five
+working days from Monday 2026-03-02 end on Monday 2026-03-09.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core.cache import cache
+
+CACHE_TTL_SECONDS = 60
+_CACHE_PREFIX = "workdays:year:"
+
+
+class WorkdayDate(date):
+    """A date computed over the working-day calendar, with how sure it is."""
+
+    confirmed: bool
+    unconfirmed_years: tuple[int, ...]
+
+    def __new__(cls, year, month=None, day=None, *, unconfirmed_years: tuple[int, ...] = ()) -> WorkdayDate:
+        # Python builds subclass instances as cls(y, m, d) for date arithmetic
+        # and replace(); those results carry no certainty information.
+        if isinstance(year, date):
+            year, month, day = year.year, year.month, year.day
+        obj = super().__new__(cls, year, month, day)
+        obj.unconfirmed_years = tuple(sorted(set(unconfirmed_years)))
+        obj.confirmed = not obj.unconfirmed_years
+        return obj
+
+    def __reduce__(self):
+        return (_rebuild_workday_date, (self.as_date(), self.unconfirmed_years))
+
+    def as_date(self) -> date:
+        return date(self.year, self.month, self.day)
+
+    @property
+    def warning(self) -> str:
+        if self.confirmed:
+            return ""
+        years = "、".join(f"{year}年" for year in self.unconfirmed_years)
+        return f"{years}的节假日安排尚未确认，本日期仅按周末推算，请在日历公布后复核。"
+
+
+def _rebuild_workday_date(value: date, unconfirmed_years: tuple[int, ...]) -> WorkdayDate:
+    return WorkdayDate(value, unconfirmed_years=unconfirmed_years)
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    year: int
+    confirmed: bool
+    exceptions: dict[date, bool]  # day -> is working day, where it differs from Mon-Fri
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.exceptions:
+            return self.exceptions[day]
+        return day.weekday() < 5
+
+
+def _load_year(year: int) -> YearCalendar:
+    from core.models import CalendarDay, CalendarYear
+
+    confirmed = CalendarYear.objects.filter(year=year, confirmed=True).exists()
+    exceptions = dict(
+        CalendarDay.objects.filter(date__year=year).values_list("date", "is_working_day")
+    )
+    return YearCalendar(year=year, confirmed=confirmed, exceptions=exceptions)
+
+
+def _load_year_from_package(year: int) -> YearCalendar:
+    """The packaged schedule, used only where the database may not be read
+    (e.g. a test that did not ask for database access)."""
+    from chinese_calendar import constants
+
+    exceptions: dict[date, bool] = {}
+    for day in constants.holidays:
+        if day.year == year and day.weekday() < 5:
+            exceptions[day] = False
+    for day in constants.workdays:
+        if day.year == year and day.weekday() >= 5:
+            exceptions[day] = True
+    known = {day.year for day in constants.holidays}
+    return YearCalendar(year=year, confirmed=year in known, exceptions=exceptions)
+
+
+def year_calendar(year: int) -> YearCalendar:
+    key = f"{_CACHE_PREFIX}{year}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        calendar = _load_year(year)
+    except RuntimeError:
+        # pytest-django's "Database access not allowed" guard.
+        return _load_year_from_package(year)
+    cache.set(key, calendar, CACHE_TTL_SECONDS)
+    return calendar
+
+
+def invalidate(*years: int) -> None:
+    """Forget cached years after the calendar table changed."""
+    cache.delete_many([f"{_CACHE_PREFIX}{year}" for year in years])
+
+
+class _Counter:
+    """Looks days up year by year, remembering which years were unconfirmed."""
+
+    def __init__(self) -> None:
+        self._years: dict[int, YearCalendar] = {}
+        self.unconfirmed: set[int] = set()
+
+    def is_working_day(self, day: date) -> bool:
+        calendar = self._years.get(day.year)
+        if calendar is None:
+            calendar = self._years[day.year] = year_calendar(day.year)
+        if not calendar.confirmed:
+            self.unconfirmed.add(day.year)
+        return calendar.is_working_day(day)
+
+
+def is_working_day(d: date) -> bool:
+    """Acceptance interface (domain.md §7)."""
+    return year_calendar(d.year).is_working_day(d)
+
+
+def is_confirmed(d: date) -> bool:
+    return year_calendar(d.year).confirmed
+
+
+def add_working_days(start: date, n: int) -> WorkdayDate:
+    """Acceptance interface (domain.md §7): the day `n` working days after `start`
+    (start not counted). n = 0 returns `start` itself; a negative n counts back."""
+    counter = _Counter()
+    step = 1 if n >= 0 else -1
+    remaining = abs(n)
+    day = start
+    while remaining:
+        day += timedelta(days=step)
+        if counter.is_working_day(day):
+            remaining -= 1
+    return WorkdayDate(day, unconfirmed_years=tuple(counter.unconfirmed))
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (0 if end <= start)."""
+    counter = _Counter()
+    count = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        if counter.is_working_day(day):
+            count += 1
+    return count
+
+
+def next_working_day(d: date) -> WorkdayDate:
+    """`d` itself if it is a working day, else the next one."""
+    counter = _Counter()
+    day = d
+    while not counter.is_working_day(day):
+        day += timedelta(days=1)
+    return WorkdayDate(day, unconfirmed_years=tuple(counter.unconfirmed))
