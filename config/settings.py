@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -256,7 +257,11 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("YIDI_CELERY_QUEUE", "yidi")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+# Daily jobs (run `celery -A config beat`); each task is also a management command.
+CELERY_BEAT_SCHEDULE: dict = {
+    "filings-expire-temporary": {"task": "filings.expire_filings", "schedule": crontab(hour=0, minute=30)},
+    "reimbursement-refresh-deadlines": {"task": "reimbursement.refresh_deadline_flags", "schedule": crontab(hour=1, minute=0)},
+}
 
 # --- Forms and UI -------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
