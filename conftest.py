@@ -39,8 +39,9 @@ def _reference_data(request):
     from core.models import Region
 
     if not Region.objects.exists():
-        from django.apps import apps as django_apps
         from importlib import import_module
+
+        from django.apps import apps as django_apps
 
         migration = import_module("core.migrations.0002_reference_data")
         migration.load_regions(django_apps, None)
