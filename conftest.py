@@ -33,9 +33,11 @@ def _clear_cache():
 def _reference_data(request):
     """Transactional tests flush the database between tests, data migrations
     included; put the reference data (regions, calendar, role groups) back."""
-    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if not transactional and not {"transactional_db", "live_server"} & set(request.fixturenames):
         return
-    request.getfixturevalue("transactional_db")
+    request.getfixturevalue("_django_db_helper" if transactional else "transactional_db")
     from core.models import Region
 
     if not Region.objects.exists():
