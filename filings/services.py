@@ -35,6 +35,7 @@ from filings.models import (
     PersonType,
     SettlementState,
     UploadAction,
+    UploadBatch,
     UploadStatus,
     group_of,
 )
@@ -795,3 +796,70 @@ def open_filings_of(person: InsuredPerson) -> list[Filing]:
         .select_related("destination")
         .order_by("-start_date")
     )
+
+
+# --- Provincial upload -------------------------------------------------------------------
+
+
+@transaction.atomic
+def upload_export(*, by, file_format: str = "xlsx") -> UploadBatch:
+    """Export the filings waiting for the provincial system (new, changed, cancelled)
+    and mark them uploaded. Rows are locked, so two clerks exporting at once never
+    hand the same filing up twice."""
+    from core.documents import store_document
+    from filings.resources import EXPORT_FORMATS, FilingUploadResource
+
+    if file_format not in EXPORT_FORMATS:
+        raise DomainError("导出格式只能是 XLSX 或 CSV。", code="format")
+    region = by.region
+    if region is None:
+        raise DomainError("您的账号没有所属经办机构，不能导出上传文件。", code="no_region")
+    visible = Filing.objects.for_user(by).filter(upload_status=UploadStatus.PENDING).values_list("pk", flat=True)
+    pks = list(
+        Filing.objects.select_for_update()
+        .filter(pk__in=list(visible), upload_status=UploadStatus.PENDING)
+        .values_list("pk", flat=True)
+    )
+    if not pks:
+        raise DomainError("没有待上传省平台的备案。", code="nothing")
+    filings = (
+        Filing.objects.filter(pk__in=pks)
+        .select_related("insured_person", "insured_region", "destination", "replaces", "created_by")
+        .order_by("upload_pending_since", "pk")
+    )
+    dataset = FilingUploadResource().export(queryset=filings)
+    content = EXPORT_FORMATS[file_format]().export_data(dataset)
+    if isinstance(content, str):
+        content = ("\ufeff" + content).encode("utf-8")
+    counts = {action: 0 for action in UploadAction.values}
+    for filing in filings:
+        counts[filing.upload_action or UploadAction.NEW] += 1
+    now = timezone.now()
+    batch = UploadBatch.objects.create(
+        region=region, created_by=by, file_format=file_format, count_new=counts[UploadAction.NEW],
+        count_change=counts[UploadAction.CHANGE], count_cancel=counts[UploadAction.CANCEL],
+    )
+    stamp = timezone.localtime(now)
+    batch.document = store_document(
+        kind="filing_upload",
+        key=f"filing-upload:{batch.pk}",
+        title=f"异地就医备案上传省平台 {stamp:%Y-%m-%d %H:%M}（{len(pks)}条）",
+        filename=f"filing-upload-{region.code}-{stamp:%Y%m%d-%H%M%S}.{file_format}",
+        content=content,
+        by=by,
+        region=region,
+        period=f"{stamp:%Y-%m}",
+        content_type=EXPORT_FORMATS[file_format]().get_content_type(),
+    )
+    batch.save(update_fields=["document"])
+    updated = Filing.objects.filter(pk__in=pks, upload_status=UploadStatus.PENDING).update(
+        upload_status=UploadStatus.UPLOADED, uploaded_at=now, upload_batch=batch
+    )
+    if updated != len(pks):  # pragma: no cover - the rows were locked above
+        raise DomainError("导出期间备案状态发生变化，请重试。", code="race")
+    log_action(
+        action=AuditLog.Action.EXPORT, user=by, obj=batch,
+        message=f"导出上传省平台：新增{batch.count_new}、变更{batch.count_change}、取消{batch.count_cancel}",
+        data={"filings": pks},
+    )
+    return batch
