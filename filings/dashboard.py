@@ -27,7 +27,7 @@ def filing_desk(user) -> Panel | None:
         ]
     if user.has_role(Role.CLERK, Role.SUPERVISOR):
         tiles += [
-            Tile("今日办理生效", counts["today_new"], f"{url}?applied_from={today:%Y-%m-%d}", tone="success"),
+            Tile("今日办理生效", counts["today_new"], f"{url}?applied_from={today:%Y-%m-%d}&applied_to={today:%Y-%m-%d}", tone="success"),
             Tile("待上传省平台", counts["not_uploaded"], reverse("filings:upload"),
                  tone="danger" if counts["upload_overdue"] else ("warning" if counts["not_uploaded"] else "secondary"),
                  note=f"其中{counts['upload_overdue']}条非当天" if counts["upload_overdue"] else "当天上传"),
@@ -45,7 +45,7 @@ def filing_desk(user) -> Panel | None:
         ]
     tiles += [
         Tile("有效备案", counts["active"], f"{url}?status=active", tone="primary"),
-        Tile("30天内到期", counts["expiring"], f"{url}?status=active&person_group=temporary", tone="secondary",
+        Tile("30天内到期", counts["expiring"], f"{url}?expiring=on", tone="secondary",
              note="临时外出就医"),
     ]
     return Panel(title="异地就医备案", tiles=[tile for tile in tiles if tile is not None], order=10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -44,6 +46,9 @@ class FilingFilter(django_filters.FilterSet):
     review_overdue = django_filters.BooleanFilter(
         label="审核超期", method="filter_review_overdue", widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
     )
+    expiring = django_filters.BooleanFilter(
+        label="30天内到期", method="filter_expiring", widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+    )
     retroactive = django_filters.BooleanFilter(
         label="补办", widget=forms.CheckboxInput(attrs={"class": "form-check-input"}), method="filter_retroactive"
     )
@@ -82,6 +87,13 @@ class FilingFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(status=Filing.Status.PENDING_REVIEW, review_due_on__lt=timezone.localdate())
+
+    def filter_expiring(self, queryset, name, value):
+        if not value:
+            return queryset
+        today = timezone.localdate()
+        return queryset.filter(status=Filing.Status.ACTIVE, end_date__gte=today,
+                               end_date__lte=today + timedelta(days=30))
 
     def filter_retroactive(self, queryset, name, value):
         return queryset.filter(retroactive=True) if value else queryset
