@@ -109,7 +109,7 @@ def _person_without_filing(user, query: str):
     return person or {"id_number": number}
 
 
-@role_required(*VIEW_ROLES)
+@role_required(*AGENCY_ROLES)
 @require_GET
 def review_queue(request):
     today = timezone.localdate()
