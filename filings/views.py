@@ -168,8 +168,11 @@ def filing_new(request):
             else:
                 messages.success(request, _done_message(filing, "备案已生效"))
             return redirect("filings:detail", pk=filing.pk)
+    lookup = _lookup(user, region, form["id_number"].value() or "") if form.is_bound else {}
+    if form.is_bound and form.errors.get("id_number"):
+        lookup["error"] = ""  # the field already shows the same message
     return render(request, "filings/filing_form.html",
-                  _form_context(form, hospital=hospital, region=region, mode="new"))
+                  _form_context(form, hospital=hospital, region=region, mode="new", **lookup))
 
 
 def _done_message(filing: Filing, text: str) -> str:
@@ -182,29 +185,32 @@ def _done_message(filing: Filing, text: str) -> str:
     return message
 
 
+def _lookup(user, region: Region, raw: str) -> dict:
+    """What the counter knows about an ID number: the person (of this region), or why not."""
+    context = {"id_number": raw, "person": None, "error": "", "open_filings": [], "info": None}
+    try:
+        info = parse_id_number(raw)
+    except Exception as exc:
+        context["error"] = getattr(exc, "messages", [str(exc)])[0] if (raw or "").strip() else ""
+        return context
+    context["id_number"] = info.number
+    context["info"] = info
+    person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
+    if person is not None and not user.sees_all_regions and person.insured_region_id != region.code:
+        context["error"] = f"该身份证号已在{person.insured_region.name}参保登记，异地就医备案应由参保地经办机构办理。"
+    elif person is not None:
+        context["person"] = person
+        context["open_filings"] = services.open_filings_of(person)
+    return context
+
+
 @role_required(*FILE_ROLES)
 @require_GET
 def person_lookup(request):
     """htmx: the person block of the counter form, filled when the ID number is known."""
     user = request.user
     region = _filing_region(user)
-    raw = request.GET.get("id_number", "")
-    context = {"id_number": raw, "person": None, "error": "", "open_filings": []}
-    try:
-        info = parse_id_number(raw)
-    except Exception as exc:
-        context["error"] = getattr(exc, "messages", [str(exc)])[0] if raw.strip() else ""
-    else:
-        context["id_number"] = info.number
-        context["info"] = info
-        person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
-        if person is not None and not user.sees_all_regions and person.insured_region_id != region.code:
-            context["error"] = (
-                f"该身份证号已在{person.insured_region.name}参保登记，异地就医备案应由参保地经办机构办理。"
-            )
-        elif person is not None:
-            context["person"] = person
-            context["open_filings"] = services.open_filings_of(person)
+    context = _lookup(user, region, request.GET.get("id_number", ""))
     form = FilingForm(initial={"id_number": context["id_number"]}, user=user, region=region,
                       hospital=_hospital_of(user))
     if context["person"] is not None:
