@@ -152,6 +152,7 @@ def filing_new(request):
     initial = {"id_number": request.GET.get("id_number", "")}
     if hospital is not None:
         initial["person_type"] = "referral"
+        initial["materials"] = ["referral_certificate"]  # the hospital issues it itself
     form = FilingForm(request.POST or None, initial=initial, user=user, region=region, hospital=hospital)
     if request.method == "POST" and form.is_valid():
         draft = "save_draft" in request.POST and hospital is None
@@ -484,30 +485,49 @@ def import_applications(request):
 
 
 def _import_summary(result) -> dict:
+    """Counts and rows of an import result; row numbers as the spreadsheet shows them (header = row 1)."""
     from import_export.results import RowResult
 
     invalid = [
-        {"number": invalid_row.number, "errors": _flatten(invalid_row.error_dict), "values": invalid_row.values}
+        {"number": invalid_row.number + 1, "errors": _flatten(invalid_row.error_dict)}
         for invalid_row in result.invalid_rows
     ]
-    errors = [{"number": number, "errors": [str(err.error) for err in errs]} for number, errs in result.row_errors()]
+    errors = [
+        {"number": number + 1, "errors": [str(err.error) for err in errs]} for number, errs in result.row_errors()
+    ]
     totals = result.totals
     return {
         "new": totals.get(RowResult.IMPORT_TYPE_NEW, 0),
         "skipped": totals.get(RowResult.IMPORT_TYPE_SKIP, 0),
+        "problems": len(invalid) + len(errors),
         "invalid": invalid,
         "errors": errors,
-        "valid_rows": [r for r in result.rows if r.import_type == RowResult.IMPORT_TYPE_NEW],
-        "skipped_rows": [r for r in result.rows if r.import_type == RowResult.IMPORT_TYPE_SKIP],
+        "valid_rows": [_row_view(r) for r in result.rows if r.import_type == RowResult.IMPORT_TYPE_NEW],
+        "skipped_rows": [_row_view(r) for r in result.rows if r.import_type == RowResult.IMPORT_TYPE_SKIP],
+    }
+
+
+def _row_view(row_result) -> dict:
+    from core.idcard import mask_id_number
+
+    values = row_result.row_values or {}
+    return {
+        "reference": values.get("申请流水号", ""),
+        "name": values.get("姓名", ""),
+        "id_number": mask_id_number(str(values.get("公民身份号码") or "")),
+        "person_type": values.get("人员类别", ""),
+        "destination": values.get("就医地", ""),
+        "start": values.get("开始日期", ""),
     }
 
 
 def _flatten(error_dict: dict) -> list[str]:
-    messages_ = []
+    texts = []
     for field, errors in error_dict.items():
         for error in errors:
-            messages_.append(f"{field}：{error}" if field not in ("__all__", "申请") else str(error))
-    return messages_
+            text = str(error)
+            texts.append(text if field in ("__all__", "申请") or text.startswith(field) else f"{field}：{text}")
+    return texts
 
 
 def _import_confirm(request):

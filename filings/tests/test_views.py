@@ -437,9 +437,12 @@ def test_online_import_previews_then_imports_valid_rows(client, clerk, nothing_w
         preview = client.post(reverse("filings:import"), {"file": upload})
     text = preview.text
     assert "可导入 <strong>2</strong> 份" in text
-    assert "第3行" in text and "公民身份号码校验码错误" in text
-    assert "第4行" in text and "人员类别“外地人员”无法识别" in text and "就医地“火星”不是已知的地区代码或名称" in text
-    assert "第5行" in text and "就医地不能是参保地本身" in text
+    assert "有问题 <strong>3</strong> 行" in text
+    # Row numbers as the spreadsheet shows them: the header is row 1.
+    assert "第4行" in text and "公民身份号码校验码错误" in text
+    assert "第5行" in text and "人员类别“外地人员”无法识别" in text and "就医地“火星”不是已知的地区代码或名称" in text
+    assert "第6行" in text and "就医地不能是参保地本身" in text
+    assert "顾春兰" in text and "许建国" in text
     confirm = client.post(reverse("filings:import"), {"confirm": "1"}, follow=True)
     assert "已导入 2 份线上申请" in confirm.text and "3 行有问题未导入" in confirm.text
     filings = Filing.objects.order_by("online_reference")
