@@ -630,3 +630,17 @@ def test_supervisor_edits_regional_settings(client, supervisor, clerk):
     })
     assert "确保该值小于或等于6" in bad.text
     assert "确保该值大于或等于6" in bad.text
+
+
+def test_search_by_filing_number(client, clerk):
+    from filings.materials import sufficient_materials
+    from filings.services import FilingData, filing_register
+
+    person = InsuredPersonFactory(name="尹桂芳")
+    filing = filing_register(person=person, by=clerk, data=FilingData(
+        person_type="long_term_resident", destination=region("110000"), start_date=timezone.localdate(),
+        materials=sufficient_materials("long_term_resident")))
+    assert filing.number.startswith("BA320100") and len(filing.number) == 20
+    login(client, clerk)
+    page = client.get(reverse("filings:list"), {"q": filing.number.lower()}).text
+    assert "尹桂芳" in page
