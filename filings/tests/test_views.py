@@ -644,3 +644,53 @@ def test_search_by_filing_number(client, clerk):
     login(client, clerk)
     page = client.get(reverse("filings:list"), {"q": filing.number.lower()}).text
     assert "尹桂芳" in page
+
+
+def test_commitment_materials_completed_at_the_counter(client, clerk, filing):
+    Filing.objects.filter(pk=filing.pk).update(person_type="retired_resettled", basis=Basis.COMMITMENT,
+                                               materials=["id_card", "commitment_letter"],
+                                               materials_due_on=timezone.localdate() + timedelta(days=30))
+    login(client, clerk)
+    page = client.get(reverse("filings:materials", args=[filing.pk])).text
+    assert "户口簿首页" in page and "长期异地居住人员个人承诺书" not in page.split("补交的证明材料")[1]
+    refused = client.post(reverse("filings:materials", args=[filing.pk]), {"materials": ["household_register"]})
+    assert "还需：异地安置认定材料" in refused.text
+    assert Filing.objects.get(pk=filing.pk).materials_completed_on is None
+    client.post(reverse("filings:materials", args=[filing.pk]),
+                {"materials": ["household_register", "residence_registration_card"]})
+    assert Filing.objects.get(pk=filing.pk).materials_completed_on == timezone.localdate()
+
+
+def test_draft_delete_only_for_drafts(client, clerk, filing):
+    login(client, clerk)
+    response = client.post(reverse("filings:delete", args=[filing.pk]), follow=True)
+    assert "只能删除草稿" in response.text and Filing.objects.filter(pk=filing.pk).exists()
+    draft = FilingFactory(status=Filing.Status.DRAFT, destination=region("310000"))
+    client.post(reverse("filings:delete", args=[draft.pk]))
+    assert not Filing.objects.filter(pk=draft.pk).exists()
+    assert AuditLog.objects.filter(object_id=str(draft.pk), to_state="deleted").exists()
+
+
+def test_province_administrator_edits_any_regions_settings(client, administrator):
+    login(client, administrator)
+    page = client.get(reverse("filings:settings"), {"region": "320200"}).text
+    assert "无锡市" in page
+    client.post(reverse("filings:settings") + "?region=320200", {
+        "commitment_materials_months": 4, "commitment_lock_months": 6, "temporary_min_months": 6,
+        "review_working_days": 1,
+    })
+    assert FilingRegionSettings.objects.get(region_id="320200").commitment_materials_months == 4
+
+
+def test_detail_shows_history_timeline(client, clerk):
+    from filings.materials import sufficient_materials
+    from filings.services import FilingData, filing_cancel, filing_register
+
+    filing = filing_register(person=InsuredPersonFactory(), by=clerk, data=FilingData(
+        person_type="other_temporary", destination=region("440100"), start_date=timezone.localdate(),
+        materials=sufficient_materials("other_temporary")))
+    filing_cancel(filing=filing, by=clerk, reason="病愈返回")
+    login(client, clerk)
+    page = client.get(reverse("filings:detail", args=[filing.pk])).text
+    assert "经办窗口办理备案登记" in page and "取消备案：病愈返回" in page
+    assert "有效 → 已取消" in page
