@@ -126,7 +126,7 @@ def seed(stdout=None) -> None:
         # Earlier work was uploaded yesterday evening; today's work still waits.
         for uploaded in (True, False):
             made = 0
-            for entry in entries:
+            for entry in sorted(entries, key=lambda e: -_applied_days_ago(e)):  # in the order it happened
                 if entry.uploaded == uploaded and _make(entry, today=today, clerk=clerk, supervisor=supervisor,
                                                         hospital_users=hospital_users, regions=regions):
                     made += 1
@@ -179,9 +179,7 @@ def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, 
         data.treatment_institution = entry.retro.get("institution", "")
         if "discharge" in entry.retro:
             data.discharge_date = today - timedelta(days=entry.retro["discharge"])
-        applied = today - timedelta(days=max(entry.retro.get("discharge", 0) - 7, 0)) if entry.retro.get(
-            "discharge") else today
-        applied = min(applied, today)
+        applied = today - timedelta(days=_applied_days_ago(entry))
     if entry.channel == Channel.ONLINE:
         filing = services.filing_submit_online(
             person=person, data=data, online_reference=f"WS{clerk.agency.region_id}{day:%Y%m%d}{person.pk:04d}",
@@ -213,6 +211,14 @@ def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, 
         services.filing_cancel(filing=filing, by=clerk, reason=entry.reason, today=when)
         _backdate_transition(filing, Filing.Status.CANCELLED, when)
     return True
+
+
+def _applied_days_ago(entry: DemoFiling) -> int:
+    if entry.retro.get("discharge"):
+        return max(entry.retro["discharge"] - 7, 0)
+    if entry.retro:
+        return 0
+    return entry.started_days_ago
 
 
 def _at(day: date, hour: int = 9, minute: int = 30) -> datetime:

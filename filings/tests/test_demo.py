@@ -27,6 +27,10 @@ def test_seed_demo_covers_every_type_channel_and_status_and_is_idempotent():
     assert Filing.objects.filter(manual_reimbursement_eligible=True).exists()
     assert Filing.objects.filter(multi_place=True).count() == 2
     assert UploadBatch.objects.exclude(document=None).count() == batches
+    # The demo's history is consistent: nothing was uploaded before it was filed.
+    from django.db.models import F
+
+    assert not Filing.objects.filter(uploaded_at__lt=F("created_at")).exists()
 
 
 def test_demo_filings_answer_the_reimbursement_query():
