@@ -1,0 +1,233 @@
+"""Reads of filings: the coverage query reimbursement uses, and what the pages list.
+
+`filing_check()` is the public contract with the reimbursement app: given a
+person, a date (or an admission date) and where they were treated, was the
+person filed, deemed filed (emergency), filed late (补办) or not filed, and
+under which filing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from core.models import InsuredPerson, Region, province_code_of
+from filings.models import (
+    Basis,
+    Filing,
+    FilingStatus,
+    PersonGroup,
+    PersonType,
+    UploadStatus,
+)
+
+__all__ = [
+    "FilingCheck",
+    "FilingStatus",
+    "PersonGroup",
+    "PersonType",
+    "filing_check",
+    "filings_covering",
+]
+
+
+@dataclass(frozen=True)
+class FilingCheck:
+    status: str  # a FilingStatus value
+    filing: Filing | None  # the filing that covers the case (None for not filed / deemed filed without one)
+    message: str  # Chinese explanation for the clerk
+
+    @property
+    def is_covered(self) -> bool:
+        """Filed, filed late or deemed filed: anything but NOT_FILED."""
+        return self.status != FilingStatus.NOT_FILED
+
+    @property
+    def status_label(self) -> str:
+        return FilingStatus(self.status).label
+
+
+def filings_covering(*, person: InsuredPerson, day: date, treatment_region: Region | str) -> QuerySet[Filing]:
+    """Filings of `person` valid on `day` whose destination includes `treatment_region`:
+    the region itself, or the whole province the region belongs to."""
+    code = treatment_region.code if isinstance(treatment_region, Region) else treatment_region
+    # GB/T 2260: NN0000 is always the province, so the set is "the region or its province".
+    destinations = {code, province_code_of(code)}
+    return (
+        Filing.objects.valid_on(day)
+        .filter(insured_person=person, destination_id__in=destinations)
+        .select_related("destination", "referring_institution")
+    )
+
+
+def _is_late(filing: Filing, day: date) -> bool:
+    """A 补办 filing covers `day` late when the day came before the 补办 was made."""
+    return filing.retroactive and day < filing.applied_on
+
+
+def _preference(filing: Filing, day: date) -> tuple:
+    # Prefer an in-time filing over a late one, long-term over temporary (the
+    # better benefit), the more specific destination (a city over its province),
+    # then the most recent.
+    return (
+        _is_late(filing, day),
+        filing.person_group != PersonGroup.LONG_TERM,
+        filing.destination.is_province,
+        -filing.start_date.toordinal(),
+        -(filing.pk or 0),
+    )
+
+
+def filing_check(
+    *,
+    person: InsuredPerson,
+    on_date: date,
+    treatment_region: Region,
+    admission_date: date | None = None,
+    emergency: bool = False,
+) -> FilingCheck:
+    """Was `person` filed for a treatment in `treatment_region`?
+
+    `on_date` is the visit or discharge date. With `admission_date`, a filing
+    valid on the day of admission covers the whole stay even if it ends before
+    discharge (江苏 第十三条). A filing counts when it was valid on that day,
+    even if it was changed, cancelled or expired later; drafts, applications
+    awaiting review and rejected applications never count. A 补办 filing covers
+    the days before it was made as LATE_FILED (新疆 二(四)); an emergency
+    treatment without a covering filing is DEEMED_FILED (江苏 第八条(五)).
+    """
+    day = admission_date or on_date
+    region_name = treatment_region.name
+    candidates = list(filings_covering(person=person, day=day, treatment_region=treatment_region))
+    if candidates:
+        filing = min(candidates, key=lambda f: _preference(f, day))
+        status = FilingStatus.LATE_FILED if _is_late(filing, day) else FilingStatus.FILED
+        return FilingCheck(status=status, filing=filing, message=_covered_message(filing, status, day, admission_date))
+    when = f"入院日期 {day:%Y-%m-%d}" if admission_date else f"{day:%Y-%m-%d}"
+    if emergency:
+        return FilingCheck(
+            status=FilingStatus.DEEMED_FILED,
+            filing=None,
+            message=f"视同已备案：{when} 在{region_name}急诊抢救，异地急诊抢救人员视同已备案（无需备案手续）。",
+        )
+    return FilingCheck(
+        status=FilingStatus.NOT_FILED,
+        filing=None,
+        message=f"未备案：{when} 没有覆盖{region_name}的有效异地就医备案。{_nearest_hint(person, day, treatment_region)}",
+    )
+
+
+def _covered_message(filing: Filing, status: str, day: date, admission_date: date | None) -> str:
+    label = "补办备案" if status == FilingStatus.LATE_FILED else "已备案"
+    group = "长期异地居住" if filing.is_long_term else "临时外出就医"
+    parts = [
+        f"{label}：{group}（{filing.get_person_type_display()}），备案地 {filing.destination.name}，{filing.validity_text}",
+        f"备案编号 {filing.number}",
+    ]
+    if filing.status != Filing.Status.ACTIVE:
+        parts.append(f"该备案现为“{filing.get_status_display()}”，但在{day:%Y-%m-%d}有效")
+    if admission_date is not None and filing.last_valid_day is not None and filing.last_valid_day < day:
+        parts.append("入院时备案有效，整个住院期间按已备案结算（第十三条）")
+    elif admission_date is not None and filing.last_valid_day is not None:
+        parts.append("入院时备案有效，出院前到期的不影响本次住院结算（第十三条）")
+    if status == FilingStatus.LATE_FILED:
+        parts.append(f"补办日期 {filing.applied_on:%Y-%m-%d}")
+        if filing.manual_reimbursement_eligible:
+            parts.append("出院自费结算后补办，可申请手工报销")
+    if filing.is_commitment and filing.materials_completed_on is None:
+        parts.append("承诺制备案，证明材料尚未补齐")
+    return "；".join(parts) + "。"
+
+
+def _nearest_hint(person: InsuredPerson, day: date, region: Region) -> str:
+    """Tell the clerk about a filing that nearly covers the case (wrong date or place)."""
+    other = (
+        Filing.objects.counting()
+        .filter(insured_person=person)
+        .select_related("destination")
+        .order_by("-start_date")
+        .first()
+    )
+    if other is None:
+        return "该人员没有任何有效或历史备案记录。"
+    if other.covers_day(day):
+        return f"该人员当日的备案（{other.number}）备案地为{other.destination.name}，不含{region.name}。"
+    return f"该人员最近一次备案 {other.number}（{other.destination.name}，{other.validity_text}）当日不在有效期内。"
+
+
+# --- Lists and counts for the pages ----------------------------------------------
+
+
+def filing_list(*, user) -> QuerySet[Filing]:
+    """The list every filing page starts from: scoped to the user, with what rows show."""
+    return Filing.objects.for_user(user).select_related(
+        "insured_person", "destination", "insured_region", "created_by", "referring_institution"
+    )
+
+
+def filing_search(*, user, query: str) -> QuerySet[Filing]:
+    """By ID number (full or its last digits) or by name."""
+    from core.idcard import normalize_id_number
+
+    text = (query or "").strip()
+    filings = filing_list(user=user)
+    if not text:
+        return filings
+    number = normalize_id_number(text)
+    if number[:17].isdigit() and len(number) == 18:
+        return filings.filter(Q(insured_person__id_number=number) | Q(number=number))
+    if (number.isdigit() or (number[:-1].isdigit() and number.endswith("X"))) and len(number) >= 4:
+        return filings.filter(Q(insured_person__id_number__endswith=number) | Q(number__icontains=number))
+    return filings.filter(Q(insured_person__name__icontains=text) | Q(number__icontains=text))
+
+
+def commitment_due(*, user, today: date | None = None, within_days: int = 30) -> QuerySet[Filing]:
+    """Commitment-letter filings whose materials are overdue or due within `within_days`."""
+    today = today or timezone.localdate()
+    return (
+        filing_list(user=user)
+        .commitment_open()
+        .filter(materials_due_on__lte=today + timedelta(days=within_days))
+        .order_by("materials_due_on", "pk")
+    )
+
+
+def not_uploaded(*, user) -> QuerySet[Filing]:
+    return filing_list(user=user).filter(upload_status=UploadStatus.PENDING).order_by("upload_pending_since", "pk")
+
+
+def pending_review(*, user) -> QuerySet[Filing]:
+    return filing_list(user=user).filter(status=Filing.Status.PENDING_REVIEW).order_by("review_due_on", "pk")
+
+
+def dashboard_counts(*, user, today: date | None = None) -> dict[str, int]:
+    """The home page's figures in one query."""
+    today = today or timezone.localdate()
+    start_of_day = timezone.make_aware(datetime.combine(today, time.min))
+    open_commitment = Q(
+        basis=Basis.COMMITMENT,
+        materials_completed_on__isnull=True,
+        status__in=[Filing.Status.ACTIVE, Filing.Status.PENDING_REVIEW, Filing.Status.DRAFT],
+    )
+    return Filing.objects.for_user(user).aggregate(
+        active=Count("pk", filter=Q(status=Filing.Status.ACTIVE)),
+        today_new=Count("pk", filter=Q(activated_at__gte=start_of_day)),
+        drafts=Count("pk", filter=Q(status=Filing.Status.DRAFT)),
+        pending_review=Count("pk", filter=Q(status=Filing.Status.PENDING_REVIEW)),
+        review_overdue=Count("pk", filter=Q(status=Filing.Status.PENDING_REVIEW, review_due_on__lt=today)),
+        not_uploaded=Count("pk", filter=Q(upload_status=UploadStatus.PENDING)),
+        upload_overdue=Count("pk", filter=Q(upload_status=UploadStatus.PENDING, upload_pending_since__lt=start_of_day)),
+        materials_due=Count(
+            "pk", filter=open_commitment & Q(materials_due_on__gte=today, materials_due_on__lte=today + timedelta(days=30))
+        ),
+        materials_overdue=Count("pk", filter=open_commitment & Q(materials_due_on__lt=today)),
+        expiring=Count(
+            "pk",
+            filter=Q(
+                status=Filing.Status.ACTIVE, end_date__gte=today, end_date__lte=today + timedelta(days=30)
+            ),
+        ),
+    )
