@@ -177,6 +177,7 @@ YIDI_IDLE_TIMEOUT = timedelta(minutes=env_int("YIDI_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_COOKIE_AGE = 10 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie
 
 LANGUAGE_CODE = "zh-hans"
@@ -237,8 +238,11 @@ if not HTTPS and not DEBUG:
 
 # --- Cache, Celery and jobs ---------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# The cache is per process unless CACHE_URL names a Redis database of its own
+# (never the broker's: clearing the cache must not drop queued jobs).
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -262,6 +266,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Daily jobs (run `celery -A config beat`); each task is also a management command.
 CELERY_BEAT_SCHEDULE: dict = {
+    "core-fail-stale-jobs": {"task": "core.fail_stale_jobs", "schedule": crontab(minute="*/15")},
     "filings-expire-temporary": {"task": "filings.expire_filings", "schedule": crontab(hour=0, minute=30)},
     "reimbursement-refresh-deadlines": {"task": "reimbursement.refresh_deadline_flags", "schedule": crontab(hour=1, minute=0)},
 }

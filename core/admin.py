@@ -1,9 +1,12 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import workdays
+from core.idcard import parse_id_number
 from core.models import (
     Agency,
     AuditLog,
@@ -42,8 +45,30 @@ class InstitutionAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     autocomplete_fields = ["region"]
 
 
+class InsuredPersonAdminForm(forms.ModelForm):
+    """Sex and birth date always follow the ID number (GB 11643)."""
+
+    class Meta:
+        model = InsuredPerson
+        fields = ["id_number", "name", "insurance_type", "insured_region", "phone", "phone_alt", "address"]
+
+    def clean_id_number(self):
+        try:
+            self.id_info = parse_id_number(self.cleaned_data["id_number"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages[0]) from None
+        return self.id_info.number
+
+    def _post_clean(self):
+        if hasattr(self, "id_info"):
+            self.instance.sex = self.id_info.sex
+            self.instance.birth_date = self.id_info.birth_date
+        super()._post_clean()
+
+
 @admin.register(InsuredPerson)
 class InsuredPersonAdmin(SimpleHistoryAdmin):
+    form = InsuredPersonAdminForm
     list_display = ["name", "masked_id_number", "sex", "birth_date", "insurance_type", "insured_region"]
     list_filter = ["insurance_type", "sex", "insured_region"]
     search_fields = ["name", "=id_number"]
@@ -71,10 +96,15 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "agency", "groups", "password1", "password2")}),
     )
 
-
-class CalendarDayInline(admin.TabularInline):
-    model = CalendarDay
-    extra = 0
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # An administrator manages accounts but cannot make anyone a
+            # superuser or move their own account to another agency.
+            readonly += ["is_superuser", "user_permissions"]
+            if obj is not None and obj.pk == request.user.pk:
+                readonly += ["agency", "groups", "is_staff", "is_active"]
+        return readonly
 
 
 @admin.register(CalendarYear)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
@@ -11,8 +12,13 @@ from core.models import AuditLog
 
 
 def client_ip(request) -> str | None:
+    """The client's address; behind our own proxy (DJANGO_BEHIND_PROXY=1) the one it forwarded."""
     if request is None:
         return None
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 

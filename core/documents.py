@@ -71,6 +71,7 @@ def latest_document(key: str) -> Document | None:
 
 def download_response(document: Document, *, user, request=None) -> FileResponse:
     """Serve an archived file (never re-rendered) and audit the download."""
+    handle = document.file.open("rb")
     log_action(
         action=AuditLog.Action.DOWNLOAD,
         user=user,
@@ -79,5 +80,4 @@ def download_response(document: Document, *, user, request=None) -> FileResponse
         data={"sha256": document.sha256},
         request=request,
     )
-    handle = document.file.open("rb")
     return FileResponse(handle, as_attachment=True, filename=document.filename, content_type=document.content_type)

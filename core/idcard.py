@@ -53,8 +53,8 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumberInfo:
         raise ValidationError(
             f"公民身份号码应为18位，您输入的是{len(number)}位。", code="id_length", params={"length": len(number)}
         )
-    if not re.fullmatch(r"\d{17}[\dX]", number):
-        if not number[:17].isdigit():
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
+        if not re.fullmatch(r"[0-9]{17}", number[:17]):
             raise ValidationError("公民身份号码前17位只能是数字。", code="id_characters")
         raise ValidationError("公民身份号码第18位（校验码）只能是数字0-9或字母X。", code="id_characters")
     birth_text = number[6:14]

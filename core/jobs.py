@@ -20,11 +20,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import DomainError
@@ -84,7 +86,23 @@ def start_job(*, kind: str, title: str, by=None, params: dict[str, Any] | None =
     return job
 
 
+MAX_ATTEMPTS = 3
+BROKER_DOWN = "任务队列暂时不可用，任务未能提交，请稍后重试或联系系统管理员。"
+INTERRUPTED = "任务因服务重启或超时而中断，请重新提交。"
+
+
 def dispatch(job_id: int) -> None:
+    """Hand a committed job to the runner; a job that cannot be queued is failed, never left waiting."""
+    try:
+        _dispatch(job_id)
+    except Exception:
+        logger.exception("could not dispatch job %s", job_id)
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            status=Job.Status.FAILED, finished_at=timezone.now(), error=BROKER_DOWN
+        )
+
+
+def _dispatch(job_id: int) -> None:
     runner = settings.YIDI_JOB_RUNNER
     if runner == "celery":
         from core.tasks import run_job
@@ -103,8 +121,23 @@ def _thread_executor() -> ThreadPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
+            # A new process: whatever an earlier one left running or queued in
+            # its threads is gone with it.
+            fail_stale_jobs(running_for=timedelta(0), queued_for=timedelta(0))
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="yidi-job")
         return _executor
+
+
+def fail_stale_jobs(*, running_for: timedelta | None = None, queued_for: timedelta | None = None) -> int:
+    """Mark jobs that can no longer finish as failed: running longer than the task
+    time limit (a killed worker) or queued longer than `queued_for`."""
+    now = timezone.now()
+    running_for = running_for if running_for is not None else timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
+    queued_for = queued_for if queued_for is not None else timedelta(hours=6)
+    stale = Q(status=Job.Status.RUNNING, started_at__lt=now - running_for) | Q(
+        status=Job.Status.QUEUED, created_at__lt=now - queued_for
+    )
+    return Job.objects.filter(stale).update(status=Job.Status.FAILED, finished_at=now, error=INTERRUPTED)
 
 
 def _run_in_thread(job_id: int) -> None:
@@ -117,14 +150,16 @@ def _run_in_thread(job_id: int) -> None:
 
 def run_job_now(job_id: int) -> Job | None:
     """Run a job in this process. Safe to call twice: a finished job is left alone."""
+    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING, attempts__gte=MAX_ATTEMPTS).update(
+        status=Job.Status.FAILED, finished_at=timezone.now(), error=f"任务已尝试{MAX_ATTEMPTS}次仍未完成，已停止。请联系系统管理员。"
+    )
     claimed = Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
-        status=Job.Status.RUNNING, started_at=timezone.now(), error=""
+        status=Job.Status.RUNNING, started_at=timezone.now(), error="", attempts=F("attempts") + 1
     )
     if not claimed:
         logger.info("job %s already finished or missing; nothing to do", job_id)
         return None
     job = Job.objects.get(pk=job_id)
-    Job.objects.filter(pk=job_id).update(attempts=job.attempts + 1)
     progress = Progress(job)
     try:
         result = handler_for(job.kind)(job, progress) or {}
@@ -133,8 +168,9 @@ def run_job_now(job_id: int) -> Job | None:
     except SoftTimeLimitExceeded:
         _finish(job, Job.Status.FAILED, error="任务超时，已停止。请缩小范围后重试。")
     except Exception as exc:
+        # Details go to the log only: the job page is shown to the whole region.
         logger.exception("job %s (%s) failed", job.pk, job.kind)
-        _finish(job, Job.Status.FAILED, error=f"内部错误（{type(exc).__name__}），请联系系统管理员。详情：{exc}"[:2000])
+        _finish(job, Job.Status.FAILED, error=f"内部错误（{type(exc).__name__}），请联系系统管理员并告知任务编号 {job.pk}。")
     else:
         _finish(job, Job.Status.DONE, result=result)
     job.refresh_from_db()

@@ -15,7 +15,8 @@ SESSION_KEY = "yidi_last_activity"
 
 
 def passive(view):
-    """Mark a view whose requests are not user activity (htmx progress polling)."""
+    """Mark a view whose requests are not user activity (htmx progress polling).
+    A page that polls a normal view sends the header X-Yidi-Poll: 1 instead."""
     view.yidi_passive = True
     return view
 
@@ -49,6 +50,7 @@ class IdleTimeoutMiddleware:
                 response["HX-Redirect"] = response["Location"]
                 return response
             return redirect_to_login(request.get_full_path())
-        if not getattr(view_func, "yidi_passive", False):
+        polling = request.headers.get("X-Yidi-Poll") == "1"
+        if not polling and not getattr(view_func, "yidi_passive", False):
             request.session[SESSION_KEY] = now
         return None

@@ -24,14 +24,17 @@ def to_decimal(value: Decimal | int | str | float | None) -> Decimal:
     if isinstance(value, float):
         value = repr(value)
     try:
-        return Decimal(value)
+        amount = Decimal(value)
     except (InvalidOperation, ValueError, TypeError) as exc:
         raise ValueError(f"不是有效金额：{value!r}") from exc
+    if not amount.is_finite() or abs(amount) >= Decimal("1e15"):
+        raise ValueError(f"不是有效金额：{value!r}")
+    return amount
 
 
 def quantize_yuan(value: Decimal | int | str) -> Decimal:
-    """Round half up to the cent."""
-    return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round half up to the cent (never a negative zero)."""
+    return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP) + 0
 
 
 def format_yuan(value: Decimal | int | str | None, *, grouping: bool = True) -> str:

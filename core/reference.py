@@ -1,8 +1,12 @@
-"""Reference facts: GB/T 2260 region codes (domain.md §6).
+"""Reference facts: GB/T 2260 region codes (domain.md §6) and the State Council
+holiday schedules the `chinese-calendar` package knows.
 
-Loaded into the Region table by migration core.0002; the table is what the
-application reads (and what administrators edit).
+Loaded into the Region and calendar tables by migration core.0002 (which is
+why this module holds plain data and pure functions only, no models); the
+tables are what the application reads and what administrators edit.
 """
+
+from datetime import date
 
 HOME_PROVINCE = "320000"  # 江苏: the default jurisdiction of the product
 
@@ -82,3 +86,40 @@ OTHER_CITIES: list[tuple[str, str, str]] = [
     ("610100", "西安市", "西安"),
     ("650100", "乌鲁木齐市", "乌鲁木齐"),
 ]
+
+
+_HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
+
+def package_calendar_years() -> list[int]:
+    """The years whose schedule `chinese-calendar` knows."""
+    from chinese_calendar import constants
+
+    return sorted({day.year for day in constants.holidays} | {day.year for day in constants.workdays})
+
+
+def package_calendar_exceptions(year: int) -> list[tuple[date, bool, str]]:
+    """(day, is working day, name) for each day of `year` that breaks the Mon-Fri rule:
+    holidays on weekdays and make-up working days (调休上班) on weekends."""
+    from chinese_calendar import constants
+
+    days = [
+        (day, False, _HOLIDAY_NAMES.get(name, name)[:36])
+        for day, name in constants.holidays.items()
+        if day.year == year and day.weekday() < 5
+    ]
+    days += [
+        (day, True, f"{_HOLIDAY_NAMES.get(name, name)[:34]}调休上班")
+        for day, name in constants.workdays.items()
+        if day.year == year and day.weekday() >= 5
+    ]
+    return sorted(days)

@@ -13,6 +13,7 @@ from core.audit import log_action
 from core.errors import DomainError
 from core.idcard import parse_id_number
 from core.models import AuditLog, CalendarDay, CalendarYear, InsuredPerson, Region
+from core.reference import package_calendar_exceptions, package_calendar_years
 
 
 def insured_person_upsert(
@@ -144,39 +145,22 @@ def seed_calendar_from_package(calendar_year_model=CalendarYear, calendar_day_mo
 
     Takes the models as arguments so the data migration can pass historical ones.
     """
-    from chinese_calendar import constants
-
-    known_years = sorted({day.year for day in constants.holidays} | {day.year for day in constants.workdays})
+    known_years = package_calendar_years()
     present = set(calendar_year_model.objects.values_list("year", flat=True))
     added = 0
     for year in known_years:
         if year in present:
             continue
-        days = []
-        for day, name in constants.holidays.items():
-            if day.year == year and day.weekday() < 5:
-                days.append(calendar_day_model(date=day, is_working_day=False, name=_holiday_name(name)))
-        for day, name in constants.workdays.items():
-            if day.year == year and day.weekday() >= 5:
-                days.append(calendar_day_model(date=day, is_working_day=True, name=f"{_holiday_name(name)}调休上班"))
-        calendar_day_model.objects.bulk_create(days, ignore_conflicts=True)
-        calendar_year_model.objects.create(year=year, confirmed=True, source="package", notice="国务院办公厅节假日安排（chinese-calendar）")
+        calendar_day_model.objects.bulk_create(
+            [
+                calendar_day_model(date=day, is_working_day=working, name=name)
+                for day, working, name in package_calendar_exceptions(year)
+            ],
+            ignore_conflicts=True,
+        )
+        calendar_year_model.objects.create(
+            year=year, confirmed=True, source="package", notice="国务院办公厅节假日安排（chinese-calendar）"
+        )
         added += 1
     workdays.invalidate(*known_years)
     return added
-
-
-_HOLIDAY_NAMES = {
-    "New Year's Day": "元旦",
-    "Spring Festival": "春节",
-    "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节",
-    "National Day": "国庆节",
-    "Mid-autumn Festival": "中秋节",
-    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
-}
-
-
-def _holiday_name(value: str) -> str:
-    return _HOLIDAY_NAMES.get(value, value or "")[:36]

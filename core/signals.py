@@ -3,17 +3,22 @@
 Business state changes are logged by the services that make them, not by signals.
 """
 
+import time
+
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from core.audit import log_action
+from core.middleware import SESSION_KEY as IDLE_SESSION_KEY
 from core.models import AuditLog
 
 
 @receiver(user_logged_in, dispatch_uid="core.audit_login")
 def _logged_in(sender, request, user, **kwargs):
     log_action(action=AuditLog.Action.LOGIN, user=user, request=request, message="登录成功")
+    if request is not None and hasattr(request, "session"):
+        request.session[IDLE_SESSION_KEY] = time.time()
 
 
 @receiver(user_logged_out, dispatch_uid="core.audit_logout")

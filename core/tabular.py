@@ -28,7 +28,12 @@ def read_table(upload) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise DomainError("文件是空的，或缺少表头行。", code="empty")
-    return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    rows = []
+    for row in reader:
+        if None in row:  # DictReader files cells beyond the header under None
+            raise DomainError(f"第{reader.line_num}行：列数多于表头，请检查是否有多余的逗号。", code="columns")
+        rows.append({(k or "").strip(): (v or "").strip() for k, v in row.items()})
+    return rows
 
 
 def _read_xlsx(data: bytes) -> list[dict[str, str]]:

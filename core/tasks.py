@@ -1,9 +1,15 @@
 from celery import shared_task
 
-from core.jobs import run_job_now
+from core.jobs import fail_stale_jobs, run_job_now
 
 
 @shared_task(name="core.run_job")
 def run_job(job_id: int) -> None:
     """Thin: the job's handler does the work (acks late; a lost worker's job is redelivered)."""
     run_job_now(job_id)
+
+
+@shared_task(name="core.fail_stale_jobs")
+def fail_stale_jobs_task() -> int:
+    """Periodic: jobs whose worker died (hard time limit, lost machine) are shown as failed."""
+    return fail_stale_jobs()

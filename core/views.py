@@ -40,7 +40,8 @@ def healthz(request):
 def job_list(request):
     jobs = Job.objects.for_user(request.user).select_related("created_by", "region")
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
-    return render(request, "core/job_list.html", {"page": page})
+    has_unfinished = any(not job.is_finished for job in page)
+    return render(request, "core/job_list.html", {"page": page, "has_unfinished": has_unfinished})
 
 
 @require_GET
@@ -92,7 +93,7 @@ def document_download(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def calendar_view(request):
     years = CalendarYear.objects.order_by("-year")
-    year = int(request.GET.get("year") or 0) or (years.first().year if years.exists() else None)
+    year = _year_param(request.GET.get("year")) or (years.first().year if years.exists() else None)
     days = CalendarDay.objects.filter(date__year=year) if year else CalendarDay.objects.none()
     can_import = request.user.has_role(Role.ADMINISTRATOR)
     form = CalendarImportForm()
@@ -118,6 +119,14 @@ def calendar_view(request):
         "core/calendar.html",
         {"years": years, "year": year, "days": days, "form": form, "can_import": can_import},
     )
+
+
+def _year_param(value: str | None) -> int | None:
+    try:
+        year = int(value or 0)
+    except ValueError:
+        return None
+    return year if 2000 <= year <= 2100 else None
 
 
 @role_required(Role.ADMINISTRATOR)
@@ -149,3 +158,8 @@ def selftest(request):
     problems = [*check_pdf_toolchain(), *check_static_packages()]
     recent = Job.objects.filter(kind=KIND).select_related("created_by")[:5]
     return render(request, "core/selftest.html", {"problems": problems, "recent": recent})
+
+
+def csrf_failure(request, reason=""):
+    """A Chinese page for an expired or missing CSRF token (a form left open too long)."""
+    return render(request, "403_csrf.html", status=403)

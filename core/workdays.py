@@ -14,9 +14,10 @@ working days from Monday 2026-03-02 end on Monday 2026-03-09.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
+from django.utils import timezone
 
 CACHE_TTL_SECONDS = 60
 _CACHE_PREFIX = "workdays:year:"
@@ -40,6 +41,16 @@ class WorkdayDate(date):
 
     def __reduce__(self):
         return (_rebuild_workday_date, (self.as_date(), self.unconfirmed_years))
+
+    # Shifting a computed deadline leaves what made it (un)confirmed behind:
+    # arithmetic returns plain dates, so callers look the new day up again.
+    def __add__(self, other):
+        return self.as_date() + other
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self.as_date() - (other.as_date() if isinstance(other, WorkdayDate) else other)
 
     def as_date(self) -> date:
         return date(self.year, self.month, self.day)
@@ -94,6 +105,17 @@ def _load_year_from_package(year: int) -> YearCalendar:
     return YearCalendar(year=year, confirmed=year in known, exceptions=exceptions)
 
 
+def _as_day(value: date) -> date:
+    """Accept a datetime too (its local calendar day), never silently compare one."""
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.date()
+    if not isinstance(value, date):
+        raise TypeError(f"expected a date, got {type(value).__name__}")
+    return value
+
+
 def year_calendar(year: int) -> YearCalendar:
     key = f"{_CACHE_PREFIX}{year}"
     cached = cache.get(key)
@@ -101,8 +123,11 @@ def year_calendar(year: int) -> YearCalendar:
         return cached
     try:
         calendar = _load_year(year)
-    except RuntimeError:
-        # pytest-django's "Database access not allowed" guard.
+    except RuntimeError as exc:
+        # Only pytest-django's guard for code running without database access;
+        # any other failure is real and must surface.
+        if "Database access not allowed" not in str(exc):
+            raise
         return _load_year_from_package(year)
     cache.set(key, calendar, CACHE_TTL_SECONDS)
     return calendar
@@ -131,10 +156,12 @@ class _Counter:
 
 def is_working_day(d: date) -> bool:
     """Acceptance interface (domain.md §7)."""
+    d = _as_day(d)
     return year_calendar(d.year).is_working_day(d)
 
 
 def is_confirmed(d: date) -> bool:
+    d = _as_day(d)
     return year_calendar(d.year).confirmed
 
 
@@ -144,7 +171,7 @@ def add_working_days(start: date, n: int) -> WorkdayDate:
     counter = _Counter()
     step = 1 if n >= 0 else -1
     remaining = abs(n)
-    day = start
+    day = _as_day(start)
     while remaining:
         day += timedelta(days=step)
         if counter.is_working_day(day):
@@ -156,7 +183,7 @@ def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (0 if end <= start)."""
     counter = _Counter()
     count = 0
-    day = start
+    day, end = _as_day(start), _as_day(end)
     while day < end:
         day += timedelta(days=1)
         if counter.is_working_day(day):
@@ -167,7 +194,7 @@ def working_days_between(start: date, end: date) -> int:
 def next_working_day(d: date) -> WorkdayDate:
     """`d` itself if it is a working day, else the next one."""
     counter = _Counter()
-    day = d
+    day = _as_day(d)
     while not counter.is_working_day(day):
         day += timedelta(days=1)
     return WorkdayDate(day, unconfirmed_years=tuple(counter.unconfirmed))

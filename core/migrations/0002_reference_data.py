@@ -24,9 +24,19 @@ def load_regions(apps, schema_editor):
 
 
 def load_calendar(apps, schema_editor):
-    from core.services import seed_calendar_from_package
+    from core.reference import package_calendar_exceptions, package_calendar_years
 
-    seed_calendar_from_package(apps.get_model("core", "CalendarYear"), apps.get_model("core", "CalendarDay"))
+    CalendarYear = apps.get_model("core", "CalendarYear")
+    CalendarDay = apps.get_model("core", "CalendarDay")
+    present = set(CalendarYear.objects.values_list("year", flat=True))
+    for year in package_calendar_years():
+        if year in present:
+            continue
+        CalendarDay.objects.bulk_create(
+            [CalendarDay(date=day, is_working_day=working, name=name) for day, working, name in package_calendar_exceptions(year)],
+            ignore_conflicts=True,
+        )
+        CalendarYear.objects.create(year=year, confirmed=True, source="package", notice="国务院办公厅节假日安排（chinese-calendar）")
 
 
 class Migration(migrations.Migration):

@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.reference import HOME_PROVINCE
+
 
 class Role(models.TextChoices):
     """Staff roles (domain.md §1). Each is a Django group named by its label."""
@@ -75,4 +77,4 @@ class User(AbstractUser):
         """Province-level staff (and superusers) see every region's cases."""
         if self.is_superuser:
             return True
-        return self.agency_id is not None and self.agency.is_province_level
+        return self.agency_id is not None and self.agency.region_id == HOME_PROVINCE

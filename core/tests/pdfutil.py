@@ -25,8 +25,27 @@ def pdf_fonts(content: bytes) -> set[str]:
     return names
 
 
+def embedded_fonts(content: bytes) -> set[str]:
+    """Names of the fonts whose program is embedded in the file (FontFile2/3 in the descriptor)."""
+    reader = PdfReader(io.BytesIO(content))
+    names: set[str] = set()
+    for page in reader.pages:
+        fonts = (page.get("/Resources") or {}).get("/Font") or {}
+        for font in fonts.values():
+            font = font.get_object()
+            descendants = [d.get_object() for d in font.get("/DescendantFonts", [])] or [font]
+            for descendant in descendants:
+                descriptor = descendant.get("/FontDescriptor")
+                if descriptor is None:
+                    continue
+                descriptor = descriptor.get_object()
+                if any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    names.add(str(font.get("/BaseFont", "")))
+    return names
+
+
 def has_embedded_cjk_font(content: bytes) -> bool:
-    return any("CJK" in name for name in pdf_fonts(content))
+    return any("CJK" in name for name in embedded_fonts(content))
 
 
 def pdf_page_count(content: bytes) -> int:

@@ -74,3 +74,8 @@ def test_birth_date_checked_before_check_character():
 def test_mask_keeps_region_and_last_four():
     assert mask_id_number("320106199001011234") == "320106********1234"
     assert mask_id_number("") == ""
+
+
+def test_digits_of_other_scripts_are_refused():
+    arabic_indic = "".join(chr(0x0660 + int(ch)) if ch.isdigit() else ch for ch in VALID_WITH_X)
+    assert "前17位只能是数字" in message_of(arabic_indic)

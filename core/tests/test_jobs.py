@@ -59,12 +59,55 @@ def test_refusal_message_is_kept_for_the_user(clerk, django_capture_on_commit_ca
     assert job.error == "所属期 2026-13 不存在。"
 
 
-def test_crash_is_reported_without_losing_the_job(clerk, django_capture_on_commit_callbacks):
+def test_crash_is_reported_without_losing_the_job_or_leaking_details(clerk, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         job = start_job(kind="test.crashes", title="生成", by=clerk)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
-    assert "内部错误（ZeroDivisionError）" in job.error
+    assert "内部错误（ZeroDivisionError）" in job.error and str(job.pk) in job.error
+    assert "division by zero" not in job.error
+
+
+def test_a_job_that_cannot_be_queued_fails_instead_of_waiting_forever(clerk, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from core import jobs
+
+    def broker_down(job_id):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(jobs, "_dispatch", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_job(kind="test.counts", title="计数", by=clerk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.error == jobs.BROKER_DOWN
+
+
+def test_a_job_redelivered_too_often_is_stopped(clerk):
+    from core.jobs import MAX_ATTEMPTS
+
+    job = Job.objects.create(kind="test.counts", title="计数", created_by=clerk, status=Job.Status.RUNNING, attempts=MAX_ATTEMPTS)
+    before = len(calls)
+    assert run_job_now(job.pk) is None
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "已尝试3次" in job.error
+    assert len(calls) == before
+
+
+def test_stale_jobs_are_marked_failed(clerk):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.jobs import INTERRUPTED, fail_stale_jobs
+
+    long_ago = timezone.now() - timedelta(days=1)
+    stuck = Job.objects.create(kind="test.counts", title="卡住", created_by=clerk, status=Job.Status.RUNNING, started_at=long_ago)
+    fresh = Job.objects.create(kind="test.counts", title="刚开始", created_by=clerk, status=Job.Status.RUNNING, started_at=timezone.now())
+    assert fail_stale_jobs() == 1
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stuck.status == Job.Status.FAILED and stuck.error == INTERRUPTED
+    assert fresh.status == Job.Status.RUNNING
 
 
 def test_unknown_kind_is_refused_before_anything_is_written(clerk):
@@ -125,7 +168,7 @@ def test_jobs_page_shows_own_jobs_and_progress_polls(client, clerk, clerk_wuxi, 
     client.force_login(clerk)
     page = client.get(reverse("job_list")).content.decode()
     assert "南京的任务" in page and "无锡的任务" not in page
-    assert f'hx-get="{reverse("job_progress", args=[job.pk])}"' in page
+    assert 'hx-trigger="every 2s"' in page and "X-Yidi-Poll" in page  # one poll for the whole list
     progress = client.get(reverse("job_progress", args=[job.pk])).content.decode()
     assert "25%" in progress
     client.force_login(clerk_wuxi)

@@ -63,3 +63,13 @@ def test_round_wanyuan_of_an_amount_already_in_wanyuan():
 
 def test_quantize_never_uses_float():
     assert quantize_yuan(0.1 + 0.2) == Decimal("0.30")
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e30", "abc"])
+def test_non_amounts_are_refused_in_chinese(value):
+    with pytest.raises(ValueError, match="不是有效金额"):
+        format_yuan(value)
+
+
+def test_no_negative_zero():
+    assert format_yuan(Decimal("-0.004")) == "0.00"

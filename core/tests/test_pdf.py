@@ -53,11 +53,29 @@ def test_fetching_outside_static_is_refused(caplog):
     response.close()
 
 
-def test_an_image_outside_static_never_reaches_the_pdf(caplog):
+def _png(path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(path)
+    return path
+
+
+def test_an_image_outside_static_never_reaches_the_pdf(tmp_path, caplog):
     caplog.set_level(logging.WARNING, logger="weasyprint")
-    with_image = html_to_pdf('<html><body><p>正文</p><img src="file:///etc/passwd"><img src="http://10.0.0.1/x.png"></body></html>')
-    assert "正文" in pdf_text(with_image)
-    assert b"/Subtype /Image" not in with_image
+    outside = _png(tmp_path / "outside.png")
+    content = html_to_pdf(f'<html><body><p>正文</p><img src="{outside.as_uri()}"></body></html>')
+    assert "正文" in pdf_text(content)
+    assert b"/Subtype /Image" not in content
+
+
+def test_an_image_inside_static_is_allowed(tmp_path):
+    """The positive control for the test above: the same image from static/ is embedded."""
+    inside = _png(PDF_STATIC_ROOT / "pdf" / "test-control-image.png")
+    try:
+        content = html_to_pdf(f'<html><body><img src="{inside.as_uri()}"></body></html>')
+    finally:
+        inside.unlink()
+    assert b"/Subtype /Image" in content
 
 
 def test_landscape_tables_and_page_numbers():

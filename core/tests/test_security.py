@@ -152,3 +152,25 @@ def test_security_headers(client):
     response = client.get(reverse("login"))
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_only_the_home_province_agency_sees_every_region(make_staff):
+    assert make_staff("p_js", None, "320000").sees_all_regions
+    assert not make_staff("p_zj", None, "330000").sees_all_regions
+    assert not make_staff("c_nj", None, "320100").sees_all_regions
+
+
+def test_error_pages_are_chinese(client, clerk, settings):
+    settings.DEBUG = False
+    client.force_login(clerk)
+    missing = client.get("/jobs/999999/")
+    assert missing.status_code == 404 and "没有找到该页面或记录" in missing.content.decode()
+    denied = client.get(reverse("calendar_template"))
+    assert denied.status_code == 403 and "您的岗位没有这项操作的权限" in denied.content.decode()
+
+
+def test_expired_csrf_token_page_is_chinese(clerk):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(clerk)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 403 and "页面已过期" in response.content.decode()

@@ -1,4 +1,5 @@
 import io
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -126,3 +127,48 @@ def test_administrator_runs_the_print_selftest(client, staff, django_capture_on_
     assert response["Location"] == reverse("job_detail", args=[job.pk])
     page = client.get(response["Location"]).content.decode()
     assert "已完成" in page and "打印自检样表" in page and "下载" in page
+
+
+def test_calendar_page_ignores_a_bad_year_parameter(client, staff):
+    client.force_login(staff[Role.CLERK])
+    for value in ("abc", "99999", "-1"):
+        assert client.get(reverse("calendar"), {"year": value}).status_code == 200
+
+
+def test_calendar_file_with_extra_cells_is_refused_with_the_row(client, staff):
+    client.force_login(staff[Role.ADMINISTRATOR])
+    upload = io.BytesIO("日期,类型,名称\n2027-01-01,休息,元旦,多余\n".encode())
+    upload.name = "extra.csv"
+    page = client.post(reverse("calendar"), {"year": 2027, "file": upload}).content.decode()
+    assert "第2行：列数多于表头" in page
+    assert not CalendarDay.objects.filter(date__year=2027).exists()
+
+
+def test_admin_adds_an_insured_person_and_the_id_number_decides_sex_and_birth(client, staff):
+    from core.idcard import build_id_number
+    from core.models import InsuredPerson
+
+    admin_user = staff[Role.ADMINISTRATOR]
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    data = {"name": "钱多多", "insurance_type": "310", "insured_region": "320100", "phone": "", "phone_alt": "", "address": ""}
+    bad = client.post(reverse("admin:core_insuredperson_add"), {**data, "id_number": "32010619900101123"})
+    assert "应为18位" in bad.content.decode()
+    assert not InsuredPerson.objects.exists()
+    number = build_id_number("320106", date(1990, 3, 8), 21).lower()
+    response = client.post(reverse("admin:core_insuredperson_add"), {**data, "id_number": number})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    person = InsuredPerson.objects.get()
+    assert (person.sex, person.birth_date, person.id_number) == ("M", date(1990, 3, 8), number.upper())
+
+
+def test_an_administrator_cannot_make_anyone_a_superuser(client, staff):
+    admin_user = staff[Role.ADMINISTRATOR]
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    target = staff[Role.CLERK]
+    page = client.get(reverse("admin:core_user_change", args=[target.pk])).content.decode()
+    assert 'name="is_superuser"' not in page
+    assert 'name="groups"' in page

@@ -143,3 +143,21 @@ def test_works_without_database_access_from_the_packaged_calendar(django_db_bloc
     with django_db_blocker.block():
         assert add_working_days(date(2026, 3, 2), 5) == date(2026, 3, 9)
         assert is_working_day(date(2026, 2, 14)) is True
+
+
+def test_a_datetime_counts_as_its_calendar_day():
+    from datetime import datetime
+
+    assert is_working_day(datetime(2026, 10, 1, 9, 30)) is False
+    assert add_working_days(datetime(2026, 9, 30, 17, 0), 1) == date(2026, 10, 8)
+
+
+def test_shifting_a_computed_date_drops_its_certainty():
+    from datetime import timedelta
+
+    from core.workdays import WorkdayDate
+
+    unconfirmed = WorkdayDate(date(2027, 1, 4), unconfirmed_years=(2027,))
+    shifted = unconfirmed + timedelta(days=1)
+    assert type(shifted) is date and shifted == date(2027, 1, 5)
+    assert unconfirmed - date(2027, 1, 1) == timedelta(days=3)
