@@ -1,0 +1,13 @@
+"""Celery tasks of the filings app: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from filings.services import filings_expire
+
+
+@shared_task(name="filings.expire_filings")
+def expire_filings() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): temporary filings past their end date become expired."""
+    return filings_expire()
