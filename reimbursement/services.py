@@ -263,7 +263,8 @@ def _check_region(user, person: InsuredPerson) -> None:
         )
 
 
-def _filing_check(person: InsuredPerson, details: ClaimDetails):
+def filing_lookup(person: InsuredPerson, details: ClaimDetails):
+    """The filing query (filings.selectors.filing_check) for these details."""
     from filings.selectors import filing_check
 
     hospitalised = details.care_type in (CareType.INPATIENT, CareType.MATERNITY)
@@ -276,9 +277,9 @@ def _filing_check(person: InsuredPerson, details: ClaimDetails):
     )
 
 
-def check_eligibility(person: InsuredPerson, details: ClaimDetails):
+def check_eligibility(person: InsuredPerson, details: ClaimDetails, *, check=None):
     """The filing query and the eligibility rules for these details: (FilingCheck, Eligibility)."""
-    check = _filing_check(person, details)
+    check = check or filing_lookup(person, details)
     filing = check.filing
     facts = EligibilityFacts(
         situation=details.situation,
@@ -524,7 +525,7 @@ def claim_create(*, by, person: InsuredPerson, details: ClaimDetails, ticked: se
     claim.save()
     requirements = _requirements_for(claim, claim.region_id, today)
     missing = _sync_materials(claim, requirements, set(ticked), by=by, today=today)
-    log_action(action=AuditLog.Action.CREATE, user=by, obj=claim, to_state=claim.status, message="登记零星报销申请")
+    log_action(action=AuditLog.Action.CREATE, user=by, obj=claim, message=f"登记零星报销申请（{claim.get_care_type_display()}费用 {format_yuan(claim.total_amount)} 元）")
     if missing:
         claim.save()
         _issue_notice(claim, kind=ClaimNotice.Kind.MISSING_MATERIALS, by=by, today=today, items=[m.label for m in missing])
