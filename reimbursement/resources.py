@@ -62,16 +62,12 @@ class ClaimResource(resources.ModelResource):
 
     class Meta:
         model = Claim
-        fields: tuple[str, ...] = ()
-        export_order = (
+        fields = export_order = (
             "number", "status", "person_name", "id_number", "insurance_type", "care_type", "situation", "institution",
             "treatment_region", "admission_date", "discharge_date", "invoices", "total_amount", "in_scope_amount",
             "fund_payment", "personal_payment", "payee", "account", "received_on", "complete_on", "due_on",
             "finished_on", "intake_by",
         )
-
-    def get_export_fields(self, selected_fields=None):
-        return [self.fields[name] for name in self._meta.export_order]
 
 
 def export_claims_xlsx(queryset) -> tuple[bytes, int]:
