@@ -329,6 +329,8 @@ WUXI = [
     DemoClaim("WX2026DEMO07", "孙强", "H32050000001", "outpatient", "filed_not_settled", "rejected", D("930.00"),
               D("860.00"), complete_wd_ago=4, settlement_failure="card_not_activated",
               reason="该笔费用已在就医地直接结算（结算流水号JS2026…），不能重复报销。"),
+    DemoClaim("WX2026DEMO09", "孙强", "H32050000001", "outpatient", "filed_not_settled", "payment_notified", D("1860.00"),
+              D("1700.00"), D("80.00"), complete_wd_ago=6, settlement_failure="card_not_activated"),
     DemoClaim("WX2026DEMO08", "马晓燕", "H31000000001", "outpatient", "filed_not_settled", "accepted", D("980.00"),
               D("900.00"), complete_wd_ago=1, settlement_failure="system_failure"),
 ]

@@ -1002,7 +1002,7 @@ def payment_record(
         raise DomainError(f"支付日期 {paid_on:%Y-%m-%d} 晚于今天，请核对。", code="paid_on")
     reference = (reference or "").strip()[:60]
     locked = list(
-        Claim.objects.select_for_update().filter(pk__in=ids).select_related("payment_batch").order_by("pk")
+        Claim.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("payment_batch").order_by("pk")
     )
     problems = [
         f"{claim.number}（{claim.get_status_display()}）"
