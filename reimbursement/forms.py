@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.idcard import normalize_id_number, parse_id_number
 from core.models import Institution, InsuranceType, Region
+from reimbursement.formatting import mask_bank_account
 from reimbursement.models import (
     AdjustmentSituation,
     CareType,
@@ -17,7 +18,6 @@ from reimbursement.models import (
     ClaimNotice,
     HospitalLevel,
     OtherAllowedCase,
-    PolicyVersion,
     SettlementFailure,
     Situation,
 )
@@ -94,13 +94,22 @@ class ClaimDetailsForm(forms.Form):
     bank_account = forms.CharField(label="银行账号", max_length=40)
     phone = forms.CharField(label="联系电话", max_length=30, required=False)
 
-    def __init__(self, *args, region_code: str | None = None, **kwargs):
+    def __init__(self, *args, region_code: str | None = None, current_account: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         cases = OtherAllowedCase.objects.filter(active=True)
         self.fields["other_case"].queryset = cases.filter(region_id=region_code) if region_code else cases
+        self.current_account = current_account
+        if current_account:
+            # The account is never shown in full: leave the field empty to keep it.
+            field = self.fields["bank_account"]
+            field.required = False
+            field.help_text = f"当前账号 {mask_bank_account(current_account)}；不修改请留空。"
+            field.widget.attrs["placeholder"] = mask_bank_account(current_account)
 
     def clean(self):
         data = super().clean()
+        if self.current_account and not (data.get("bank_account") or "").strip():
+            data["bank_account"] = self.current_account
         if data.get("institution") is None:
             for name, label in (("institution_name", "医疗机构名称"), ("treatment_region", "就医地"), ("hospital_level", "医院等级")):
                 if not data.get(name):
@@ -156,6 +165,7 @@ class ClaimDetailsForm(forms.Form):
         initial["treatment_region"] = claim.treatment_region_id
         initial["other_case"] = claim.other_case_id
         initial["invoice_numbers"] = "，".join(claim.invoice_list)
+        initial.pop("bank_account", None)
         return initial
 
 
@@ -301,7 +311,6 @@ __all__ = [
     "IntakeForm",
     "PaymentRecordForm",
     "PolicyFilterForm",
-    "PolicyVersion",
     "ReasonForm",
     "TrialForm",
 ]

@@ -343,7 +343,10 @@ def claim_edit(request, pk: int):
         messages.error(request, f"申请当前状态为“{claim.get_status_display()}”，不能修改。")
         return redirect("reimbursement:claim_detail", pk=pk)
     form = ClaimDetailsForm(
-        request.POST or None, initial=ClaimDetailsForm.initial_from_claim(claim), region_code=claim.region_id
+        request.POST or None,
+        initial=ClaimDetailsForm.initial_from_claim(claim),
+        region_code=claim.region_id,
+        current_account=claim.bank_account,
     )
     if request.method == "POST" and form.is_valid():
         try:

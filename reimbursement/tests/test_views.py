@@ -347,3 +347,20 @@ def test_finance_creates_a_payment_notice_and_records_payment_from_the_pages(cli
     assert "下载打印" in page and "柒仟陆佰伍拾元整" in page
     client.post(reverse("reimbursement:batch_pay", args=[batch.pk]), {"paid_on": date.today().isoformat(), "reference": "X1"})
     assert Claim.objects.get().status == Claim.Status.PAID
+
+
+def test_edit_page_never_shows_the_full_account_and_keeps_it_when_left_empty(client, claim, clerk):
+    client.force_login(clerk)
+    url = reverse("reimbursement:claim_edit", args=[claim.pk])
+    page = client.get(url).content.decode()
+    assert "6222021234567891234" not in page and "6222 **** **** 1234" in page
+    from reimbursement.forms import ClaimDetailsForm
+
+    data = {key: value for key, value in ClaimDetailsForm.initial_from_claim(claim).items() if value not in (None, False)}
+    data.update({"care_type": "inpatient", "designated": "on", "total_amount": "12000.00", "bank_account": "",
+                 "admission_date": claim.admission_date.isoformat(), "discharge_date": claim.discharge_date.isoformat(),
+                 "payee_name": "张三（本人）"})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    claim.refresh_from_db()
+    assert claim.bank_account == "6222021234567891234" and claim.payee_name == "张三（本人）"
