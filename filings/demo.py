@@ -123,11 +123,16 @@ def seed(stdout=None) -> None:
         suffix = "nanjing" if city == "320100" else "wuxi"
         clerk = User.objects.get(username=f"clerk_{suffix}")
         supervisor = User.objects.get(username=f"supervisor_{suffix}")
-        for entry in entries:
-            if _make(entry, today=today, clerk=clerk, supervisor=supervisor, hospital_users=hospital_users,
-                     regions=regions):
-                created += 1
-        _upload_older(city, clerk=clerk, today=today)
+        # Earlier work was uploaded yesterday evening; today's work still waits.
+        for uploaded in (True, False):
+            made = 0
+            for entry in sorted(entries, key=lambda e: -_applied_days_ago(e)):  # in the order it happened
+                if entry.uploaded == uploaded and _make(entry, today=today, clerk=clerk, supervisor=supervisor,
+                                                        hospital_users=hospital_users, regions=regions):
+                    made += 1
+            if uploaded and made:
+                _upload_yesterday(clerk=clerk, today=today)
+            created += made
     services.filings_expire(today=today)
     if stdout:
         stdout.write(f"  filings: {Filing.objects.count()} 份备案（本次新增 {created} 份），医院演示账号 "
@@ -174,9 +179,7 @@ def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, 
         data.treatment_institution = entry.retro.get("institution", "")
         if "discharge" in entry.retro:
             data.discharge_date = today - timedelta(days=entry.retro["discharge"])
-        applied = today - timedelta(days=max(entry.retro.get("discharge", 0) - 7, 0)) if entry.retro.get(
-            "discharge") else today
-        applied = min(applied, today)
+        applied = today - timedelta(days=_applied_days_ago(entry))
     if entry.channel == Channel.ONLINE:
         filing = services.filing_submit_online(
             person=person, data=data, online_reference=f"WS{clerk.agency.region_id}{day:%Y%m%d}{person.pk:04d}",
@@ -192,10 +195,8 @@ def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, 
     filing = services.filing_register(person=person, data=data, by=by, channel=entry.channel,
                                       draft=entry.outcome == "draft", today=applied)
     _backdate(filing, applied)
-    if entry.uploaded and filing.status == Filing.Status.ACTIVE:
-        Filing.objects.filter(pk=filing.pk).update(
-            upload_status=UploadStatus.UPLOADED, uploaded_at=_at(applied, 17, 30)
-        )
+    if entry.outcome in ("changed", "cancelled"):
+        _upload_on(clerk=by, day=applied)  # uploaded that evening, so the change/cancellation goes up later
     if entry.outcome == "changed":
         when = today - timedelta(days=max(entry.started_days_ago // 3, 1))
         new_data = FilingData.from_filing(filing, destination=regions[entry.change_to], start_date=when,
@@ -205,13 +206,19 @@ def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, 
         new = services.filing_change(filing=filing, data=new_data, by=clerk, reason=entry.reason, today=when)
         _backdate(new, when)
         _backdate_transition(filing, Filing.Status.CHANGED, when)
-        Filing.objects.filter(pk=new.pk).update(upload_status=UploadStatus.UPLOADED, uploaded_at=_at(when, 17, 0))
     elif entry.outcome == "cancelled":
         when = today - timedelta(days=max(entry.started_days_ago // 4, 1))
         services.filing_cancel(filing=filing, by=clerk, reason=entry.reason, today=when)
         _backdate_transition(filing, Filing.Status.CANCELLED, when)
-        Filing.objects.filter(pk=filing.pk).update(upload_status=UploadStatus.UPLOADED, uploaded_at=_at(when, 17, 0))
     return True
+
+
+def _applied_days_ago(entry: DemoFiling) -> int:
+    if entry.retro.get("discharge"):
+        return max(entry.retro["discharge"] - 7, 0)
+    if entry.retro:
+        return 0
+    return entry.started_days_ago
 
 
 def _at(day: date, hour: int = 9, minute: int = 30) -> datetime:
@@ -242,12 +249,15 @@ def _backdate_transition(filing: Filing, status: str, day: date) -> None:
     )
 
 
-def _upload_older(city: str, *, clerk, today: date) -> None:
-    """Filings already marked uploaded by the demo get a batch of their own, like real uploads."""
-    loose = Filing.objects.filter(insured_region_id=city, upload_status=UploadStatus.UPLOADED, upload_batch=None)
-    if not loose.exists():
+def _upload_yesterday(*, clerk, today: date) -> None:
+    _upload_on(clerk=clerk, day=today - timedelta(days=1))
+
+
+def _upload_on(*, clerk, day: date) -> None:
+    """The real export (file archived, filings marked), dated that evening."""
+    if not Filing.objects.for_user(clerk).filter(upload_status=UploadStatus.PENDING).exists():
         return
-    batch = UploadBatch.objects.create(region_id=city, created_by=clerk, file_format="xlsx",
-                                       count_new=loose.count())
-    UploadBatch.objects.filter(pk=batch.pk).update(created_at=_at(today - timedelta(days=1), 17, 30))
-    loose.update(upload_batch=batch)
+    batch = services.upload_export(by=clerk, file_format="xlsx")
+    moment = _at(day, 17, 30)
+    UploadBatch.objects.filter(pk=batch.pk).update(created_at=moment)
+    Filing.objects.filter(upload_batch=batch).update(uploaded_at=moment)

@@ -33,12 +33,13 @@ def destination_choices(exclude_code: str | None = None) -> list:
         if region.is_province:
             if region.code == HOME_PROVINCE:
                 continue
-            provinces.append((region.code, f"{region.name}（全省）"))
+            # 直辖市 are provinces named …市: no “全省” for them.
+            provinces.append((region.code, region.name if region.name.endswith("市") else f"{region.name}（全省）"))
         elif region.parent_id == HOME_PROVINCE:
             home_cities.append((region.code, region.name))
         else:
             other_cities.append((region.code, f"{region.name}（{region.parent.short_name if region.parent else ''}）"))
-    return [("", "请选择就医地"), ("省内地市", home_cities), ("外省（整省）", provinces), ("外省地市", other_cities)]
+    return [("", "请选择就医地"), ("省内地市", home_cities), ("外省（整省/直辖市）", provinces), ("外省地市", other_cities)]
 
 
 class RegionChoiceField(forms.ChoiceField):

@@ -129,6 +129,7 @@ class OnlineApplicationResource(resources.ModelResource):
         skip_diff = True
         report_skipped = True
         use_transactions = True
+        store_row_values = True
 
     def __init__(self, *, by, today: date | None = None):
         super().__init__()

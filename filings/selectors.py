@@ -178,7 +178,7 @@ def filing_search(*, user, query: str) -> QuerySet[Filing]:
         return filings
     number = normalize_id_number(text)
     if number[:17].isdigit() and len(number) == 18:
-        return filings.filter(insured_person__id_number=number)
+        return filings.filter(Q(insured_person__id_number=number) | Q(number=number))
     if (number.isdigit() or (number[:-1].isdigit() and number.endswith("X"))) and len(number) >= 4:
         return filings.filter(Q(insured_person__id_number__endswith=number) | Q(number__icontains=number))
     return filings.filter(Q(insured_person__name__icontains=text) | Q(number__icontains=text))

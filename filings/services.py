@@ -389,7 +389,8 @@ def _check_person_region(person: InsuredPerson, by) -> None:
 
 
 def _assign_number(filing: Filing) -> None:
-    filing.number = f"{filing.insured_region_id}{filing.applied_on:%y%m%d}{filing.pk:06d}"
+    # “BA” keeps the number from looking like an 18-digit ID number.
+    filing.number = f"BA{filing.insured_region_id}{filing.applied_on:%y%m%d}{filing.pk:06d}"
     Filing.objects.filter(pk=filing.pk).update(number=filing.number)
 
 

@@ -109,7 +109,7 @@ def _person_without_filing(user, query: str):
     return person or {"id_number": number}
 
 
-@role_required(*VIEW_ROLES)
+@role_required(*AGENCY_ROLES)
 @require_GET
 def review_queue(request):
     today = timezone.localdate()
@@ -152,6 +152,7 @@ def filing_new(request):
     initial = {"id_number": request.GET.get("id_number", "")}
     if hospital is not None:
         initial["person_type"] = "referral"
+        initial["materials"] = ["referral_certificate"]  # the hospital issues it itself
     form = FilingForm(request.POST or None, initial=initial, user=user, region=region, hospital=hospital)
     if request.method == "POST" and form.is_valid():
         draft = "save_draft" in request.POST and hospital is None
@@ -168,8 +169,11 @@ def filing_new(request):
             else:
                 messages.success(request, _done_message(filing, "备案已生效"))
             return redirect("filings:detail", pk=filing.pk)
+    lookup = _lookup(user, region, form["id_number"].value() or "") if form.is_bound else {}
+    if form.is_bound and form.errors.get("id_number"):
+        lookup["error"] = ""  # the field already shows the same message
     return render(request, "filings/filing_form.html",
-                  _form_context(form, hospital=hospital, region=region, mode="new"))
+                  _form_context(form, hospital=hospital, region=region, mode="new", **lookup))
 
 
 def _done_message(filing: Filing, text: str) -> str:
@@ -182,29 +186,32 @@ def _done_message(filing: Filing, text: str) -> str:
     return message
 
 
+def _lookup(user, region: Region, raw: str) -> dict:
+    """What the counter knows about an ID number: the person (of this region), or why not."""
+    context = {"id_number": raw, "person": None, "error": "", "open_filings": [], "info": None}
+    try:
+        info = parse_id_number(raw)
+    except Exception as exc:
+        context["error"] = getattr(exc, "messages", [str(exc)])[0] if (raw or "").strip() else ""
+        return context
+    context["id_number"] = info.number
+    context["info"] = info
+    person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
+    if person is not None and not user.sees_all_regions and person.insured_region_id != region.code:
+        context["error"] = f"该身份证号已在{person.insured_region.name}参保登记，异地就医备案应由参保地经办机构办理。"
+    elif person is not None:
+        context["person"] = person
+        context["open_filings"] = services.open_filings_of(person)
+    return context
+
+
 @role_required(*FILE_ROLES)
 @require_GET
 def person_lookup(request):
     """htmx: the person block of the counter form, filled when the ID number is known."""
     user = request.user
     region = _filing_region(user)
-    raw = request.GET.get("id_number", "")
-    context = {"id_number": raw, "person": None, "error": "", "open_filings": []}
-    try:
-        info = parse_id_number(raw)
-    except Exception as exc:
-        context["error"] = getattr(exc, "messages", [str(exc)])[0] if raw.strip() else ""
-    else:
-        context["id_number"] = info.number
-        context["info"] = info
-        person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
-        if person is not None and not user.sees_all_regions and person.insured_region_id != region.code:
-            context["error"] = (
-                f"该身份证号已在{person.insured_region.name}参保登记，异地就医备案应由参保地经办机构办理。"
-            )
-        elif person is not None:
-            context["person"] = person
-            context["open_filings"] = services.open_filings_of(person)
+    context = _lookup(user, region, request.GET.get("id_number", ""))
     form = FilingForm(initial={"id_number": context["id_number"]}, user=user, region=region,
                       hospital=_hospital_of(user))
     if context["person"] is not None:
@@ -478,30 +485,49 @@ def import_applications(request):
 
 
 def _import_summary(result) -> dict:
+    """Counts and rows of an import result; row numbers as the spreadsheet shows them (header = row 1)."""
     from import_export.results import RowResult
 
     invalid = [
-        {"number": invalid_row.number, "errors": _flatten(invalid_row.error_dict), "values": invalid_row.values}
+        {"number": invalid_row.number + 1, "errors": _flatten(invalid_row.error_dict)}
         for invalid_row in result.invalid_rows
     ]
-    errors = [{"number": number, "errors": [str(err.error) for err in errs]} for number, errs in result.row_errors()]
+    errors = [
+        {"number": number + 1, "errors": [str(err.error) for err in errs]} for number, errs in result.row_errors()
+    ]
     totals = result.totals
     return {
         "new": totals.get(RowResult.IMPORT_TYPE_NEW, 0),
         "skipped": totals.get(RowResult.IMPORT_TYPE_SKIP, 0),
+        "problems": len(invalid) + len(errors),
         "invalid": invalid,
         "errors": errors,
-        "valid_rows": [r for r in result.rows if r.import_type == RowResult.IMPORT_TYPE_NEW],
-        "skipped_rows": [r for r in result.rows if r.import_type == RowResult.IMPORT_TYPE_SKIP],
+        "valid_rows": [_row_view(r) for r in result.rows if r.import_type == RowResult.IMPORT_TYPE_NEW],
+        "skipped_rows": [_row_view(r) for r in result.rows if r.import_type == RowResult.IMPORT_TYPE_SKIP],
+    }
+
+
+def _row_view(row_result) -> dict:
+    from core.idcard import mask_id_number
+
+    values = row_result.row_values or {}
+    return {
+        "reference": values.get("申请流水号", ""),
+        "name": values.get("姓名", ""),
+        "id_number": mask_id_number(str(values.get("公民身份号码") or "")),
+        "person_type": values.get("人员类别", ""),
+        "destination": values.get("就医地", ""),
+        "start": values.get("开始日期", ""),
     }
 
 
 def _flatten(error_dict: dict) -> list[str]:
-    messages_ = []
+    texts = []
     for field, errors in error_dict.items():
         for error in errors:
-            messages_.append(f"{field}：{error}" if field not in ("__all__", "申请") else str(error))
-    return messages_
+            text = str(error)
+            texts.append(text if field in ("__all__", "申请") or text.startswith(field) else f"{field}：{text}")
+    return texts
 
 
 def _import_confirm(request):

@@ -64,3 +64,13 @@ def nothing_written():
             return False
 
     return Guard
+
+
+@pytest.fixture
+def run_jobs(django_capture_on_commit_callbacks):
+    """Background jobs start on commit; in a test transaction, run them when the block ends."""
+
+    def runner():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return runner

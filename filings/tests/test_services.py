@@ -46,7 +46,7 @@ def test_counter_filing_with_materials_is_active_and_waits_for_upload(person, ma
     assert filing.basis == Basis.MATERIALS
     assert filing.end_date is None
     assert filing.materials_due_on is None
-    assert filing.number.startswith("320100260316")
+    assert filing.number.startswith("BA320100260316")
     assert filing.upload_status == UploadStatus.PENDING and filing.upload_action == UploadAction.NEW
     assert AuditLog.objects.filter(object_id=str(filing.pk), to_state="active").exists()
     assert filing.history.count() >= 1
