@@ -179,7 +179,7 @@ def _panel_context(request, data, region_code: str | None) -> dict:
 
     care_label = CareType(care_type).label if care_type in CareType.values else ""
     context = {"items": items, "missing": missing, "panel_care_type": care_type, "care_label": care_label}
-    context.update(_panel_person_and_eligibility(data, care_type, flags, today))
+    context.update(_panel_person_and_eligibility(data, care_type, flags, today, user=request.user))
     context.update(_panel_fees(data, care_type))
     return context
 
@@ -206,7 +206,7 @@ def _panel_fees(data, care_type: str) -> dict:
     return context
 
 
-def _panel_person_and_eligibility(data, care_type: str, flags: dict, today) -> dict:
+def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, user) -> dict:
     from core.models import Institution, Region
 
     context: dict = {}
@@ -222,6 +222,9 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today) -> d
     context["panel_person"] = person
     context["panel_new_person"] = person is None
     if person is None:
+        return context
+    if not user.sees_all_regions and person.insured_region_id != user.region_code:
+        context["wrong_region"] = True
         return context
     institution = Institution.objects.filter(pk=data.get("institution") or 0).select_related("region").first()
     region = institution.region if institution else Region.objects.filter(pk=data.get("treatment_region") or "").first()

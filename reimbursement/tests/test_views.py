@@ -364,3 +364,10 @@ def test_edit_page_never_shows_the_full_account_and_keeps_it_when_left_empty(cli
     assert response.status_code == 302, response.content.decode()[:2000]
     claim.refresh_from_db()
     assert claim.bank_account == "6222021234567891234" and claim.payee_name == "张三（本人）"
+
+
+def test_live_panel_warns_when_the_person_belongs_to_another_region(client, clerk_wuxi, person):
+    client.force_login(clerk_wuxi)
+    page = client.post(reverse("reimbursement:intake_panel"), {"care_type": "inpatient", "id_number": person.id_number},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert "参保地为南京市" in page and "本机构不能受理" in page
