@@ -290,7 +290,7 @@ NANJING = [
     DemoClaim("NJ2026DEMO08", "周敏", "H33010000001", "maternity", "maternity", "incomplete", D("6480.00"), D("5900.00"),
               D("180.00"), complete_wd_ago=0, stay_days=4, missing=("discharge_summary",), diagnosis="单胎顺产"),
     DemoClaim("NJ2026DEMO09", "韩雪梅", "", "outpatient", "filed_not_settled", "rejected", D("1560.00"), D("1320.00"),
-              complete_wd_ago=3, discharged_days_before=1,
+              complete_wd_ago=1, discharged_days_before=0,
               manual_institution={"name": "武汉大学人民医院", "region": "420100", "level": "3"},
               reason="所附医院收费票据为复印件且无法核验真伪，请提供票据原件后重新申请。"),
     DemoClaim("NJ2026DEMO10", "刘洋", "H11000000001", "outpatient", "filed_not_settled", "returned", D("1280.00"),
@@ -379,6 +379,9 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
         discharge = admission = _last_vacation_day(today - timedelta(days=10))
     received_on = complete_on
     institution = Institution.objects.filter(code=spec.institution).first() if spec.institution else None
+    if spec.situation == "filed_not_settled":
+        place = institution.region if institution else Region.objects.get(code=spec.manual_institution["region"])
+        admission = _within_filing(person, place, admission, discharge)
     manual = spec.manual_institution
     details = services.ClaimDetails(
         care_type=spec.care_type,
@@ -487,6 +490,16 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
     moments.append(("paid", _at(paid_on, 16)))
     _backdate(claim, moments)
     return claim
+
+
+def _within_filing(person: InsuredPerson, region: Region, admission: date, discharge: date) -> date:
+    """Keep a demo stay inside the person's filing (around long holidays working days stretch further back)."""
+    from filings.selectors import filings_covering
+
+    filing = filings_covering(person=person, day=discharge, treatment_region=region).order_by("start_date").first()
+    if filing is not None and admission < filing.start_date:
+        return min(filing.start_date, discharge)
+    return admission
 
 
 def _last_vacation_day(before: date) -> date:

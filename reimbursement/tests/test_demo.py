@@ -36,3 +36,18 @@ def test_seed_demo_covers_every_status_and_is_idempotent():
     ganzhou = list(PolicyVersion.objects.filter(region_id="360700").order_by("effective_from"))
     assert [p.adjustment_mode for p in ganzhou] == ["first_pay", "ratio_reduction"]
     assert ganzhou[1].effective_from.isoformat() == "2026-02-01"
+
+
+def test_demo_right_after_national_day_has_claims_due_today(monkeypatch):
+    """The demo is built relative to today; around long holidays working days stretch further back."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    today = date(2026, 10, 9)  # the second working day after the National Day holidays
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: today)
+    out = StringIO()
+    call_command("seed_demo", "--quiet", stdout=out)
+    assert "演示申请未能生成" not in out.getvalue()
+    assert Claim.objects.filter(status__in=Claim.CLOCK_STATUSES, due_on=today).count() >= 2
+    assert len(set(Claim.objects.values_list("status", flat=True))) == len(Claim.Status)
