@@ -33,14 +33,17 @@ def _clear_cache():
 def _reference_data(request):
     """Transactional tests flush the database between tests, data migrations
     included; put the reference data (regions, calendar, role groups) back."""
-    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if not transactional and not {"transactional_db", "live_server"} & set(request.fixturenames):
         return
-    request.getfixturevalue("transactional_db")
+    request.getfixturevalue("_django_db_helper" if transactional else "transactional_db")
     from core.models import Region
 
     if not Region.objects.exists():
-        from django.apps import apps as django_apps
         from importlib import import_module
+
+        from django.apps import apps as django_apps
 
         migration = import_module("core.migrations.0002_reference_data")
         migration.load_regions(django_apps, None)

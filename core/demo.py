@@ -70,20 +70,37 @@ PERSONS: list[tuple[str, str, date, int, str, str, str]] = [
 ]
 
 
+def upsert(model, *, defaults: dict, **lookup):
+    """Like update_or_create, but writes (and adds a history row) only when something changed,
+    so seeding twice leaves the database exactly as it was."""
+    obj = model._default_manager.filter(**lookup).first()
+    if obj is None:
+        return model._default_manager.create(**lookup, **defaults)
+    changed = [field for field, value in defaults.items() if getattr(obj, field) != value]
+    if changed:
+        for field in changed:
+            setattr(obj, field, defaults[field])
+        obj.save(update_fields=changed)
+    return obj
+
+
 def seed(stdout=None) -> None:
     regions = {region.code: region for region in Region.objects.all()}
     province = regions[HOME_PROVINCE]
-    Agency.objects.update_or_create(
+    upsert(
+        Agency,
         region=province,
         defaults={"name": "江苏省医疗保障基金管理中心", "short_name": "省医保中心", "phone": "025-83270000"},
     )
     for code, name, short in HOME_CITIES:
-        Agency.objects.update_or_create(
+        upsert(
+            Agency,
             region=regions[code],
             defaults={"name": f"{name}医疗保障基金管理中心", "short_name": f"{short}医保中心", "phone": "12393"},
         )
     for code, name, region, kind, level, designated, networked, can_refer in INSTITUTIONS:
-        Institution.objects.update_or_create(
+        upsert(
+            Institution,
             code=code,
             defaults={
                 "name": name,
@@ -97,7 +114,8 @@ def seed(stdout=None) -> None:
         )
     for name, address_code, birth, sequence, insurance_type, region, phone in PERSONS:
         number = build_id_number(address_code, birth, sequence)
-        InsuredPerson.objects.update_or_create(
+        upsert(
+            InsuredPerson,
             id_number=number,
             defaults={
                 "name": name,

@@ -7,8 +7,32 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from core import workdays
 from core.dashboard import Panel, Tile, panel
 from core.models import Agency, CalendarYear, Institution, InsuredPerson, Job, Role, User
+
+
+@panel
+def calendar_today(user) -> Panel | None:
+    """What a counter clerk tells applicants: is today a working day, and where 5/10/20 working days end."""
+    if not user.roles and not user.is_superuser:
+        return None
+    today = timezone.localdate()
+    tiles = [
+        Tile("今天", "工作日" if workdays.is_working_day(today) else "休息日", reverse("calendar"), tone="secondary"),
+    ]
+    for days in (5, 10, 20):
+        end = workdays.add_working_days(today, days)
+        tiles.append(
+            Tile(
+                f"{days}个工作日后",
+                f"{end:%m-%d}",
+                reverse("calendar"),
+                tone="secondary" if end.confirmed else "warning",
+                note=f"{end:%Y-%m-%d}" + ("" if end.confirmed else " · 日历未确认"),
+            )
+        )
+    return Panel(title="工作日历", order=990, tiles=tiles)
 
 
 @panel

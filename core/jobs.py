@@ -89,7 +89,8 @@ def dispatch(job_id: int) -> None:
     if runner == "celery":
         from core.tasks import run_job
 
-        run_job.delay(job_id)
+        # The queue is read at call time so tests and deployments can route it.
+        run_job.apply_async(args=[job_id], queue=settings.CELERY_TASK_DEFAULT_QUEUE)
     elif runner == "thread":
         _thread_executor().submit(_run_in_thread, job_id)
     elif runner == "sync":

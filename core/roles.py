@@ -8,11 +8,10 @@ makes the groups match (run after every migrate, and by seed_demo).
 from __future__ import annotations
 
 import logging
-from importlib import import_module
 
-from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 
+from core.discovery import app_modules
 from core.models import Role
 
 logger = logging.getLogger(__name__)
@@ -42,13 +41,7 @@ PERMISSIONS: dict[Role, list[str]] = {
 
 def declared_permissions() -> dict[Role, set[str]]:
     merged: dict[Role, set[str]] = {role: set() for role in Role}
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.roles")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.roles":
-                raise
-            continue
+    for module in app_modules("roles"):
         for role, names in getattr(module, "PERMISSIONS", {}).items():
             merged[role].update(names)
     return merged

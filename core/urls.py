@@ -22,4 +22,5 @@ urlpatterns = [
     path("documents/<int:pk>/download/", views.document_download, name="document_download"),
     path("calendar/", views.calendar_view, name="calendar"),
     path("calendar/template.csv", views.calendar_template, name="calendar_template"),
+    path("selftest/", views.selftest, name="selftest"),
 ]

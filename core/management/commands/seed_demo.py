@@ -1,10 +1,8 @@
-from importlib import import_module
-
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from core.demo import DEMO_PASSWORD, DEMO_USERS
+from core.discovery import app_modules
 from core.roles import sync_role_groups
 from core.services import seed_calendar_from_package
 
@@ -20,13 +18,7 @@ class Command(BaseCommand):
         seed_calendar_from_package()
         # Each app seeds its own demo data in `<app>/demo.py`, in INSTALLED_APPS
         # order (filings before reimbursement, which uses them).
-        for config in apps.get_app_configs():
-            try:
-                module = import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.demo":
-                    raise
-                continue
+        for module in app_modules("demo"):
             with transaction.atomic():
                 module.seed(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。"))

@@ -1,0 +1,70 @@
+import logging
+import time
+from decimal import Decimal
+
+import pytest
+
+from core.pdf import PDF_STATIC_ROOT, RefusedURL, _url_fetcher_class, html_to_pdf, render_pdf
+from core.selftest import render_sample_form
+from core.tests.pdfutil import has_embedded_cjk_font, pdf_fonts, pdf_page_count, pdf_text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sample_form_embeds_a_cjk_font_and_the_text_extracts_back():
+    content = render_sample_form(remark="测试备注")
+    assert content.startswith(b"%PDF")
+    assert has_embedded_cjk_font(content), pdf_fonts(content)
+    text = pdf_text(content)
+    for expected in ["异地就医经办服务平台打印自检样表", "南京市", "宿迁市", "合计", "单位负责人", "制表日期", "测试备注"]:
+        assert expected in text
+    assert "1,234.56" in text
+    assert "壹仟贰佰叁拾肆元伍角陆分" in text
+
+
+def test_a_page_renders_in_well_under_a_second_or_two():
+    """Guards the libharfbuzz-subset0 fact: without it a CJK page takes ~15 s."""
+    render_sample_form()  # warm the font cache
+    started = time.monotonic()
+    render_sample_form()
+    assert time.monotonic() - started < 5
+
+
+def test_markup_in_data_is_printed_as_text_not_obeyed():
+    content = render_pdf(
+        "pdf/sample_form.html",
+        {"title": "表", "rows": [], "total": Decimal("0"), "remark": '<img src="file:///etc/passwd">张三'},
+    )
+    text = pdf_text(content)
+    assert '<img src="file:///etc/passwd">张三' in text
+    assert "root:" not in text
+
+
+def test_fetching_outside_static_is_refused(caplog):
+    fetcher = _url_fetcher_class()([PDF_STATIC_ROOT])
+    for url in ["file:///etc/passwd", "http://example.com/x.png", "https://cdn.example.com/a.css", "ftp://x/y"]:
+        with pytest.raises(RefusedURL):
+            fetcher.fetch(url)
+    traversal = (PDF_STATIC_ROOT / ".." / "config" / "settings.py").as_uri()
+    with pytest.raises(RefusedURL):
+        fetcher.fetch(traversal)
+    response = fetcher.fetch((PDF_STATIC_ROOT / "pdf" / "forms.css").as_uri())
+    assert b"@page" in response.read()
+    response.close()
+
+
+def test_an_image_outside_static_never_reaches_the_pdf(caplog):
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    with_image = html_to_pdf('<html><body><p>正文</p><img src="file:///etc/passwd"><img src="http://10.0.0.1/x.png"></body></html>')
+    assert "正文" in pdf_text(with_image)
+    assert b"/Subtype /Image" not in with_image
+
+
+def test_landscape_tables_and_page_numbers():
+    html = (
+        '<html><head><link rel="stylesheet" href="pdf/forms.css"></head><body>'
+        '<div class="landscape"><p>第一页横向</p></div><div class="page-break">第二页</div></body></html>'
+    )
+    content = html_to_pdf(html)
+    assert pdf_page_count(content) == 2
+    assert "第 1 页 共 2 页" in pdf_text(content)

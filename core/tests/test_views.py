@@ -1,0 +1,128 @@
+import io
+
+import pytest
+from django.urls import reverse
+
+from core.models import CalendarDay, CalendarYear, Job, Role
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.CLEARING_OFFICER, Role.ADMINISTRATOR]
+
+
+@pytest.fixture
+def staff(make_staff):
+    users = {role: make_staff(f"u_{role.value}", role, "320000" if role in (Role.CLEARING_OFFICER, Role.ADMINISTRATOR) else "320100") for role in ROLES}
+    users["other_clerk"] = make_staff("u_other", Role.CLERK, "320200")
+    return users
+
+
+# (url name, kwargs, expected status per role; anonymous always goes to the login page)
+MATRIX = [
+    ("home", {}, {role: 200 for role in ROLES}),
+    ("job_list", {}, {role: 200 for role in ROLES}),
+    ("document_list", {}, {role: 200 for role in ROLES}),
+    ("calendar", {}, {role: 200 for role in ROLES}),
+    ("selftest", {}, {Role.CLERK: 403, Role.SUPERVISOR: 403, Role.FINANCE: 403, Role.CLEARING_OFFICER: 403, Role.ADMINISTRATOR: 200}),
+    ("calendar_template", {}, {Role.CLERK: 403, Role.SUPERVISOR: 403, Role.FINANCE: 403, Role.CLEARING_OFFICER: 403, Role.ADMINISTRATOR: 200}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "expected"), MATRIX)
+def test_permission_matrix(client, staff, name, kwargs, expected):
+    url = reverse(name, kwargs=kwargs or None)
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    for role, status in expected.items():
+        client.force_login(staff[role])
+        assert client.get(url).status_code == status, (name, role)
+
+
+def test_another_regions_job_is_404_but_province_sees_it(client, staff):
+    job = Job.objects.create(kind="core.pdf_selftest", title="南京任务", created_by=staff[Role.CLERK])
+    url = reverse("job_detail", args=[job.pk])
+    client.force_login(staff["other_clerk"])
+    assert client.get(url).status_code == 404
+    client.force_login(staff[Role.CLERK])
+    assert client.get(url).status_code == 200
+    client.force_login(staff[Role.CLEARING_OFFICER])
+    assert client.get(url).status_code == 200
+
+
+def test_home_shows_the_user_and_agency(client, staff):
+    client.force_login(staff[Role.CLERK])
+    page = client.get(reverse("home")).content.decode()
+    assert staff[Role.CLERK].full_name in page
+    assert "南京市医疗保障基金管理中心" in page
+    assert "窗口经办人员" in page
+
+
+def test_administrator_home_has_real_counts(client, staff):
+    client.force_login(staff[Role.ADMINISTRATOR])
+    page = client.get(reverse("home")).content.decode()
+    assert "系统管理" in page and "在用账号" in page and "定点医药机构" in page
+
+
+def test_pages_load_no_outside_assets(client, staff):
+    client.force_login(staff[Role.CLERK])
+    page = client.get(reverse("home")).content.decode()
+    assert "/static/vendor/bootstrap/css/bootstrap.min.css" in page
+    assert "/static/vendor/htmx/htmx.min.js" in page
+    for marker in ("http://", "https://", "//cdn"):
+        assert marker not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_static_vendor_files_are_served(client, staff):
+    client.force_login(staff[Role.CLERK])
+    for path in ("/static/vendor/bootstrap/css/bootstrap.min.css", "/static/vendor/htmx/htmx.min.js", "/static/vendor/chart.js/chart.umd.min.js"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+
+
+def test_administrator_imports_a_new_year_calendar(client, staff):
+    client.force_login(staff[Role.ADMINISTRATOR])
+    upload = io.BytesIO("日期,类型,名称\n2027-01-01,休息,元旦\n2027-02-20,上班,春节调休上班\n".encode("gb18030"))
+    upload.name = "2027.csv"
+    response = client.post(reverse("calendar"), {"year": 2027, "notice": "国办发明电〔2026〕X号", "file": upload})
+    assert response.status_code == 302
+    assert CalendarYear.objects.get(year=2027).confirmed
+    assert set(CalendarDay.objects.filter(date__year=2027).values_list("name", flat=True)) == {"元旦", "春节调休上班"}
+
+
+def test_bad_calendar_file_shows_every_error_and_writes_nothing(client, staff):
+    client.force_login(staff[Role.ADMINISTRATOR])
+    upload = io.BytesIO("日期,类型,名称\n2027-02-30,休息,x\n2027-03-01,放假吗,y\n".encode())
+    upload.name = "bad.csv"
+    page = client.post(reverse("calendar"), {"year": 2027, "file": upload}).content.decode()
+    assert "第2行：日期“2027-02-30”无效" in page
+    assert "第3行：类型“放假吗”无法识别" in page
+    assert not CalendarDay.objects.filter(date__year=2027).exists()
+
+
+def test_only_administrators_may_import_the_calendar(client, staff):
+    client.force_login(staff[Role.CLERK])
+    upload = io.BytesIO("日期,类型,名称\n2027-01-01,休息,元旦\n".encode())
+    upload.name = "x.csv"
+    client.post(reverse("calendar"), {"year": 2027, "file": upload})
+    assert not CalendarDay.objects.filter(date__year=2027).exists()
+
+
+def test_admin_is_in_chinese(client, staff):
+    admin_user = staff[Role.ADMINISTRATOR]
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "系统管理" in page and "定点医药机构" in page and "工作日历年度" in page
+    page = client.get(reverse("admin:core_region_changelist")).content.decode()
+    assert "南京市" in page
+
+
+def test_administrator_runs_the_print_selftest(client, staff, django_capture_on_commit_callbacks):
+    client.force_login(staff[Role.ADMINISTRATOR])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("selftest"))
+    job = Job.objects.get()
+    assert response["Location"] == reverse("job_detail", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "已完成" in page and "打印自检样表" in page and "下载" in page
