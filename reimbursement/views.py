@@ -500,6 +500,8 @@ def claim_pay(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def trial(request):
     initial = {"region": request.user.region_code, "treatment_region": "110000"}
+    if request.GET.get("claim", "").isdigit():
+        initial.update(_trial_initial(get_object_for_user(request.user, Claim, pk=int(request.GET["claim"]))))
     form = TrialForm(request.POST or None, initial=initial)
     result = None
     error = ""
@@ -537,6 +539,28 @@ def trial(request):
             error = exc.message
     template = "reimbursement/_trial_result.html" if request.htmx else "reimbursement/trial.html"
     return render(request, template, {"form": form, "calculation": result, "error": error, "trial_person": person})
+
+
+def _trial_initial(claim: Claim) -> dict:
+    """Open the 试算 page with a claim's values, to try what-ifs without touching the claim."""
+    return {
+        "region": claim.region_id,
+        "id_number": claim.person.id_number,
+        "insurance_type": claim.insurance_type,
+        "care_type": claim.care_type,
+        "treatment_region": claim.treatment_region_id,
+        "hospital_level": claim.hospital_level,
+        "designated": claim.designated,
+        "emergency": claim.is_emergency,
+        "adjustment_situation": claim.adjustment_situation,
+        "admission_date": claim.admission_date,
+        "discharge_date": claim.discharge_date,
+        "total_amount": claim.total_amount,
+        "in_scope_amount": claim.in_scope_amount,
+        "class_b_self_pay": claim.class_b_self_pay,
+        "over_limit_self_pay": claim.over_limit_self_pay,
+        "self_funded_amount": claim.self_funded_amount,
+    }
 
 
 # --- Payment -----------------------------------------------------------------------------------------

@@ -371,3 +371,11 @@ def test_live_panel_warns_when_the_person_belongs_to_another_region(client, cler
     page = client.post(reverse("reimbursement:intake_panel"), {"care_type": "inpatient", "id_number": person.id_number},
                        HTTP_HX_REQUEST="true").content.decode()
     assert "参保地为南京市" in page and "本机构不能受理" in page
+
+
+def test_trial_page_opens_with_a_claims_values(client, claim, clerk, clerk_wuxi):
+    client.force_login(clerk)
+    page = client.get(reverse("reimbursement:trial"), {"claim": claim.pk}).content.decode()
+    assert 'value="12000.00"' in page and 'value="10000.00"' in page
+    client.force_login(clerk_wuxi)
+    assert client.get(reverse("reimbursement:trial"), {"claim": claim.pk}).status_code == 404
