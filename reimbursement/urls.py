@@ -1,5 +1,33 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from reimbursement import views
 
 app_name = "reimbursement"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("claims/", views.claim_list, name="claim_list"),
+    path("claims/export.xlsx", views.claim_export, name="claim_export"),
+    path("claims/new/", views.intake, name="intake"),
+    path("claims/new/panel/", views.intake_panel, name="intake_panel"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
+    path("claims/<int:pk>/edit/", views.claim_edit, name="claim_edit"),
+    path("claims/<int:pk>/materials/", views.claim_materials, name="claim_materials"),
+    path("claims/<int:pk>/calculate/", views.claim_calculate, name="claim_calculate"),
+    path("claims/<int:pk>/submit/", views.claim_submit, name="claim_submit"),
+    path("claims/<int:pk>/approve/", views.claim_approve, name="claim_approve"),
+    path("claims/<int:pk>/reject/", views.claim_reject, name="claim_reject"),
+    path("claims/<int:pk>/return/", views.claim_return, name="claim_return"),
+    path("claims/<int:pk>/special/", views.claim_special, name="claim_special"),
+    path("claims/<int:pk>/cancel/", views.claim_cancel, name="claim_cancel"),
+    path("claims/<int:pk>/delay-notice/", views.claim_delay_notice, name="claim_delay_notice"),
+    path("claims/<int:pk>/print/<str:form>/", views.claim_print, name="claim_print"),
+    path("claims/<int:pk>/pay/", views.claim_pay, name="claim_pay"),
+    path("deadlines/", views.deadlines, name="deadlines"),
+    path("trial/", views.trial, name="trial"),
+    path("payments/", views.payments, name="payments"),
+    path("payments/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("payments/<int:pk>/pay/", views.batch_pay, name="batch_pay"),
+    path("payments/<int:pk>/regenerate/", views.batch_regenerate, name="batch_regenerate"),
+    path("policies/", views.policy_list, name="policy_list"),
+    path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
+]

@@ -1,0 +1,106 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from reimbursement.models import (
+    BenefitRule,
+    Claim,
+    ClaimMaterial,
+    ClaimNotice,
+    OtherAllowedCase,
+    PaymentBatch,
+    PolicyVersion,
+    PublishedMaterial,
+    SituationAdjustment,
+)
+
+
+class BenefitRuleInline(admin.TabularInline):
+    model = BenefitRule
+    extra = 0
+
+
+class SituationAdjustmentInline(admin.TabularInline):
+    model = SituationAdjustment
+    extra = 0
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "region", "effective_from", "adjustment_mode", "cross_year_mode", "is_active"]
+    list_filter = ["adjustment_mode", "cross_year_mode", "is_active", "region"]
+    search_fields = ["name", "basis", "region__name"]
+    date_hierarchy = "effective_from"
+    autocomplete_fields = ["region"]
+    inlines = [BenefitRuleInline, SituationAdjustmentInline]
+    save_as = True
+
+
+@admin.register(PublishedMaterial)
+class PublishedMaterialAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "region", "published_on", "filed_with_province_on", "withdrawn_on"]
+    list_filter = ["region"]
+    search_fields = ["name", "notice"]
+    autocomplete_fields = ["region"]
+
+
+@admin.register(OtherAllowedCase)
+class OtherAllowedCaseAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "region", "basis", "active"]
+    list_filter = ["region", "active"]
+    search_fields = ["name"]
+    autocomplete_fields = ["region"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ClaimMaterialInline(ReadOnlyInline):
+    model = ClaimMaterial
+    fields = ["label", "received", "received_as", "received_on", "received_by"]
+
+
+class ClaimNoticeInline(ReadOnlyInline):
+    model = ClaimNotice
+    fields = ["kind", "issued_on", "issued_by", "due_on", "expected_on", "method", "before_deadline"]
+
+
+@admin.register(Claim)
+class ClaimAdmin(SimpleHistoryAdmin):
+    """Read-only: claims change only through the services (the portal's pages)."""
+
+    list_display = ["number", "person", "care_type", "status", "total_amount", "fund_payment", "due_on", "region"]
+    list_filter = ["status", "care_type", "situation", "region"]
+    search_fields = ["number", "person__name", "=person__id_number", "invoice_numbers"]
+    inlines = [ClaimMaterialInline, ClaimNoticeInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentBatch)
+class PaymentBatchAdmin(SimpleHistoryAdmin):
+    list_display = ["number", "region", "status", "claim_count", "total_amount", "created_by", "created_at", "paid_on"]
+    list_filter = ["status", "region"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,163 @@
+"""Whether a claim may be reimbursed manually, and which ratio situation applies.
+
+The six situations (江苏规程 第二十六条 plus 补办, domain.md §3):
+(1) filed but could not settle directly; (2) not filed, emergency treatment
+nearby; (3) insured students at home during the winter/summer vacation;
+(4) maternity care away from home; (5) other cases the region allows;
+(6) retroactive filing (补办) after a self-paid discharge (新疆 (四), 江苏 第十八条).
+
+A pure function over plain values: the caller supplies the filing query result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+# filings.selectors.FilingStatus values
+FILED = "filed"
+DEEMED_FILED = "deemed_filed"
+LATE_FILED = "late_filed"
+NOT_FILED = "not_filed"
+
+LONG_TERM_PERSON_TYPES = {"retired_resettled", "long_term_resident", "posted_worker"}
+
+# Winter and summer vacation months for situation (3).
+VACATION_MONTHS = {1, 2, 7, 8}
+
+
+@dataclass(frozen=True)
+class EligibilityFacts:
+    situation: str
+    filing_status: str
+    filing_person_type: str | None
+    filing_message: str
+    care_type: str
+    rescue: bool
+    insurance_type: str
+    insured_region: str
+    treatment_region: str
+    treatment_region_name: str
+    institution_name: str
+    designated: bool
+    admission_date: date
+    discharge_date: date
+    settlement_failure: str = ""
+    other_case_given: bool = False
+    filing_allows_manual: bool = False  # a 补办 filing made after a self-paid discharge
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    reasons: tuple[str, ...]
+    scope: str  # intra_province / cross_province
+    adjustment_situation: str
+    note: str
+
+    @property
+    def message(self) -> str:
+        return "；".join(self.reasons)
+
+
+def scope_of(insured_region: str, treatment_region: str) -> str:
+    return "intra_province" if insured_region[:2] == treatment_region[:2] else "cross_province"
+
+
+def adjustment_situation_for(facts: EligibilityFacts) -> str:
+    """The ratio situation: a long-term filing at the filed place first (full ratio),
+    then emergency/rescue, then the filing's person type, then the claim's situation."""
+    emergency = facts.care_type == "emergency" or facts.rescue
+    has_filing = facts.filing_status in {FILED, LATE_FILED, DEEMED_FILED} and facts.filing_person_type
+    person_type = facts.filing_person_type if has_filing else None
+    if person_type in LONG_TERM_PERSON_TYPES:
+        return "long_term"
+    if emergency or person_type == "emergency" or facts.filing_status == DEEMED_FILED:
+        return "emergency"
+    if person_type == "referral":
+        return "referral"
+    if person_type == "other_temporary":
+        return "other_temporary"
+    if facts.situation == "student_vacation":
+        return "student"
+    if facts.situation == "maternity":
+        return "maternity"
+    if facts.situation == "other_allowed":
+        return "other_allowed"
+    return "unfiled"
+
+
+def assess(facts: EligibilityFacts) -> Eligibility:
+    reasons: list[str] = []
+    emergency = facts.care_type == "emergency" or facts.rescue
+    if facts.treatment_region == facts.insured_region:
+        reasons.append(
+            f"就医地（{facts.treatment_region_name}）与参保地相同，不属于异地就医，请按参保地本地就医规定办理。"
+        )
+    if not facts.designated and not emergency:
+        reasons.append(
+            f"“{facts.institution_name}”不是定点医疗机构：除急诊、抢救外，在非定点医疗机构就医发生的费用医保基金不予支付"
+            "（江苏规程第十九条）。"
+        )
+
+    situation = facts.situation
+    if situation == "filed_not_settled":
+        if facts.filing_status != FILED:
+            reasons.append(
+                f"就医时没有有效的异地就医备案（{facts.filing_message or '未查到备案'}），"
+                "不能按“已备案，未能直接结算”办理。"
+            )
+        if not facts.settlement_failure:
+            reasons.append("请选择未能直接结算的原因（如就医机构未联网、社会保障卡未激活）。")
+    elif situation == "emergency_unfiled":
+        if not emergency:
+            reasons.append("“未备案，急诊抢救就近就医”只适用于急诊或抢救费用：请选择急诊费用类型或勾选“抢救”。")
+    elif situation == "student_vacation":
+        if facts.insurance_type != "390":
+            reasons.append("“参保学生寒暑假回原籍就医”只适用于参加城乡居民基本医疗保险的学生。")
+        if facts.admission_date.month not in VACATION_MONTHS:
+            reasons.append(
+                f"就医日期 {facts.admission_date:%Y-%m-%d} 不在寒暑假期间（1–2月、7–8月），不能按参保学生寒暑假就医报销。"
+            )
+    elif situation == "maternity":
+        if facts.care_type != "maternity":
+            reasons.append("“异地生育”情形的费用类型应为生育。")
+        if not facts.designated:
+            reasons.append("异地生育费用须发生在就医地定点医疗机构（江苏规程第二十六条第四项）。")
+    elif situation == "other_allowed":
+        if not facts.other_case_given:
+            reasons.append("请选择参保地规定的其他可以零星报销的情形；参保地没有公布的情形不能受理。")
+    elif situation == "retroactive":
+        if facts.filing_status != LATE_FILED:
+            reasons.append(
+                f"没有查到出院后补办的异地就医备案（{facts.filing_message or '未查到备案'}）："
+                "请先补办备案，再按补办情形申请零星报销。"
+            )
+        elif not facts.filing_allows_manual:
+            reasons.append(
+                "该补办备案不是“出院自费结算后补办”（出院前补办的应由医疗机构直接结算），不能按补办情形申请零星报销。"
+            )
+    else:
+        reasons.append(f"未知的报销情形：{situation!r}。")
+
+    scope = scope_of(facts.insured_region, facts.treatment_region)
+    adjustment = adjustment_situation_for(facts)
+    note = facts.filing_message
+    return Eligibility(
+        eligible=not reasons, reasons=tuple(reasons), scope=scope, adjustment_situation=adjustment, note=note
+    )
+
+
+def suggest_situation(*, filing_status: str, care_type: str, rescue: bool, insurance_type: str, admission_date: date | None) -> str:
+    """What the counter would usually pick, given the filing query (the clerk can change it)."""
+    if care_type == "maternity":
+        return "maternity"
+    if filing_status == FILED:
+        return "filed_not_settled"
+    if filing_status == LATE_FILED:
+        return "retroactive"
+    if care_type == "emergency" or rescue or filing_status == DEEMED_FILED:
+        return "emergency_unfiled"
+    if insurance_type == "390" and admission_date and admission_date.month in VACATION_MONTHS:
+        return "student_vacation"
+    return "other_allowed"

@@ -1,0 +1,155 @@
+"""The printable forms of manual reimbursement. Each renderer returns PDF bytes;
+they run in background jobs (reimbursement.jobs), never inside a web request.
+
+* 一次性告知书 — every missing item at once (第二十七条)
+* 受理回执 — the acceptance receipt with the deadline (第二十八条)
+* 延期办理告知书 — the advance notice that a claim cannot finish in time
+* 附件9 异地就医住院结算单 — laid out like the form in the 江苏规程
+* 付款通知 — the payment notice for finance (payees, masked accounts, figures and 大写)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.utils import timezone
+
+from core.idcard import mask_id_number
+from core.models import Agency
+from core.money import amount_in_words
+from core.pdf import render_pdf
+from reimbursement.formatting import mask_bank_account
+from reimbursement.models import CareType, Claim, ClaimNotice, PaymentBatch
+
+ZERO = Decimal("0.00")
+
+
+def agency_of(region) -> Agency | None:
+    return Agency.objects.filter(region=region).first()
+
+
+def _issuer(region) -> tuple[str, str, str]:
+    agency = agency_of(region)
+    if agency is None:
+        return f"{region.name}医疗保障基金管理中心", "", ""
+    return agency.name, agency.phone, agency.address
+
+
+def _claim_context(claim: Claim) -> dict:
+    issuer, phone, address = _issuer(claim.region)
+    return {
+        "claim": claim,
+        "person": claim.person,
+        "masked_id": mask_id_number(claim.person.id_number),
+        "issuer": issuer,
+        "issuer_phone": phone,
+        "issuer_address": address,
+        "received": [m for m in claim.materials.all() if m.received],
+        "missing": [m for m in claim.materials.all() if not m.received],
+    }
+
+
+def render_missing_materials_notice(notice: ClaimNotice) -> bytes:
+    claim = notice.claim
+    context = _claim_context(claim)
+    materials = {m.label: m for m in claim.materials.all()}
+    context.update(
+        {
+            "notice": notice,
+            "items": [
+                {"label": label, "alternatives": materials[label].alternatives if label in materials else []}
+                for label in notice.items
+            ],
+            "seal_date": notice.issued_on,
+            "sequence": claim.notices.filter(kind=notice.kind, pk__lte=notice.pk).count(),
+            # What had arrived when the notice was given: everything not listed as missing.
+            "received": [m for m in claim.materials.all() if m.label not in notice.items and m.received_on
+                         and m.received_on <= notice.issued_on],
+        }
+    )
+    return render_pdf("pdf/reimbursement_missing_materials.html", context)
+
+
+def render_receipt(notice: ClaimNotice) -> bytes:
+    claim = notice.claim
+    context = _claim_context(claim)
+    context.update({"notice": notice, "seal_date": notice.issued_on, "due_on": notice.due_on or claim.due_on})
+    return render_pdf("pdf/reimbursement_receipt.html", context)
+
+
+def render_delay_notice(notice: ClaimNotice) -> bytes:
+    context = _claim_context(notice.claim)
+    context.update({"notice": notice, "seal_date": notice.issued_on})
+    return render_pdf("pdf/reimbursement_delay_notice.html", context)
+
+
+def settlement_fund_lines(claim: Claim) -> list[tuple[str, Decimal | None]]:
+    """#参保地基金1–6 of 附件9: the fund items the insured region paid (here: the pooled fund)."""
+    lines: list[tuple[str, Decimal | None]] = [("基本医疗保险统筹基金", claim.fund_payment)]
+    while len(lines) < 6:
+        lines.append(("", None))
+    return lines
+
+
+def render_settlement_statement(claim: Claim) -> bytes:
+    """附件9 ＿市异地就医住院结算单, filled from the claim (the city is the settling agency's)."""
+    context = _claim_context(claim)
+    city = claim.region.name
+    if city.endswith("市"):
+        city = city[:-1]
+    funds = settlement_fund_lines(claim)
+    context.update(
+        {
+            "city": city,
+            "age": claim.person.age_on(claim.admission_date),
+            "stay_days": claim.stay_days,
+            "fund_lines": funds,
+            "first_fund": funds[0],
+            "other_funds": funds[1:],
+            "is_inpatient": claim.care_type in (CareType.INPATIENT, CareType.MATERNITY),
+            "printed_on": timezone.localdate(),
+        }
+    )
+    return render_pdf("pdf/reimbursement_settlement.html", context)
+
+
+def payment_rows(batch: PaymentBatch, progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    claims = list(batch.claims.select_related("person").order_by("number"))
+    rows = []
+    for index, claim in enumerate(claims, start=1):
+        rows.append(
+            {
+                "index": index,
+                "number": claim.number,
+                "person": claim.person.name,
+                "masked_id": mask_id_number(claim.person.id_number),
+                "payee": claim.payee_name,
+                "bank": claim.bank_name,
+                "account": mask_bank_account(claim.bank_account),
+                "amount": claim.fund_payment or ZERO,
+                "amount_words": amount_in_words(claim.fund_payment or ZERO),
+            }
+        )
+        if progress:
+            progress(index, len(claims))
+    return rows
+
+
+def render_payment_notice(batch: PaymentBatch, progress: Callable[[int, int], None] | None = None) -> bytes:
+    rows = payment_rows(batch, progress)
+    total = sum((row["amount"] for row in rows), ZERO)
+    issuer, phone, _address = _issuer(batch.region)
+    return render_pdf(
+        "pdf/reimbursement_payment_notice.html",
+        {
+            "batch": batch,
+            "rows": rows,
+            "total": total,
+            "total_words": amount_in_words(total),
+            "issuer": issuer,
+            "issuer_phone": phone,
+            "seal_date": timezone.localtime(batch.created_at).date(),
+            "signatures": {"preparer": batch.created_by.get_full_name(), "date": timezone.localtime(batch.created_at).date()},
+        },
+    )

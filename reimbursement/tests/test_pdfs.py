@@ -1,0 +1,123 @@
+"""The printable forms, rendered by the background jobs and read back."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from core.models import Document
+from core.tests.factories import region
+from reimbursement import services
+from reimbursement.jobs import settlement_key
+from reimbursement.tests.factories import ALL_INPATIENT_TICKS, inpatient_details
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+
+
+def text_of(document: Document) -> tuple[str, int]:
+    reader = PdfReader(io.BytesIO(document.file.read()))
+    return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
+
+
+def flat(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.fixture
+def claim_ready(policy, person, hospital, long_term_filing):
+    return person, hospital
+
+
+def test_missing_materials_notice_lists_every_missing_item(claim_ready, clerk, run_jobs):
+    person, hospital = claim_ready
+    with run_jobs():
+        claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                      ticked={"invoice"}, today=date(2026, 3, 16))
+    notice = claim.notices.get()
+    notice.refresh_from_db()
+    text, pages = text_of(notice.document)
+    body = flat(text)
+    assert pages == 1
+    assert "异地就医零星报销一次性告知书" in body
+    assert claim.number in body
+    for item in ("住院费用清单", "诊断证明（或出院小结）", "有效身份证明材料"):
+        assert item in body
+    assert "共3项" in body
+    assert "已收到的材料：医院收费票据" in body
+    assert person.id_number not in body  # masked on notices
+    assert "南京市医疗保障基金管理中心" in body
+
+
+def test_receipt_shows_the_deadline(claim_ready, clerk, run_jobs):
+    person, hospital = claim_ready
+    with run_jobs():
+        claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                      ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
+    receipt = claim.notices.get()
+    receipt.refresh_from_db()
+    body = flat(text_of(receipt.document)[0])
+    assert "异地就医零星报销受理回执" in body
+    assert "2026年3月30日前办结" in body
+    assert "10个工作日" in body
+    assert "6222********1234" in body
+
+
+def test_settlement_statement_is_laid_out_like_annex_9(claim_ready, clerk, supervisor, run_jobs):
+    person, hospital = claim_ready
+    claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                  ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
+    services.claim_calculate(claim=claim, by=clerk)
+    services.claim_submit(claim=claim, by=clerk)
+    with run_jobs():
+        services.claim_approve(claim=claim, by=supervisor)
+    document = Document.objects.get(key=settlement_key(claim), is_latest=True)
+    text, pages = text_of(document)
+    body = flat(text)
+    assert pages == 1
+    assert "附件9" in body and "南京市异地就医住院结算单" in body
+    assert "单位：元(保留两位小数)" in body
+    labels = ["患者姓名", "性别", "年龄", "社会保障号码", "参保地", "险种类型", "就医地", "医院名称", "医院等级",
+              "入院方式", "住院号", "出院科室", "主要诊断", "次要诊断", "入院日期", "出院日期", "住院天数", "总费用",
+              "统筹基金支付范围内费用", "乙类先行自付费用", "超限价自付费用", "自费费用", "基金支付合计金额",
+              "个人现金支付金额", "本次起付标准"]
+    for label in labels:
+        assert label in body, label
+    for value in ("12,000.00", "10,000.00", "800.00", "200.00", "1,000.00", "7,650.00", "4,350.00", "北京测试医院",
+                  "职工基本医疗保险", "2026-03-02", "2026-03-10", "ZY2026001", person.id_number):
+        assert value in body, value
+    assert "总费用=统筹基金支付范围内费用+乙类先行自付费用+超限价自付费用+自费费用" in body
+    assert "总费用=基金支付合计金额+个人现金支付金额" in body
+
+
+def test_settlement_statement_only_for_calculated_inpatient_claims(claim_ready, clerk):
+    from core.errors import DomainError
+
+    person, hospital = claim_ready
+    claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                  ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
+    with pytest.raises(DomainError, match="尚未计算待遇"):
+        services.claim_print(claim=claim, by=clerk, form="settlement")
+
+
+def test_payment_notice_has_payees_masked_accounts_figures_and_daxie(claim_ready, clerk, supervisor, finance, run_jobs):
+    person, hospital = claim_ready
+    claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                  ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
+    services.claim_calculate(claim=claim, by=clerk)
+    services.claim_submit(claim=claim, by=clerk)
+    services.claim_approve(claim=claim, by=supervisor)
+    with run_jobs():
+        batch = services.payment_batch_create(claims=[claim], by=finance)
+    document = Document.objects.get(key=batch.document_key)
+    assert document.region == region("320100")
+    body = flat(text_of(document)[0])
+    assert "异地就医零星报销付款通知书" in body
+    assert batch.number in body and claim.number in body
+    assert "张三" in body and "中国工商银行南京分行" in body
+    assert "6222********1234" in body  # 6222 **** **** 1234, blanks removed
+    assert "6222021234567891234" not in body
+    assert "7,650.00" in body and "柒仟陆佰伍拾元整" in body
+    assert "合计（1笔）" in body

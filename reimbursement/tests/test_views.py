@@ -1,0 +1,381 @@
+"""Pages: the permission matrix, constant query counts, intake with the live checklist, export."""
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import InsuredPerson, Role
+from core.tests.factories import InsuredPersonFactory, region
+from reimbursement import services
+from reimbursement.models import Claim, PaymentBatch
+from reimbursement.tests.factories import ALL_INPATIENT_TICKS, inpatient_details
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+RECENT = timezone.localdate() - timedelta(days=10)
+
+
+def details(hospital, **changes):
+    values = {"admission_date": RECENT - timedelta(days=5), "discharge_date": RECENT}
+    values.update(changes)
+    return inpatient_details(hospital, **values)
+
+
+@pytest.fixture
+def claim(policy, person, hospital, long_term_filing, clerk):
+    return services.claim_create(by=clerk, person=person, details=details(hospital), ticked=ALL_INPATIENT_TICKS)
+
+
+@pytest.fixture
+def submitted_claim(claim, clerk):
+    services.claim_calculate(claim=claim, by=clerk)
+    return services.claim_submit(claim=claim, by=clerk)
+
+
+@pytest.fixture
+def users(clerk, supervisor, finance, clerk_wuxi, supervisor_wuxi, clearing_officer, administrator, make_staff):
+    return {
+        "clerk": clerk,
+        "supervisor": supervisor,
+        "finance": finance,
+        "clerk_wuxi": clerk_wuxi,
+        "supervisor_wuxi": supervisor_wuxi,
+        "finance_wuxi": make_staff("finance_wx", Role.FINANCE, "320200"),
+        "clearing": clearing_officer,
+        "administrator": administrator,
+    }
+
+
+def status_for(client, user, url, method="get", data=None):
+    client.force_login(user)
+    response = getattr(client, method)(url, data or {})
+    client.logout()
+    return response.status_code
+
+
+PAGES = {
+    # url name: who may open it (others: 403; another region's object: 404)
+    "claim_list": {"clerk", "supervisor", "finance", "clerk_wuxi", "supervisor_wuxi", "finance_wuxi", "administrator"},
+    "intake": {"clerk", "clerk_wuxi"},
+    "deadlines": {"clerk", "supervisor", "clerk_wuxi", "supervisor_wuxi", "administrator"},
+    "trial": {"clerk", "supervisor", "clerk_wuxi", "supervisor_wuxi", "administrator"},
+    "payments": {"finance", "finance_wuxi"},
+    "policy_list": {"clerk", "supervisor", "finance", "clerk_wuxi", "supervisor_wuxi", "finance_wuxi", "clearing", "administrator"},
+    "claim_export": {"clerk", "supervisor", "finance", "clerk_wuxi", "supervisor_wuxi", "finance_wuxi", "administrator"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_page_permission_matrix(client, users, policy, name):
+    url = reverse(f"reimbursement:{name}")
+    assert client.get(url).status_code == 302  # anonymous → login
+    assert client.get(url)["Location"].startswith(reverse("login"))
+    for role, user in users.items():
+        expected = 200 if role in PAGES[name] else 403
+        assert status_for(client, user, url) == expected, (role, name)
+
+
+def test_claim_detail_matrix(client, users, claim):
+    url = reverse("reimbursement:claim_detail", args=[claim.pk])
+    assert client.get(url).status_code == 302
+    expected = {"clerk": 200, "supervisor": 200, "finance": 200, "administrator": 200, "clearing": 403,
+                "clerk_wuxi": 404, "supervisor_wuxi": 404, "finance_wuxi": 404}
+    for role, user in users.items():
+        assert status_for(client, user, url) == expected[role], role
+
+
+def test_action_matrix(client, users, submitted_claim):
+    pk = submitted_claim.pk
+    approve = reverse("reimbursement:claim_approve", args=[pk])
+    for role in ("clerk", "finance", "clearing"):
+        assert status_for(client, users[role], approve, "post") == 403
+    assert status_for(client, users["supervisor_wuxi"], approve, "post") == 404
+    assert Claim.objects.get(pk=pk).status == Claim.Status.SUBMITTED
+    assert status_for(client, users["supervisor"], approve, "post", {"expected_fund_payment": "7650.00"}) == 302
+    assert Claim.objects.get(pk=pk).status == Claim.Status.APPROVED
+    pay = reverse("reimbursement:claim_pay", args=[pk])
+    assert status_for(client, users["clerk"], pay, "post") == 403
+    assert status_for(client, users["supervisor"], pay, "post") == 403
+    assert status_for(client, users["finance_wuxi"], pay, "post") == 404
+    for name in ("claim_edit", "claim_materials"):
+        url = reverse(f"reimbursement:{name}", args=[pk])
+        assert status_for(client, users["supervisor"], url) == 403
+        assert status_for(client, users["clerk_wuxi"], url) == 404
+
+
+def test_approve_from_the_page_shows_the_race_loser_a_message(client, users, submitted_claim):
+    client.force_login(users["supervisor"])
+    client.post(reverse("reimbursement:claim_approve", args=[submitted_claim.pk]))
+    response = client.post(reverse("reimbursement:claim_reject", args=[submitted_claim.pk]), {"reason": "重复"}, follow=True)
+    assert "已由" in response.content.decode() and "您的操作未执行" in response.content.decode()
+
+
+def test_reject_without_reason_from_the_page_is_refused(client, supervisor, submitted_claim):
+    client.force_login(supervisor)
+    response = client.post(reverse("reimbursement:claim_reject", args=[submitted_claim.pk]), {"reason": ""}, follow=True)
+    assert "请填写不予报销的理由" in response.content.decode()
+    assert Claim.objects.get().status == Claim.Status.SUBMITTED
+
+
+def make_claims(n, clerk, hospital):
+    from filings.models import PersonType
+    from filings.tests.factories import FilingFactory
+
+    start = Claim.objects.count()
+    for index in range(start, start + n):
+        person = InsuredPersonFactory(insured_region=region("320100"))
+        FilingFactory(insured_person=person, person_type=PersonType.RETIRED_RESETTLED, destination=region("110000"),
+                      start_date=RECENT - timedelta(days=60), applied_on=RECENT - timedelta(days=60))
+        services.claim_create(by=clerk, person=person, details=details(hospital, invoice_numbers=f"Q{index:04d}"),
+                              ticked=ALL_INPATIENT_TICKS if index % 2 else {"invoice"})
+
+
+def test_list_query_count_does_not_grow_with_rows(client, policy, hospital, clerk):
+    client.force_login(clerk)
+    url = reverse("reimbursement:claim_list")
+    make_claims(2, clerk, hospital)
+    client.get(url)  # warm caches (calendar years)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    make_claims(12, clerk, hospital)
+    client.get(url)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count('<a href="/reimbursement/claims/') == 14
+    assert len(many) == len(few)
+    with CaptureQueriesContext(connection) as filtered:
+        assert client.get(url, {"deadline": "needs_notice", "q": "Q00", "care_type": "inpatient"}).status_code == 200
+    assert len(filtered) <= len(few) + 1
+
+
+def test_deadline_page_and_home_page_query_counts_are_constant(client, policy, hospital, clerk):
+    client.force_login(clerk)
+    make_claims(2, clerk, hospital)
+    client.get(reverse("reimbursement:deadlines"))
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("reimbursement:deadlines"))
+        client.get(reverse("home"))
+    make_claims(10, clerk, hospital)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("reimbursement:deadlines"))
+        client.get(reverse("home"))
+    assert len(many) == len(few)
+
+
+def test_home_page_shows_real_numbers(client, policy, hospital, clerk, supervisor):
+    make_claims(3, clerk, hospital)  # even indices incomplete, odd ones accepted
+    client.force_login(clerk)
+    page = client.get(reverse("home")).content.decode()
+    assert "零星报销 · 窗口受理" in page
+    assert Claim.objects.filter(status="incomplete").count() == 2
+    tile = page[page.index("材料不全待补齐"):][:120]
+    assert '<div class="display-6 text-warning">2</div>' in tile
+    tile = page[page.index("审核中"):][:120]
+    assert '<div class="display-6 text-primary">1</div>' in tile
+    client.force_login(supervisor)
+    assert "零星报销 · 审核审批" in client.get(reverse("home")).content.decode()
+
+
+def test_list_filters(client, policy, hospital, clerk):
+    make_claims(4, clerk, hospital)
+    client.force_login(clerk)
+    page = client.get(reverse("reimbursement:claim_list"), {"status": "incomplete"}).content.decode()
+    assert page.count("材料不全（已一次性告知）</span>") == 2
+    page = client.get(reverse("reimbursement:claim_list"), {"q": "Q0003"}).content.decode()
+    assert "共 1 条" in page
+
+
+# --- Intake through the page ---------------------------------------------------------------------
+
+
+def intake_data(hospital, **extra):
+    data = {
+        "id_number": "320106199001011238",
+        "name": "新参保",
+        "insurance_type": "310",
+        "care_type": "inpatient",
+        "institution": str(hospital.pk),
+        "designated": "on",
+        "admission_date": (RECENT - timedelta(days=5)).isoformat(),
+        "discharge_date": RECENT.isoformat(),
+        "situation": "emergency_unfiled",
+        "rescue": "on",
+        "invoice_numbers": "ZZ001 ZZ002",
+        "total_amount": "5000.00",
+        "in_scope_amount": "4000.00",
+        "class_b_self_pay": "0",
+        "over_limit_self_pay": "0",
+        "self_funded_amount": "1000.00",
+        "payee_name": "新参保",
+        "bank_name": "中国银行",
+        "bank_account": "6217 0000 1111 2222 333",
+    }
+    data.update(extra)
+    return data
+
+
+def test_intake_page_registers_person_and_claim_and_prints_the_notice(client, policy, hospital, clerk):
+    client.force_login(clerk)
+    data = intake_data(hospital)
+    data["material"] = ["id_proof:1", "invoice"]
+    response = client.post(reverse("reimbursement:intake"), data)
+    claim = Claim.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("reimbursement:claim_detail", args=[claim.pk])
+    assert claim.person.name == "新参保" and claim.person.insured_region_id == "320100"
+    assert claim.status == Claim.Status.INCOMPLETE
+    assert claim.invoice_list == ["ZZ001", "ZZ002"]
+    assert claim.bank_account == "6217000011112222333"
+    assert claim.notices.get().items == ["住院费用清单", "诊断证明（或出院小结）", "门诊抢救病历", "出院小结"]
+    page = client.get(response["Location"]).content.decode()
+    assert "6217 **** **** 2333" in page and "6217000011112222333" not in page
+
+
+def test_ineligible_intake_shows_the_reason_and_writes_nothing(client, policy, hospital, clerk):
+    client.force_login(clerk)
+    response = client.post(reverse("reimbursement:intake"), intake_data(hospital, situation="filed_not_settled", rescue="", settlement_failure="not_networked"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "不符合零星报销条件" in page and "没有有效的异地就医备案" in page
+    assert not Claim.objects.exists()
+    assert not InsuredPerson.objects.filter(id_number="320106199001011238").exists()
+
+
+def test_intake_form_errors_are_shown(client, policy, hospital, clerk):
+    client.force_login(clerk)
+    response = client.post(reverse("reimbursement:intake"), intake_data(hospital, id_number="320106199001011237"))
+    assert "校验码错误" in response.content.decode()
+    assert not Claim.objects.exists()
+
+
+def test_live_checklist_panel_follows_care_type_extras_and_ticks(client, policy, clerk, person, hospital, long_term_filing):
+    client.force_login(clerk)
+    url = reverse("reimbursement:intake_panel")
+    page = client.post(url, {"care_type": "outpatient"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "门诊费用清单" in page and "缺 4 项" in page
+    page = client.post(url, {"care_type": "outpatient", "accidental_injury": "on", "material": ["invoice", "id_proof:0"]},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert "外伤无第三方责任承诺书（附件7）" in page and "缺 3 项" in page
+    page = client.post(url, {"care_type": "inpatient", "id_number": person.id_number, "institution": hospital.pk,
+                             "admission_date": "2026-03-02", "discharge_date": "2026-03-10",
+                             "situation": "filed_not_settled", "settlement_failure": "not_networked",
+                             "total_amount": "100", "in_scope_amount": "60", "self_funded_amount": "30",
+                             "class_b_self_pay": "0", "over_limit_self_pay": "0"},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert "已备案" in page and "符合零星报销条件" in page
+    assert "费用构成不平衡" in page
+
+
+def test_receive_materials_page_accepts_the_claim(client, policy, person, hospital, long_term_filing, clerk):
+    claim = services.claim_create(by=clerk, person=person, details=details(hospital), ticked={"invoice", "id_proof:0",
+                                                                                                "diagnosis_or_summary:1"})
+    client.force_login(clerk)
+    response = client.post(reverse("reimbursement:claim_materials", args=[claim.pk]), {"material": "inpatient_fee_list"})
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.ACCEPTED and claim.complete_on == timezone.localdate()
+
+
+def test_trial_page_shows_the_steps_without_saving(client, policy, clerk):
+    client.force_login(clerk)
+    data = {"region": "320100", "insurance_type": "310", "care_type": "inpatient", "treatment_region": "110000",
+            "hospital_level": "3", "designated": "on", "adjustment_situation": "referral",
+            "admission_date": "2026-03-02", "discharge_date": "2026-03-10", "total_amount": "12000.00",
+            "in_scope_amount": "10000.00", "class_b_self_pay": "0", "over_limit_self_pay": "0",
+            "self_funded_amount": "2000.00", "deductible_used_before": "600.00", "fund_used_before": "0"}
+    page = client.post(reverse("reimbursement:trial"), data, HTTP_HX_REQUEST="true").content.decode()
+    assert "8,160.00" not in page  # referral: 10 points off → (10000 − 400) × 75 %
+    assert "7,200.00" in page
+    assert "降低 10 个百分点" in page and "已累计 600.00" in page
+    assert not Claim.objects.exists()
+
+
+def test_policy_pages(client, policy, clerk):
+    client.force_login(clerk)
+    page = client.get(reverse("reimbursement:policy_detail", args=[policy.pk])).content.decode()
+    assert "起付标准" in page and "1,000.00" in page and "85%" in page
+
+
+# --- Export -------------------------------------------------------------------------------------------
+
+
+def test_xlsx_export_neutralises_formula_injection(client, policy, hospital, clerk):
+    from openpyxl import load_workbook
+
+    from filings.models import PersonType
+    from filings.tests.factories import FilingFactory
+
+    person = InsuredPersonFactory(insured_region=region("320100"), name='=HYPERLINK("http://evil","x")')
+    FilingFactory(insured_person=person, person_type=PersonType.RETIRED_RESETTLED, destination=region("110000"),
+                  start_date=RECENT - timedelta(days=60), applied_on=RECENT - timedelta(days=60))
+    services.claim_create(by=clerk, person=person,
+                          details=details(hospital, payee_name="+SUM(1,2)", bank_name="@cmd|' /C calc'!A0",
+                                          invoice_numbers="-2+3"),
+                          ticked=ALL_INPATIENT_TICKS)
+    client.force_login(clerk)
+    response = client.get(reverse("reimbursement:claim_export"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    row = {header[i]: cell for i, cell in enumerate(sheet[2])}
+    assert all(cell.data_type != "f" for line in sheet.iter_rows() for cell in line)
+    assert row["参保人"].value == '\'=HYPERLINK("http://evil","x")'
+    assert row["收款人"].value == "'+SUM(1,2)"
+    assert row["票据号码"].value == "'-2+3"
+    assert row["总费用"].data_type == "n" and row["总费用"].value == 12000
+    assert row["公民身份号码（脱敏）"].value == person.masked_id_number
+    assert "*" in row["银行账号（脱敏）"].value
+
+
+def test_finance_creates_a_payment_notice_and_records_payment_from_the_pages(client, submitted_claim, supervisor, finance,
+                                                                             django_capture_on_commit_callbacks):
+    services.claim_approve(claim=submitted_claim, by=supervisor)
+    client.force_login(finance)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reimbursement:payments"), {"claim": [submitted_claim.pk]})
+    batch = PaymentBatch.objects.get()
+    assert response["Location"] == reverse("reimbursement:batch_detail", args=[batch.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "下载打印" in page and "柒仟陆佰伍拾元整" in page
+    client.post(reverse("reimbursement:batch_pay", args=[batch.pk]), {"paid_on": date.today().isoformat(), "reference": "X1"})
+    assert Claim.objects.get().status == Claim.Status.PAID
+
+
+def test_edit_page_never_shows_the_full_account_and_keeps_it_when_left_empty(client, claim, clerk):
+    client.force_login(clerk)
+    url = reverse("reimbursement:claim_edit", args=[claim.pk])
+    page = client.get(url).content.decode()
+    assert "6222021234567891234" not in page and "6222 **** **** 1234" in page
+    from reimbursement.forms import ClaimDetailsForm
+
+    data = {key: value for key, value in ClaimDetailsForm.initial_from_claim(claim).items() if value not in (None, False)}
+    data.update({"care_type": "inpatient", "designated": "on", "total_amount": "12000.00", "bank_account": "",
+                 "admission_date": claim.admission_date.isoformat(), "discharge_date": claim.discharge_date.isoformat(),
+                 "payee_name": "张三（本人）"})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    claim.refresh_from_db()
+    assert claim.bank_account == "6222021234567891234" and claim.payee_name == "张三（本人）"
+
+
+def test_live_panel_warns_when_the_person_belongs_to_another_region(client, clerk_wuxi, person):
+    client.force_login(clerk_wuxi)
+    page = client.post(reverse("reimbursement:intake_panel"), {"care_type": "inpatient", "id_number": person.id_number},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert "参保地为南京市" in page and "本机构不能受理" in page
+
+
+def test_trial_page_opens_with_a_claims_values(client, claim, clerk, clerk_wuxi):
+    client.force_login(clerk)
+    page = client.get(reverse("reimbursement:trial"), {"claim": claim.pk}).content.decode()
+    assert 'value="12000.00"' in page and 'value="10000.00"' in page
+    client.force_login(clerk_wuxi)
+    assert client.get(reverse("reimbursement:trial"), {"claim": claim.pk}).status_code == 404

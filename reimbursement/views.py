@@ -1,0 +1,662 @@
+"""零星报销 pages. Views fetch through `for_user()` (another region's claim is a 404),
+check the role, call one service and show its `DomainError` message."""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.audit import entries_for, log_action
+from core.decorators import role_required
+from core.errors import DomainError
+from core.idcard import parse_id_number
+from core.models import AuditLog, InsuredPerson, Role
+from core.scoping import get_object_for_user
+from core.services import insured_person_upsert
+from reimbursement import selectors, services
+from reimbursement.benefits import BenefitCase, calculate_case
+from reimbursement.eligibility import suggest_situation
+from reimbursement.forms import (
+    ClaimDetailsForm,
+    ClaimFilter,
+    DelayNoticeForm,
+    IntakeForm,
+    PaymentRecordForm,
+    PolicyFilterForm,
+    ReasonForm,
+    TrialForm,
+)
+from reimbursement.models import Claim, ClaimNotice, PaymentBatch, PolicyVersion, PublishedMaterial
+
+CASEWORK = (Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.ADMINISTRATOR)
+STAFF = (Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.ADMINISTRATOR, Role.CLEARING_OFFICER)
+
+
+def _fail(request, exc: DomainError) -> None:
+    messages.error(request, exc.message)
+
+
+def _ticks(request) -> set[str]:
+    return {value for value in request.POST.getlist("material") if value}
+
+
+# --- Lists -----------------------------------------------------------------------------------
+
+
+@role_required(*CASEWORK)
+@require_GET
+def claim_list(request):
+    window = selectors.DeadlineWindow.for_today()
+    claims = selectors.claim_list(user=request.user)
+    claim_filter = ClaimFilter(request.GET or None, queryset=claims, window=window, user=request.user)
+    rows = claim_filter.qs.order_by("-intake_at", "-pk") if claim_filter.is_bound else claims.order_by("-intake_at", "-pk")
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    for claim in page:
+        claim.flag = window.flag_of(claim)
+    return render(
+        request,
+        "reimbursement/claim_list.html",
+        {"page": page, "filter": claim_filter, "window": window, "query": request.GET.urlencode()},
+    )
+
+
+@role_required(*CASEWORK)
+@require_GET
+def claim_export(request):
+    from reimbursement.resources import export_claims_xlsx
+
+    window = selectors.DeadlineWindow.for_today()
+    claims = selectors.claim_list(user=request.user)
+    claim_filter = ClaimFilter(request.GET or None, queryset=claims, window=window, user=request.user)
+    rows = (claim_filter.qs if claim_filter.is_bound else claims).order_by("-intake_at", "-pk")
+    content, count = export_claims_xlsx(rows)
+    log_action(action=AuditLog.Action.EXPORT, user=request.user, request=request, message=f"导出零星报销申请 {count} 条")
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="reimbursement-claims-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
+
+
+@role_required(Role.CLERK, Role.SUPERVISOR, Role.ADMINISTRATOR)
+@require_GET
+def deadlines(request):
+    window = selectors.DeadlineWindow.for_today()
+    lists = selectors.deadline_lists(user=request.user, window=window)
+    return render(request, "reimbursement/deadlines.html", {"lists": lists, "window": window})
+
+
+# --- Intake ------------------------------------------------------------------------------------
+
+
+@role_required(Role.CLERK)
+@require_http_methods(["GET", "POST"])
+def intake(request):
+    region_code = request.user.region_code
+    form = IntakeForm(request.POST or None, region_code=region_code)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                person = _person_for_intake(request.user, data)
+                claim = services.claim_create(by=request.user, person=person, details=form.to_details(), ticked=_ticks(request))
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if claim.status == Claim.Status.INCOMPLETE:
+                messages.warning(request, f"申请 {claim.number} 已登记，材料不全：一次性告知书正在生成，请打印交申请人。")
+            else:
+                messages.success(
+                    request, f"申请 {claim.number} 材料齐全，已受理；办理期限 {claim.due_on:%Y-%m-%d}。受理回执正在生成。"
+                )
+            return redirect("reimbursement:claim_detail", pk=claim.pk)
+    panel = _panel_context(request, form.data if form.is_bound else {}, region_code)
+    return render(request, "reimbursement/intake.html", {"form": form, **panel})
+
+
+def _person_for_intake(user, data) -> InsuredPerson:
+    person = InsuredPerson.objects.filter(id_number=data["id_number"]).select_related("insured_region").first()
+    if person is not None:
+        if person.name != data["name"].strip():
+            raise DomainError(
+                f"身份证号 {person.masked_id_number} 已登记为“{person.name}”，与填写的姓名“{data['name']}”不一致，请核对。"
+            )
+        return person
+    if not data.get("insurance_type"):
+        raise DomainError("该人员尚未登记，请选择险种类型。")
+    return insured_person_upsert(
+        id_number=data["id_number"],
+        name=data["name"],
+        insurance_type=data["insurance_type"],
+        insured_region=user.region,
+        phone=data.get("phone", ""),
+        by=user,
+    )
+
+
+@role_required(Role.CLERK)
+@require_POST
+def intake_panel(request):
+    """htmx: the checklist, filing query, eligibility and deadline preview for the form as typed."""
+    context = _panel_context(request, request.POST, request.user.region_code)
+    return render(request, "reimbursement/_intake_panel.html", context)
+
+
+def _panel_context(request, data, region_code: str | None) -> dict:
+    today = timezone.localdate()
+    care_type = data.get("care_type") or "inpatient"
+    flags = {name: data.get(name) in ("on", "true", "1", True) for name in (
+        "rescue", "accidental_injury", "dual_channel_drugs", "drugs_bought_outside", "patient_deceased"
+    )}
+    try:
+        requirements = services.checklist_for(region_code=region_code or "", on_date=today, care_type=care_type, **flags)
+    except ValueError:
+        requirements = services.checklist_for(region_code=region_code or "", on_date=today, care_type="inpatient", **flags)
+    ticked = set(data.getlist("material")) if hasattr(data, "getlist") else set()
+    items = []
+    from reimbursement.checklists import satisfied
+
+    for requirement in requirements:
+        got = satisfied(requirement, ticked)
+        choices = [
+            {
+                "value": f"{requirement.code}:{index}" if requirement.alternatives else requirement.code,
+                "label": label if requirement.alternatives else "已收到",
+                "checked": (f"{requirement.code}:{index}" if requirement.alternatives else requirement.code) in ticked,
+            }
+            for index, label in enumerate(requirement.choices)
+        ]
+        items.append({"requirement": requirement, "choices": choices, "ok": bool(got)})
+    missing = [item["requirement"] for item in items if not item["ok"]]
+    from reimbursement.models import CareType
+
+    care_label = CareType(care_type).label if care_type in CareType.values else ""
+    context = {"items": items, "missing": missing, "panel_care_type": care_type, "care_label": care_label}
+    context.update(_panel_person_and_eligibility(data, care_type, flags, today, user=request.user))
+    context.update(_panel_fees(data, care_type))
+    return context
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return Decimal(str(value).strip()) if str(value).strip() else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _panel_fees(data, care_type: str) -> dict:
+    from reimbursement.deadlines import processing_deadline
+
+    total = _decimal(data.get("total_amount", ""))
+    parts = [_decimal(data.get(name, "")) for name in ("in_scope_amount", "class_b_self_pay", "over_limit_self_pay", "self_funded_amount")]
+    context: dict = {"fee_total": total}
+    if total is not None and all(part is not None for part in parts):
+        context["fee_sum"] = sum(parts, Decimal("0"))
+        context["fee_balanced"] = context["fee_sum"] == total
+    if total is not None and total >= 0:
+        with contextlib.suppress(ValueError, TypeError):
+            context["preview_due"] = processing_deadline(timezone.localdate(), care_type=care_type, amount=total)
+    return context
+
+
+def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, user) -> dict:
+    from core.models import Institution, Region
+
+    context: dict = {}
+    raw_id = (data.get("id_number") or "").strip()
+    if not raw_id:
+        return context
+    try:
+        info = parse_id_number(raw_id)
+    except Exception as exc:  # ValidationError: show its message
+        context["id_error"] = getattr(exc, "messages", [str(exc)])[0]
+        return context
+    person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
+    context["panel_person"] = person
+    context["panel_new_person"] = person is None
+    if person is None:
+        return context
+    if not user.sees_all_regions and person.insured_region_id != user.region_code:
+        context["wrong_region"] = True
+        return context
+    institution = Institution.objects.filter(pk=data.get("institution") or 0).select_related("region").first()
+    region = institution.region if institution else Region.objects.filter(pk=data.get("treatment_region") or "").first()
+    admission = _date(data.get("admission_date"))
+    discharge = admission if care_type in ("outpatient", "emergency") else _date(data.get("discharge_date"))
+    if region is None or admission is None or discharge is None:
+        return context
+    details = services.ClaimDetails(
+        care_type=care_type,
+        situation=data.get("situation") or "",
+        admission_date=admission,
+        discharge_date=discharge,
+        invoice_numbers="",
+        total_amount=Decimal("0"),
+        in_scope_amount=Decimal("0"),
+        payee_name="",
+        bank_name="",
+        bank_account="",
+        institution=institution,
+        institution_name=data.get("institution_name") or "",
+        treatment_region=region,
+        hospital_level=data.get("hospital_level") or "",
+        designated=data.get("designated") in ("on", "true", "1", True),
+        settlement_failure=data.get("settlement_failure") or "",
+        other_case=None,
+        **flags,
+    )
+    details.resolve_institution()
+    if data.get("other_case"):
+        from reimbursement.models import OtherAllowedCase
+
+        details.other_case = OtherAllowedCase.objects.filter(pk=data.get("other_case") or 0).first()
+    check = services.filing_lookup(person, details)
+    context["filing_check"] = check
+    context["suggested_situation"] = suggest_situation(
+        filing_status=check.status,
+        care_type=care_type,
+        rescue=flags["rescue"],
+        insurance_type=person.insurance_type,
+        admission_date=admission,
+    )
+    from reimbursement.models import Situation
+
+    context["suggested_label"] = Situation(context["suggested_situation"]).label
+    if details.situation:
+        context["eligibility"] = services.check_eligibility(person, details, check=check)[1]
+    return context
+
+
+def _date(value):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+# --- Detail and actions -------------------------------------------------------------------------
+
+
+@role_required(*CASEWORK)
+@require_GET
+def claim_detail(request, pk: int):
+    claim = selectors.claim_detail(user=request.user, pk=pk)
+    window = selectors.DeadlineWindow.for_today()
+    user = request.user
+    is_clerk = user.has_role(Role.CLERK)
+    is_supervisor = user.has_role(Role.SUPERVISOR)
+    from core.models import Document, Job
+
+    documents = list(
+        Document.objects.filter(key__startswith=f"reimbursement:claim:{claim.pk}:", is_latest=True)
+    ) + [notice.document for notice in claim.notices.all() if notice.document_id]
+    running = Job.objects.filter(
+        kind="reimbursement.claim_document", params__claim_id=claim.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+    ).order_by("-pk")[:3]
+    context = {
+        "claim": claim,
+        "flag": window.flag_of(claim),
+        "window": window,
+        "history": entries_for(claim),
+        "documents": documents,
+        "running_jobs": running,
+        "steps": claim.calculation.get("steps", []),
+        "calc_years": claim.calculation.get("years", []),
+        "usage": selectors.person_year_usage(
+            person_id=claim.person_id, year=claim.discharge_date.year, exclude_claim_id=claim.pk
+        ),
+        "can_edit": is_clerk and claim.status in Claim.EDITABLE_STATUSES,
+        "can_receive": is_clerk and claim.status == Claim.Status.INCOMPLETE,
+        "can_calculate": (is_clerk and claim.status == Claim.Status.ACCEPTED)
+        or (is_supervisor and claim.status == Claim.Status.SUBMITTED),
+        "can_submit": is_clerk and claim.status == Claim.Status.ACCEPTED and claim.fund_payment is not None,
+        "can_decide": is_supervisor and claim.status == Claim.Status.SUBMITTED,
+        "own_claim": claim.intake_by_id == user.pk or claim.submitted_by_id == user.pk,
+        "can_mark_special": is_supervisor and not claim.special and claim.status in (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES),
+        "can_cancel": is_clerk and claim.status in Claim.EDITABLE_STATUSES,
+        "can_notify_delay": user.has_role(Role.CLERK, Role.SUPERVISOR) and claim.clock_running,
+        "can_pay": user.has_role(Role.FINANCE) and claim.status == Claim.Status.PAYMENT_NOTIFIED,
+        "can_print": user.has_role(Role.CLERK, Role.SUPERVISOR, Role.FINANCE),
+        "reason_form": ReasonForm(),
+        "delay_form": DelayNoticeForm(),
+        "payment_form": PaymentRecordForm(),
+        "notices": list(claim.notices.all()),
+    }
+    return render(request, "reimbursement/claim_detail.html", context)
+
+
+def _claim_for(request, pk: int) -> Claim:
+    return get_object_for_user(request.user, Claim, pk=pk)
+
+
+@role_required(Role.CLERK)
+@require_http_methods(["GET", "POST"])
+def claim_edit(request, pk: int):
+    claim = _claim_for(request, pk)
+    if claim.status not in Claim.EDITABLE_STATUSES:
+        messages.error(request, f"申请当前状态为“{claim.get_status_display()}”，不能修改。")
+        return redirect("reimbursement:claim_detail", pk=pk)
+    form = ClaimDetailsForm(
+        request.POST or None,
+        initial=ClaimDetailsForm.initial_from_claim(claim),
+        region_code=claim.region_id,
+        current_account=claim.bank_account,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.claim_update(claim=claim, by=request.user, details=form.to_details())
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "申请信息已修改；待遇需要重新计算。")
+            return redirect("reimbursement:claim_detail", pk=pk)
+    return render(request, "reimbursement/claim_edit.html", {"form": form, "claim": claim})
+
+
+@role_required(Role.CLERK)
+@require_http_methods(["GET", "POST"])
+def claim_materials(request, pk: int):
+    claim = selectors.claim_detail(user=request.user, pk=pk)
+    if request.method == "POST":
+        try:
+            claim = services.claim_materials_receive(claim=claim, by=request.user, ticked=_ticks(request))
+        except DomainError as exc:
+            _fail(request, exc)
+        else:
+            if claim.status == Claim.Status.ACCEPTED:
+                messages.success(request, f"材料已收齐，正式受理；办理期限 {claim.due_on:%Y-%m-%d}。受理回执正在生成。")
+            else:
+                messages.warning(request, "已登记补收的材料，仍有材料未收齐：新的一次性告知书正在生成。")
+            return redirect("reimbursement:claim_detail", pk=pk)
+    return render(request, "reimbursement/claim_materials.html", {"claim": claim, "ticks": services.ticks_of(claim)})
+
+
+def _action(request, pk: int, action, success: str, **kwargs):
+    claim = _claim_for(request, pk)
+    try:
+        action(claim=claim, by=request.user, **kwargs)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, success)
+    return redirect("reimbursement:claim_detail", pk=pk)
+
+
+@role_required(Role.CLERK, Role.SUPERVISOR)
+@require_POST
+def claim_calculate(request, pk: int):
+    claim = _claim_for(request, pk)
+    if claim.status == Claim.Status.SUBMITTED and not request.user.has_role(Role.SUPERVISOR):
+        raise Http404
+    return _action(request, pk, services.claim_calculate, "待遇已计算，请核对计算过程。")
+
+
+@role_required(Role.CLERK)
+@require_POST
+def claim_submit(request, pk: int):
+    return _action(request, pk, services.claim_submit, "已提交复核。")
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def claim_approve(request, pk: int):
+    expected = _decimal(request.POST.get("expected_fund_payment", ""))
+    return _action(request, pk, services.claim_approve, "已审批通过，转财务付款。", expected_fund_payment=expected)
+
+
+def _reason_action(request, pk: int, action, success: str):
+    form = ReasonForm(request.POST)
+    reason = form.data.get("reason", "")
+    return _action(request, pk, action, success, reason=reason)
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def claim_reject(request, pk: int):
+    return _reason_action(request, pk, services.claim_reject, "已作出不予报销决定。")
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def claim_return(request, pk: int):
+    return _reason_action(request, pk, services.claim_return, "已退回经办人修改。")
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def claim_special(request, pk: int):
+    return _reason_action(request, pk, services.claim_mark_special, "已认定为特殊情况，办理时限延长为20个工作日。")
+
+
+@role_required(Role.CLERK)
+@require_POST
+def claim_cancel(request, pk: int):
+    return _reason_action(request, pk, services.claim_cancel, "申请已撤销。")
+
+
+@role_required(Role.CLERK, Role.SUPERVISOR)
+@require_POST
+def claim_delay_notice(request, pk: int):
+    claim = _claim_for(request, pk)
+    form = DelayNoticeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写不能按期办结的原因、预计办结日期和告知方式。")
+        return redirect("reimbursement:claim_detail", pk=pk)
+    try:
+        services.claim_record_delay_notice(claim=claim, by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, "已登记延期告知，告知书正在生成，可打印交申请人。")
+    return redirect("reimbursement:claim_detail", pk=pk)
+
+
+@role_required(Role.CLERK, Role.SUPERVISOR, Role.FINANCE)
+@require_POST
+def claim_print(request, pk: int, form: str):
+    claim = _claim_for(request, pk)
+    notice = None
+    if request.POST.get("notice"):
+        notice = ClaimNotice.objects.filter(claim=claim, pk=request.POST["notice"]).first()
+    try:
+        job = services.claim_print(claim=claim, by=request.user, form=form, notice=notice)
+    except DomainError as exc:
+        _fail(request, exc)
+        return redirect("reimbursement:claim_detail", pk=pk)
+    messages.info(request, "正在后台生成打印件，完成后可在本页下载。")
+    return redirect(f"{reverse('reimbursement:claim_detail', kwargs={'pk': pk})}?job={job.pk}")
+
+
+@role_required(Role.FINANCE)
+@require_POST
+def claim_pay(request, pk: int):
+    claim = _claim_for(request, pk)
+    form = PaymentRecordForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写有效的支付日期。")
+        return redirect("reimbursement:claim_detail", pk=pk)
+    try:
+        services.payment_record(claims=[claim], by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, "已登记支付，申请办结。")
+    return redirect("reimbursement:claim_detail", pk=pk)
+
+
+# --- Trial calculation --------------------------------------------------------------------------
+
+
+@role_required(Role.CLERK, Role.SUPERVISOR, Role.ADMINISTRATOR)
+@require_http_methods(["GET", "POST"])
+def trial(request):
+    initial = {"region": request.user.region_code, "treatment_region": "110000"}
+    if request.GET.get("claim", "").isdigit():
+        initial.update(_trial_initial(get_object_for_user(request.user, Claim, pk=int(request.GET["claim"]))))
+    form = TrialForm(request.POST or None, initial=initial)
+    result = None
+    error = ""
+    person = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        case = BenefitCase(
+            region_code=data["region"].code,
+            insurance_type=data["insurance_type"],
+            care_type=data["care_type"],
+            hospital_level=data["hospital_level"],
+            designated=data["designated"],
+            emergency=data["emergency"],
+            scope="intra_province" if data["region"].code[:2] == data["treatment_region"].code[:2] else "cross_province",
+            adjustment_situation=data["adjustment_situation"],
+            admission_date=data["admission_date"],
+            discharge_date=data["discharge_date"],
+            total_amount=data["total_amount"],
+            in_scope_amount=data["in_scope_amount"],
+            class_b_self_pay=data["class_b_self_pay"],
+            over_limit_self_pay=data["over_limit_self_pay"],
+            self_funded_amount=data["self_funded_amount"],
+        )
+        usage = None
+        if data["id_number"]:
+            person = InsuredPerson.objects.for_user(request.user).filter(id_number=data["id_number"]).first()
+            if person is None:
+                error = "没有找到该参保人员（或不属于本统筹区），已按下面填写的“此前已用”计算。"
+        if person is None:
+            used = (data.get("deductible_used_before") or Decimal("0.00"), data.get("fund_used_before") or Decimal("0.00"))
+            usage = {year: used for year in range(data["admission_date"].year, data["discharge_date"].year + 1)}
+        try:
+            result = calculate_case(case, person_id=person.pk if person else None, usage_override=usage)
+        except DomainError as exc:
+            error = exc.message
+    template = "reimbursement/_trial_result.html" if request.htmx else "reimbursement/trial.html"
+    return render(request, template, {"form": form, "calculation": result, "error": error, "trial_person": person})
+
+
+def _trial_initial(claim: Claim) -> dict:
+    """Open the 试算 page with a claim's values, to try what-ifs without touching the claim."""
+    return {
+        "region": claim.region_id,
+        "id_number": claim.person.id_number,
+        "insurance_type": claim.insurance_type,
+        "care_type": claim.care_type,
+        "treatment_region": claim.treatment_region_id,
+        "hospital_level": claim.hospital_level,
+        "designated": claim.designated,
+        "emergency": claim.is_emergency,
+        "adjustment_situation": claim.adjustment_situation,
+        "admission_date": claim.admission_date,
+        "discharge_date": claim.discharge_date,
+        "total_amount": claim.total_amount,
+        "in_scope_amount": claim.in_scope_amount,
+        "class_b_self_pay": claim.class_b_self_pay,
+        "over_limit_self_pay": claim.over_limit_self_pay,
+        "self_funded_amount": claim.self_funded_amount,
+    }
+
+
+# --- Payment -----------------------------------------------------------------------------------------
+
+
+@role_required(Role.FINANCE)
+@require_http_methods(["GET", "POST"])
+def payments(request):
+    approved = list(selectors.approved_for_payment(user=request.user))
+    if request.method == "POST":
+        ids = {int(value) for value in request.POST.getlist("claim") if value.isdigit()}
+        chosen = [claim for claim in approved if claim.pk in ids]
+        if len(chosen) != len(ids):
+            messages.error(request, "所选申请中有的已不是“已审批（待付款）”状态，请刷新后重新选择。")
+            return redirect("reimbursement:payments")
+        try:
+            batch = services.payment_batch_create(claims=chosen, by=request.user)
+        except DomainError as exc:
+            _fail(request, exc)
+            return redirect("reimbursement:payments")
+        messages.success(request, f"付款通知 {batch.number} 已建立，正在后台生成通知书。")
+        return redirect("reimbursement:batch_detail", pk=batch.pk)
+    batches = Paginator(selectors.payment_batches(user=request.user), 20).get_page(request.GET.get("page"))
+    total = sum((claim.fund_payment or Decimal("0") for claim in approved), Decimal("0.00"))
+    return render(request, "reimbursement/payments.html", {"approved": approved, "page": batches, "approved_total": total})
+
+
+@role_required(Role.FINANCE, Role.ADMINISTRATOR)
+@require_GET
+def batch_detail(request, pk: int):
+    batch = get_object_for_user(request.user, PaymentBatch.objects.select_related("job", "created_by", "region"), pk=pk)
+    from core.documents import latest_document
+
+    claims = batch.claims.select_related("person").order_by("number")
+    return render(
+        request,
+        "reimbursement/batch_detail.html",
+        {
+            "batch": batch,
+            "claims": claims,
+            "document": latest_document(batch.document_key),
+            "payment_form": PaymentRecordForm(),
+            "history": entries_for(batch),
+        },
+    )
+
+
+@role_required(Role.FINANCE)
+@require_POST
+def batch_pay(request, pk: int):
+    batch = get_object_for_user(request.user, PaymentBatch, pk=pk)
+    form = PaymentRecordForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写有效的支付日期。")
+        return redirect("reimbursement:batch_detail", pk=pk)
+    claims = list(batch.claims.filter(status=Claim.Status.PAYMENT_NOTIFIED))
+    try:
+        services.payment_record(claims=claims, by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, f"已登记 {len(claims)} 笔支付，相关申请已办结。")
+    return redirect("reimbursement:batch_detail", pk=pk)
+
+
+@role_required(Role.FINANCE)
+@require_POST
+def batch_regenerate(request, pk: int):
+    batch = get_object_for_user(request.user, PaymentBatch, pk=pk)
+    services.payment_batch_regenerate(batch=batch, by=request.user)
+    messages.info(request, "正在重新生成付款通知书（保留旧版本）。")
+    return redirect("reimbursement:batch_detail", pk=pk)
+
+
+# --- Policies (reference data, read-only here; edited in the admin) --------------------------------
+
+
+@role_required(*STAFF)
+@require_GET
+def policy_list(request):
+    form = PolicyFilterForm(request.GET or None)
+    policies = PolicyVersion.objects.select_related("region").order_by("region__sort_order", "region_id", "-effective_from")
+    if form.is_valid() and form.cleaned_data.get("region"):
+        policies = policies.filter(region=form.cleaned_data["region"])
+    materials = PublishedMaterial.objects.select_related("region").order_by("region__sort_order", "published_on")
+    return render(request, "reimbursement/policy_list.html", {"policies": policies, "form": form, "materials": materials})
+
+
+@role_required(*STAFF)
+@require_GET
+def policy_detail(request, pk: int):
+    policy = PolicyVersion.objects.select_related("region").filter(pk=pk).first()
+    if policy is None:
+        raise Http404("没有找到该政策版本。")
+    rules = policy.rules.order_by("insurance_type", "care_type", "-hospital_level")
+    adjustments = policy.adjustments.order_by("scope", "situation")
+    return render(
+        request, "reimbursement/policy_detail.html", {"policy": policy, "rules": rules, "adjustments": adjustments}
+    )
