@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Job, "Progress"], dict[str, Any] | None]
 _handlers: dict[str, Handler] = {}
+_PROCESS_STARTED = timezone.now()
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
@@ -121,21 +122,28 @@ def _thread_executor() -> ThreadPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
-            # A new process: whatever an earlier one left running or queued in
-            # its threads is gone with it.
-            fail_stale_jobs(running_for=timedelta(0), queued_for=timedelta(0))
+            # Whatever an earlier process left queued or running in its threads
+            # is gone with it (the thread runner serves one process: make run).
+            fail_stale_jobs(before=_PROCESS_STARTED)
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="yidi-job")
         return _executor
 
 
-def fail_stale_jobs(*, running_for: timedelta | None = None, queued_for: timedelta | None = None) -> int:
-    """Mark jobs that can no longer finish as failed: running longer than the task
-    time limit (a killed worker) or queued longer than `queued_for`."""
+def fail_stale_jobs(*, before=None) -> int:
+    """Mark jobs that can no longer finish as failed.
+
+    Without `before`: running longer than the task time limit (a killed
+    worker) or queued for six hours. With `before`: anything queued or started
+    before that moment (an earlier process of the thread runner).
+    """
     now = timezone.now()
-    running_for = running_for if running_for is not None else timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
-    queued_for = queued_for if queued_for is not None else timedelta(hours=6)
-    stale = Q(status=Job.Status.RUNNING, started_at__lt=now - running_for) | Q(
-        status=Job.Status.QUEUED, created_at__lt=now - queued_for
+    if before is None:
+        running_since = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
+        queued_since = now - timedelta(hours=6)
+    else:
+        running_since = queued_since = before
+    stale = Q(status=Job.Status.RUNNING, started_at__lt=running_since) | Q(
+        status=Job.Status.QUEUED, created_at__lt=queued_since
     )
     return Job.objects.filter(stale).update(status=Job.Status.FAILED, finished_at=now, error=INTERRUPTED)
 
@@ -157,7 +165,7 @@ def run_job_now(job_id: int) -> Job | None:
         status=Job.Status.RUNNING, started_at=timezone.now(), error="", attempts=F("attempts") + 1
     )
     if not claimed:
-        logger.info("job %s already finished or missing; nothing to do", job_id)
+        logger.debug("job %s already finished or missing; nothing to do", job_id)
         return None
     job = Job.objects.get(pk=job_id)
     progress = Progress(job)

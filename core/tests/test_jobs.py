@@ -180,3 +180,26 @@ def region_wuxi_document():
     from core.tests.factories import region
 
     return store_document(kind="annex12", key="clearing:2026-02:annex12:320200", title="附件12 无锡", filename="x.pdf", content=b"%PDF x", region=region("320200"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_thread_runner_fails_only_what_an_earlier_process_left(clerk, settings, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core import jobs
+
+    earlier = timezone.now() - timedelta(minutes=5)
+    orphan = Job.objects.create(kind="test.counts", title="上次进程留下的", created_by=clerk)
+    Job.objects.filter(pk=orphan.pk).update(created_at=earlier - timedelta(minutes=1))
+    monkeypatch.setattr(jobs, "_PROCESS_STARTED", earlier)
+    monkeypatch.setattr(jobs, "_executor", None)
+    settings.YIDI_JOB_RUNNER = "thread"
+    job = start_job(kind="test.counts", title="本进程的", by=clerk)  # autocommit: dispatched at once
+    jobs._executor.shutdown(wait=True)
+    monkeypatch.setattr(jobs, "_executor", None)
+    orphan.refresh_from_db()
+    job.refresh_from_db()
+    assert orphan.status == Job.Status.FAILED and orphan.error == jobs.INTERRUPTED
+    assert job.status == Job.Status.DONE
