@@ -1,6 +1,7 @@
 # Yidi — two commands do everything on a fresh machine:
 #   make run    set up, migrate, load demo data, serve http://127.0.0.1:8000 (SQLite, in-process jobs)
 #   make test   set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+#   make dev    the same portal with Django's debug pages, for developers
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test setup system browser-system lint worker benchmark clean
+.PHONY: run dev test setup system browser-system lint worker clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +29,24 @@ browser-system:
 
 setup: system $(BIN)/.installed node_modules/.installed
 
-run: setup
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --noinput
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo
+# The portal as staff see it: debug pages off (Chinese error pages), plain HTTP
+# on this machine, a secret key generated once into var/, SQLite and in-process jobs.
+RUN_ENV = env -u DATABASE_URL -u REDIS_URL -u CACHE_URL DJANGO_DEBUG=0 DJANGO_HTTPS=0 \
+	DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,$(HOST) DJANGO_SECRET_KEY="$$(cat var/secret_key)"
+
+var/secret_key:
+	mkdir -p var
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+run: setup var/secret_key
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "==> 异地就医经办服务平台：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
+	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+dev: setup
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --noinput
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: setup browser-system
