@@ -31,7 +31,7 @@ setup: system $(BIN)/.installed node_modules/.installed
 
 # The portal as staff see it: debug pages off (Chinese error pages), plain HTTP
 # on this machine, a secret key generated once into var/, SQLite and in-process jobs.
-RUN_ENV = env -u DATABASE_URL -u REDIS_URL -u CACHE_URL DJANGO_DEBUG=0 DJANGO_HTTPS=0 \
+RUN_ENV = env -u DATABASE_URL -u REDIS_URL -u CACHE_URL DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_STATIC_FROM_SOURCE=1 \
 	DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,$(HOST) DJANGO_SECRET_KEY="$$(cat var/secret_key)"
 
 var/secret_key:
@@ -41,7 +41,6 @@ var/secret_key:
 run: setup var/secret_key
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
-	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "==> 异地就医经办服务平台：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

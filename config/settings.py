@@ -190,30 +190,33 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 NODE_MODULES = BASE_DIR / "node_modules"
-# Third-party front-end code comes from npm packages (package.json), served
-# from here by Django/whitenoise: agency networks are closed, nothing from a CDN.
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
-    ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
-    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
-    ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
+# Third-party front-end code comes from npm packages (package.json), served by
+# Django/whitenoise under static/vendor/ (core.staticfinders.VENDOR_FILES):
+# agency networks are closed, nothing comes from a CDN.
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "core.staticfinders.ProjectAppDirectoriesFinder",
+    "core.staticfinders.VendorFinder",
 ]
+# Serve static files straight from their sources (no collectstatic): debugging,
+# tests and the single-machine trial of `make run`. Production collects them
+# into STATIC_ROOT with hashed, compressed names.
+STATIC_FROM_SOURCE = env_bool("DJANGO_STATIC_FROM_SOURCE", DEBUG or TESTING)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if not DEBUG and not TESTING
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if STATIC_FROM_SOURCE
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-# Tests and runserver serve static files straight from the finders (no collectstatic).
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
-WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = STATIC_FROM_SOURCE
+WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, register
 
 
 @register()
@@ -35,21 +34,3 @@ def check_pdf_toolchain(app_configs=None, **kwargs):
                 )
             )
     return problems
-
-
-@register()
-def check_static_packages(app_configs=None, **kwargs):
-    missing = [
-        str(path)
-        for entry in settings.STATICFILES_DIRS
-        if isinstance(entry, tuple) and not (path := entry[1]).exists()
-    ]
-    if missing:
-        return [
-            Warning(
-                "前端依赖未安装：" + "，".join(missing),
-                hint="在项目目录运行 npm ci（make run / make test 会自动执行）。",
-                id="yidi.W001",
-            )
-        ]
-    return []

@@ -147,7 +147,8 @@ def calendar_template(request):
 @require_http_methods(["GET", "POST"])
 def selftest(request):
     """系统自检: the machine checks the PDFs need, and a sample form rendered in the background."""
-    from core.checks import check_pdf_toolchain, check_static_packages
+    from core.checks import check_pdf_toolchain
+    from core.staticfinders import VendorFinder
     from core.jobs import start_job
     from core.selftest import KIND
 
@@ -155,7 +156,7 @@ def selftest(request):
         job = start_job(kind=KIND, title="打印自检样表", by=request.user)
         messages.success(request, "已提交后台生成样表，完成后可在本页下载。")
         return redirect("job_detail", pk=job.pk)
-    problems = [*check_pdf_toolchain(), *check_static_packages()]
+    problems = [*check_pdf_toolchain(), *VendorFinder().check()]
     recent = Job.objects.filter(kind=KIND).select_related("created_by")[:5]
     return render(request, "core/selftest.html", {"problems": problems, "recent": recent})
 
