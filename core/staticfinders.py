@@ -65,7 +65,7 @@ class VendorFinder(BaseFinder):
 
     def list(self, ignore_patterns):
         for name in VENDOR_FILES:
-            if not utils.matches_patterns(name, ignore_patterns) and os.path.exists(self.storage.path(name)):
+            if not utils.matches_patterns(name, ignore_patterns or []) and os.path.exists(self.storage.path(name)):
                 yield name, self.storage
 
 

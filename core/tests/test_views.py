@@ -172,3 +172,15 @@ def test_an_administrator_cannot_make_anyone_a_superuser(client, staff):
     page = client.get(reverse("admin:core_user_change", args=[target.pk])).content.decode()
     assert 'name="is_superuser"' not in page
     assert 'name="groups"' in page
+
+
+def test_whitenoise_serves_vendor_files_from_source_without_autorefresh(settings):
+    """`make run` (debug off, static from source): whitenoise lists the finders at start-up."""
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = False
+    middleware = WhiteNoiseMiddleware(lambda request: None)
+    assert "/static/vendor/bootstrap/css/bootstrap.min.css" in middleware.files
+    assert "/static/vendor/bootstrap-icons/fonts/bootstrap-icons.woff2" in middleware.files
+    assert not any(url.startswith("/static/django_htmx/") for url in middleware.files)
