@@ -71,10 +71,11 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumberInfo:
         )
     if birth < _EARLIEST_BIRTH:
         raise ValidationError(f"公民身份号码中的出生日期{birth:%Y-%m-%d}过早，不是有效日期。", code="id_birth_date")
-    expected = check_character(number[:17])
-    if number[17] != expected:
+    # The expected character is not shown: a clerk would type it in instead of
+    # finding the digit that was really mistyped.
+    if number[17] != check_character(number[:17]):
         raise ValidationError(
-            f"公民身份号码校验码错误：第18位应为{expected}，您输入的是{number[17]}，请核对号码是否抄错。",
+            "公民身份号码校验码错误：第18位与前17位不符，号码中有抄错的数字，请对照证件逐位核对。",
             code="id_check",
         )
     sex = "M" if int(number[16]) % 2 == 1 else "F"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from core import workdays
 from core.audit import log_action
@@ -38,8 +38,10 @@ def insured_person_upsert(
     person = InsuredPerson.objects.filter(id_number=info.number).first()
     if person is not None:
         if person.name != name:
+            # The registered name is not repeated: the caller may be another
+            # region's clerk, who must not learn who holds the number.
             raise DomainError(
-                f"身份证号 {person.masked_id_number} 已登记为“{person.name}”，与填写的姓名“{name}”不一致，请核对。",
+                f"身份证号 {person.masked_id_number} 已登记的姓名与填写的“{name}”不一致，请核对身份证件。",
                 code="name_mismatch",
             )
         changed = []
@@ -50,17 +52,24 @@ def insured_person_upsert(
         if changed:
             person.save(update_fields=changed)
         return person
-    person = InsuredPerson.objects.create(
-        id_number=info.number,
-        name=name,
-        sex=info.sex,
-        birth_date=info.birth_date,
-        insurance_type=insurance_type,
-        insured_region=insured_region,
-        phone=phone,
-        phone_alt=phone_alt,
-        address=address,
-    )
+    try:
+        with transaction.atomic():
+            person = InsuredPerson.objects.create(
+                id_number=info.number,
+                name=name,
+                sex=info.sex,
+                birth_date=info.birth_date,
+                insurance_type=insurance_type,
+                insured_region=insured_region,
+                phone=phone,
+                phone_alt=phone_alt,
+                address=address,
+            )
+    except IntegrityError:
+        # Registered by a concurrent request (a double submit): use that row.
+        return insured_person_upsert(
+            id_number=info.number, name=name, insurance_type=insurance_type, insured_region=insured_region, by=by
+        )
     log_action(action=AuditLog.Action.CREATE, user=by, obj=person, message="登记参保人员")
     return person
 
