@@ -203,11 +203,11 @@ def advance_ledger(*, year: int, region: str | None = None, province: str | None
     if province:
         entries = entries.filter(province_id=province)
     entries = list(entries.select_related("region", "province", "payment", "recorded_by").order_by("entry_date", "id"))
-    balance = ZERO
+    balances: dict[str, Decimal] = {}
     rows = []
     for entry in entries:
-        balance += entry.amount
-        rows.append((entry, balance))
+        balances[entry.scope] = balances.get(entry.scope, ZERO) + entry.amount
+        rows.append((entry, balances[entry.scope]))  # running balance of the entry's own advance
     return rows
 
 

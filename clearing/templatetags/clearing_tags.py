@@ -71,3 +71,19 @@ def get_item(mapping, key):
     if mapping is None:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def state_label(value: str) -> str:
+    """A stored state code in the timeline, in Chinese."""
+    from clearing.models import ClearingPeriod, ImportBatch, PaymentDue
+
+    for choices in (ClearingPeriod.Status, PaymentDue.Status, ImportBatch.Status):
+        if value in choices.values:
+            return str(choices(value).label)
+    return {"intra_issued": "省内通知书已下达", "cross_issued": "跨省通知书已下达"}.get(value, value)
+
+
+@register.filter
+def negate(value):
+    return -value if value is not None else value
