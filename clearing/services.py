@@ -371,7 +371,7 @@ def transfer_record(
     if not _may_record(payment, by):
         raise DomainError("您没有登记这笔款项到账的权限：设区市财务人员只能登记本市上解的款项。")
     with transaction.atomic():
-        payment = PaymentDue.objects.select_for_update().select_related("region", "period").get(pk=payment.pk)
+        payment = PaymentDue.objects.select_for_update(of=("self",)).select_related("region", "period").get(pk=payment.pk)
         if payment.status == PaymentDue.Status.PAID:
             raise DomainError("这笔款项已经结清，不能再登记到账。")
         if amount > payment.outstanding:
@@ -424,7 +424,7 @@ def payment_cover_with_advance(*, payment: PaymentDue, by, on: date | None = Non
     if scope is None:
         raise DomainError("只有设区市应上解的清算费用可以先行使用预付金支付。")
     with transaction.atomic():
-        payment = PaymentDue.objects.select_for_update().select_related("region", "period").get(pk=payment.pk)
+        payment = PaymentDue.objects.select_for_update(of=("self",)).select_related("region", "period").get(pk=payment.pk)
         if payment.status == PaymentDue.Status.PAID:
             raise DomainError("这笔款项已经结清，不需要使用预付金。")
         if payment.due_on >= on:
