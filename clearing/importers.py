@@ -929,7 +929,7 @@ def _import(source, report: ImportReport, options: ImportOptions) -> None:
     book = RegionBook.load()
     locked = set(ClearingPeriod.objects.exclude(status__in=ClearingPeriod.EDITABLE).values_list("period", flat=True))
     say = _progress_reporter(source, options)
-    if connection.vendor == "postgresql" and not options.skip_invalid:
+    if connection.vendor == "postgresql" and not options.skip_invalid and not _imported_before(source):
         passthrough = isinstance(source, CsvSource) and source.header.passthrough
         while True:
             validator = RowValidator(
@@ -945,6 +945,23 @@ def _import(source, report: ImportReport, options: ImportOptions) -> None:
             break
     validator = RowValidator(book, locked_periods=locked, restrict_to=options.restrict_to)
     _staging_path(source, validator, report, options, say)
+
+
+def _imported_before(source, sample: int = 20) -> bool:
+    """Whether the file's first rows are already in the table (a re-import): then
+    the COPY would only fail on the first duplicate id at its very end, so go
+    straight to the staging path."""
+    ids = []
+    for _row_no, values in source.rows():
+        if len(values) == source.header.width and values[source.header.positions[0]].strip():
+            ids.append(values[source.header.positions[0]].strip())
+        if len(ids) >= sample:
+            break
+    if not ids:
+        return False
+    from clearing.models import Settlement
+
+    return Settlement.objects.filter(pk__in=ids).exists()
 
 
 def _progress_reporter(source, options: ImportOptions) -> Callable[[int, str], None]:
@@ -1206,12 +1223,14 @@ def _insert_from_staging(cursor, report: ImportReport) -> None:
         f"WHERE NOT EXISTS (SELECT 1 FROM {TARGET} t WHERE t.settlement_id = s.settlement_id) GROUP BY s.period"
     )
     new_by_period = dict(cursor.fetchall())
-    columns = ", ".join(COLUMNS)
-    cursor.execute(
-        f"INSERT INTO {TARGET} ({columns}) SELECT {columns} FROM {STAGING} WHERE true "
-        "ON CONFLICT (settlement_id) DO NOTHING"
-    )
-    inserted = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else sum(new_by_period.values())
+    inserted = 0
+    if new_by_period:  # a file imported before has nothing new: no insert at all
+        columns = ", ".join(COLUMNS)
+        cursor.execute(
+            f"INSERT INTO {TARGET} ({columns}) SELECT {columns} FROM {STAGING} WHERE true "
+            "ON CONFLICT (settlement_id) DO NOTHING"
+        )
+        inserted = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else sum(new_by_period.values())
     report.inserted = inserted
     report.skipped = staged - inserted
     report.periods = {period: {"inserted": count} for period, count in new_by_period.items()}
