@@ -380,9 +380,9 @@ def test_command_refuses_a_bad_file_with_a_row_numbered_report_and_nonzero_exit(
     with pytest.raises(CommandError, match="1 个文件未导入"):
         call_command("import_settlements", str(good), str(bad))
 
-    err = capsys.readouterr().err
-    assert "bad.csv：未导入（本文件的数据均未写入）" in err
-    assert "  第 3 行：参保地与就医地是同一设区市（320100 南京市），不属于异地就医结算" in err
+    out = capsys.readouterr().out
+    assert "bad.csv：未导入（本文件的数据均未写入）" in out
+    assert "  第 3 行：参保地与就医地是同一设区市（320100 南京市），不属于异地就医结算" in out
     assert sorted(stored_ids()) == ["JS2026020000000", "JS2026020000001"]
 
 

@@ -59,8 +59,8 @@ class Command(BaseCommand):
             )
             if report.refused:
                 refused += 1
-                self.stderr.write(report.text())
-            else:
-                self.stdout.write(report.text())
+            # The row-numbered report is the command's output, refused or not; the
+            # failure itself goes to stderr with a non-zero exit status below.
+            self.stdout.write(report.text())
         if refused:
             raise CommandError(f"{refused} 个文件未导入（见上面的错误清单；这些文件中的数据均未写入）。")
