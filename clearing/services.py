@@ -38,7 +38,7 @@ from core.audit import log_action
 from core.errors import DomainError
 from core.jobs import start_job
 from core.models import AuditLog, Region, Role
-from core.money import format_yuan
+from core.money import format_yuan, quantize_yuan
 from core.reference import HOME_PROVINCE
 from core.workdays import add_working_days
 
@@ -162,6 +162,9 @@ def compute_cells(period: str) -> tuple[dict[tuple[str, str], rules.Cell], int]:
     rows = []
     for row in aggregates:
         late += row["late"]
+        # Exact on PostgreSQL already; SQLite sums its REAL column in floating point.
+        row["employee"] = quantize_yuan(row["employee"] or ZERO)
+        row["resident"] = quantize_yuan(row["resident"] or ZERO)
         rows.append(row)
     return rules.fold_cells(rows, areas()), late
 
