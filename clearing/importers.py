@@ -535,14 +535,17 @@ class ChunkMatcher:
         windows = "|".join(rf"{re.escape(period)},(?:[^,\n]*,){{4}}{self._dates(period)}," for period in self.periods)
         sid = r'[^\s,"\x00]{1,' + str(MAX_ID) + "}"
         amount = r"\d{1,12}(?:\.\d{1,2})?"
-        name = r'[^\s,"\x00](?:[^,"\r\n\x00]{0,' + str(MAX_INSTITUTION - 2) + r'}[^\s,"\x00])?'
+        # Bytes, not characters: up to four per character; the column's varchar(200) keeps the real limit.
+        name = r'[^\s,"\x00](?:[^,"\r\n\x00]{0,' + str(MAX_INSTITUTION * 4 - 2) + r'}[^\s,"\x00])?'
         line = (
             rf"(?=[^,\n]*,(?:{windows}))"
             rf"{sid},\d{{4}}-\d{{2}},{pair},(?:310|390),(?:inpatient|outpatient|chronic),\d{{4}}-\d{{2}}-\d{{2}},"
             rf"{amount},{amount},{name}\r?\n"
         )
-        self.pattern = re.compile(rf"(?:{line})*+")
-        self.markers = [(period, f",{period},") for period in self.periods]
+        # Matched against the raw bytes (ASCII delimiters never occur inside a
+        # multibyte UTF-8 or GB18030 character), so a good chunk is never decoded.
+        self.pattern = re.compile(rf"(?:{line})*+".encode("ascii"))
+        self.markers = [(period, f",{period},".encode("ascii")) for period in self.periods]
 
     @staticmethod
     def _dates(period: str) -> str:
@@ -556,13 +559,13 @@ class ChunkMatcher:
             parts.append(f"{y:04d}-{m:02d}-(?:{days})")
         return "(?:" + "|".join(parts) + ")"
 
-    def match(self, text: str) -> dict[str, int] | None:
-        """Rows per period when every line of `text` is good, else None."""
-        if not self.periods or not self.pattern.fullmatch(text):
+    def match(self, data: bytes) -> dict[str, int] | None:
+        """Rows per period when every line of `data` is good, else None."""
+        if not self.periods or not self.pattern.fullmatch(data):
             return None
         # The period is the only field that can read ",YYYY-MM," (ids come first,
         # dates go on with "-", the institution ends the line).
-        return {period: text.count(marker) for period, marker in self.markers}
+        return {period: data.count(marker) for period, marker in self.markers}
 
 
 # --- Reading files -------------------------------------------------------------------
@@ -687,44 +690,51 @@ class CsvSource:
     def encoding_label(self) -> str:
         return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gb18030": "GB18030"}.get(self.encoding, self.encoding)
 
-    def chunks(
+    def byte_chunks(
         self, *, sink: Callable[[bytes], None] | None = None, progress: Callable[[int], None] = lambda _: None
-    ) -> Iterator[str]:
-        """The data decoded in pieces of whole lines (each ends with a newline).
-        Every byte read is also handed to `sink` (the COPY)."""
-        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
-        decoder = codecs.getincrementaldecoder(encoding)("strict")
-        line_no = 1  # physical lines before the current chunk (the header is line 1)
-        pending = ""
+    ) -> Iterator[tuple[int, bytes]]:
+        """(physical lines before it, raw bytes of whole lines) — every piece ends with
+        a newline, so it decodes on its own: a newline byte never occurs inside a
+        multibyte UTF-8 or GB18030 character. Every byte read is also handed to
+        `sink` (the COPY)."""
+        line_no = 1  # the header is line 1
+        pending = b""
         position = self.data_offset
         with self.path.open("rb") as handle:
             handle.seek(self.data_offset)
             while True:
                 chunk = handle.read(CHUNK)
-                final = not chunk
-                if chunk and sink is not None:
+                if not chunk:
+                    if pending:
+                        yield line_no, pending + b"\n"
+                    return
+                if sink is not None:
                     sink(chunk)
-                try:
-                    text = decoder.decode(chunk, final)
-                except UnicodeDecodeError as exc:
-                    if self.encoding == "utf-8":
-                        # The first 64 KB were plain ASCII or UTF-8 but the rest is not: try GB18030.
-                        self.failed_encodings.add("utf-8")
-                        raise EncodingRestart from exc
-                    line = line_no + chunk[: max(exc.start, 0)].count(b"\n") + 1
-                    raise self._undecodable_at(line) from exc
-                line_no += chunk.count(b"\n")
                 position += len(chunk)
                 progress(position)
-                text = pending + text
-                cut = text.rfind("\n") + 1
-                pending = text[cut:]
+                data = pending + chunk
+                cut = data.rfind(b"\n") + 1
+                pending = data[cut:]
                 if cut:
-                    yield text[:cut]
-                if final:
-                    if pending:
-                        yield pending + "\n"
-                    return
+                    piece = data[:cut]
+                    yield line_no, piece
+                    line_no += piece.count(b"\n")
+
+    def decode(self, line_no: int, piece: bytes) -> str:
+        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+        try:
+            return piece.decode(encoding)
+        except UnicodeDecodeError as exc:
+            if self.encoding == "utf-8":
+                # The first 64 KB were plain ASCII or UTF-8 but the rest is not: try GB18030.
+                self.failed_encodings.add("utf-8")
+                raise EncodingRestart from exc
+            raise self._undecodable_at(line_no + piece[: exc.start].count(b"\n") + 1) from exc
+
+    def chunks(self, *, sink=None, progress: Callable[[int], None] = lambda _: None) -> Iterator[str]:
+        """The data decoded in pieces of whole lines."""
+        for line_no, piece in self.byte_chunks(sink=sink, progress=progress):
+            yield self.decode(line_no, piece)
 
     def rows(self, *, sink=None, progress: Callable[[int], None] = lambda _: None, passthrough: bool = False) -> Iterator[tuple[int, list[str]]]:
         parser = LineParser(passthrough=passthrough)
@@ -1023,20 +1033,20 @@ def _validate_rows(source, validator: RowValidator, report: ImportReport, *, sin
         # nothing to hand on row by row, no city restriction.
         chunked = identity and on_row is None and validator.restrict_to is None
         matcher: ChunkMatcher | None = None
-        for text in source.chunks(sink=sink, progress=progress):
+        for line_no, piece in source.byte_chunks(sink=sink, progress=progress):
             if chunked and parser.open_record is None:
                 if matcher is None or set(matcher.periods) != validator.good_periods:
                     matcher = ChunkMatcher(validator.book, validator.good_periods) if validator.good_periods else None
-                counts = matcher.match(text) if matcher is not None else None
-                if counts is not None and sum(counts.values()) == text.count("\n"):
-                    lines = text.count("\n")
+                counts = matcher.match(piece) if matcher is not None else None
+                lines = piece.count(b"\n")
+                if counts is not None and sum(counts.values()) == lines:
                     rows += lines
                     parser.skip(lines)
                     for period, count in counts.items():
                         if count:
                             validator.period_rows[period] = validator.period_rows.get(period, 0) + count
                     continue
-            each_row(parser.rows(text))
+            each_row(parser.rows(source.decode(line_no, piece)))
         parser.close()
     else:
         each_row(source.rows(sink=sink, progress=progress))
@@ -1106,10 +1116,21 @@ def _psycopg_error():
 def _staging_path(source, validator: RowValidator, report: ImportReport, options: ImportOptions, say) -> None:
     """Validated rows into a temporary table, set-based checks, one INSERT … SELECT.
 
-    The rows are staged before the final transaction opens, so progress written
-    by the job stays visible (SQLite allows one writer at a time); the checks,
-    the insert and the period bookkeeping run in one transaction.
+    On SQLite the rows are staged before the final transaction opens, so the
+    progress the job writes stays visible (one writer at a time there); the
+    checks, the insert and the period bookkeeping run in one transaction. On
+    PostgreSQL (progress goes over a second connection) everything runs in one
+    savepoint, so a COPY broken off half-way leaves the caller's transaction
+    usable, temporary table included.
     """
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            _stage_and_insert(source, validator, report, options, say, drop_on_error=False)
+    else:
+        _stage_and_insert(source, validator, report, options, say, drop_on_error=True)
+
+
+def _stage_and_insert(source, validator, report, options, say, *, drop_on_error: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
         cursor.execute(
@@ -1118,6 +1139,7 @@ def _staging_path(source, validator: RowValidator, report: ImportReport, options
             "insurance_type varchar(3) NOT NULL, care_type varchar(10) NOT NULL, settled_on date NOT NULL, "
             "total_amount numeric(14, 2) NOT NULL, fund_amount numeric(14, 2) NOT NULL, institution varchar(200) NOT NULL)"
         )
+        succeeded = False
         try:
             _stage_rows(cursor, source, validator, report, say)
             say(source.size, "正在核对结算流水号（文件内重复、已导入记录）")
@@ -1132,8 +1154,10 @@ def _staging_path(source, validator: RowValidator, report: ImportReport, options
                     _finish(report, options)
             except _Finish:
                 pass
+            succeeded = True
         finally:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+            if succeeded or drop_on_error:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
 
 
 def _stage_rows(cursor, source, validator: RowValidator, report: ImportReport, say) -> None:

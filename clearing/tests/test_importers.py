@@ -341,8 +341,9 @@ def test_the_chunk_matcher_accepts_exactly_the_good_lines():
         values = {**Row("G1").values(), **changes}
         return ",".join(values[column] for column in importers.COLUMNS) + "\r\n"
 
-    good = line() + line(insured_region="330100", treatment_region="320500") + line(settled_on="2025-12-01")
-    assert matcher.match(good) == {"2026-02": 3}
+    good = line() + line(insured_region="330100", treatment_region="320500") + line(settled_on="2025-12-01", institution="𠮷祥诊所")
+    assert matcher.match(good.encode("gb18030")) == {"2026-02": 3}
+    assert matcher.match(good.encode("utf-8")) == {"2026-02": 3}
     for bad in [
         {"insured_region": "320100", "treatment_region": "320100"},
         {"insured_region": "330100", "treatment_region": "110000"},
@@ -360,7 +361,7 @@ def test_the_chunk_matcher_accepts_exactly_the_good_lines():
         {"institution": ""},
         {"settlement_id": "X" * 41},
     ]:
-        assert matcher.match(good + line(**bad)) is None, bad
+        assert matcher.match((good + line(**bad)).encode("utf-8")) is None, bad
 
 
 # --- The command -------------------------------------------------------------------------
