@@ -335,15 +335,16 @@ def test_postgresql_takes_the_copy_path_and_falls_back_when_it_must(tmp_path):
 
 def test_the_chunk_matcher_accepts_exactly_the_good_lines():
     book = RegionBook.load()
-    matcher = ChunkMatcher(book, {"2026-02"})
+    matcher = ChunkMatcher(book, {"2026-02", "2026-03"})
+    order = importers.COLUMNS
 
     def line(**changes) -> str:
         values = {**Row("G1").values(), **changes}
-        return ",".join(values[column] for column in importers.COLUMNS) + "\r\n"
+        return ",".join(values[column] for column in order) + "\r\n"
 
     good = line() + line(insured_region="330100", treatment_region="320500") + line(settled_on="2025-12-01", institution="𠮷祥诊所")
-    assert matcher.match(good.encode("gb18030")) == {"2026-02": 3}
-    assert matcher.match(good.encode("utf-8")) == {"2026-02": 3}
+    assert matcher.match(good.encode("gb18030")) == {"2026-02": 3, "2026-03": 0}
+    assert matcher.match((good + line(period="2026-03", settled_on="2026-03-31")).encode("utf-8")) == {"2026-02": 3, "2026-03": 1}
     for bad in [
         {"insured_region": "320100", "treatment_region": "320100"},
         {"insured_region": "330100", "treatment_region": "110000"},
@@ -352,7 +353,7 @@ def test_the_chunk_matcher_accepts_exactly_the_good_lines():
         {"settled_on": "2025-11-30"},
         {"settled_on": "2026-02-30"},
         {"settled_on": "2026-03-01"},
-        {"period": "2026-03", "settled_on": "2026-03-01"},
+        {"period": "2026-04", "settled_on": "2026-04-01"},  # a period the matcher was not built for
         {"fund_amount": "1.234"},
         {"fund_amount": "-1.00"},
         {"insurance_type": "311"},
@@ -401,3 +402,18 @@ def test_xlsx_refusal_uses_sheet_row_numbers(tmp_path):
 def test_import_options_default_is_a_real_import(tmp_path):
     assert ImportOptions().dry_run is False
     assert import_rows(tmp_path, good_rows(1)).committed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY fast path is PostgreSQL's")
+def test_any_column_order_keeps_the_fast_path_and_its_checks(tmp_path, monkeypatch):
+    monkeypatch.setattr(importers, "CHUNK", 300)
+    order = ("fund_amount", "settlement_id", "institution", "period", "treatment_region", "insured_region",
+             "care_type", "settled_on", "insurance_type", "total_amount")
+    rows = good_rows(40)
+    first = import_file(write_csv(tmp_path / "a.csv", rows, columns=order))
+    assert first.path == "copy" and first.inserted == 40, first.text()
+
+    bad = [Row(f"K{i:03d}", fund_amount="10.00") for i in range(40)] + [Row("K999", "320100", "320100")]
+    report = import_file(write_csv(tmp_path / "b.csv", bad, columns=order))
+    assert refused_messages(report) == {42: "参保地与就医地是同一设区市（320100 南京市），不属于异地就医结算"}
+    assert Settlement.objects.count() == 40
