@@ -1,5 +1,26 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from clearing import views
 
 app_name = "clearing"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.period_list, name="period_list"),
+    path("periods/new/", views.period_create, name="period_create"),
+    path("periods/<str:period>/", views.period_detail, name="period_detail"),
+    path("periods/<str:period>/cross/", views.period_cross, name="period_cross"),
+    path("periods/<str:period>/settlements/", views.settlement_list, name="settlement_list"),
+    path("periods/<str:period>/emergency/", views.emergency_create, name="emergency_create"),
+    path("periods/<str:period>/<str:action>/", views.period_action, name="period_action"),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/errors.csv", views.import_errors, name="import_errors"),
+    path("payments/", views.payment_list, name="payment_list"),
+    path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
+    path("advances/", views.advance_index, name="advance_index"),
+    path("advances/<int:year>/", views.advance_year, name="advance_year"),
+    path("advances/<int:year>/allotments/", views.allotments, name="allotments"),
+    path("advances/<int:year>/ledger/city/<str:code>/", views.ledger_city, name="ledger_city"),
+    path("advances/<int:year>/ledger/province/<str:code>/", views.ledger_province, name="ledger_province"),
+    path("advances/<int:year>/<str:action>/", views.advance_action, name="advance_action"),
+]

@@ -1,0 +1,142 @@
+"""Background jobs of the clearing (ids in, idempotent: a redelivered job
+finds its documents already stored and stores nothing twice)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from django.db import connection
+from django.db.utils import load_backend
+
+from clearing import notices, services
+from clearing.models import ClearingPeriod, EmergencyIncrease, ImportBatch
+from core.documents import store_document
+from core.errors import DomainError
+from core.jobs import job_handler
+from core.models import Job
+
+
+def _store_all(job, progress, files, *, what: str) -> dict:
+    total = len(files)
+    stored = []
+    progress(0, total, f"正在生成{what}", force=True)
+    for index, notice in enumerate(files, start=1):
+        if job.documents.filter(key=notice.key).exists():
+            stored.append(job.documents.get(key=notice.key).pk)  # a retried job: already stored
+        else:
+            document = store_document(
+                kind=notice.kind,
+                key=notice.key,
+                title=notice.title,
+                filename=notice.filename,
+                content=notice.render(),
+                by=job.created_by,
+                region=notice.region,
+                period=notice.period,
+                job=job,
+            )
+            stored.append(document.pk)
+        progress(index, total, f"已生成 {index}/{total}：{notice.title}")
+    return {"documents": stored, "summary": f"已生成并归档 {total} 份{what}"}
+
+
+@job_handler("clearing.compute_period")
+def compute_period(job, progress) -> dict:
+    period = ClearingPeriod.objects.get(pk=job.params["period_id"])
+    progress(0, 1, "正在汇总结算明细", force=True)
+    period = services.clearing_compute(period=period, by=job.created_by)
+    progress(1, 1, "完成", force=True)
+    return {"summary": f"{period.label}清算已生成：{period.settlement_count} 条结算明细，基金支付合计 {period.fund_total} 元"}
+
+
+@job_handler("clearing.render_period_notices")
+def render_period_notices(job, progress) -> dict:
+    period = ClearingPeriod.objects.get(pk=job.params["period_id"])
+    if period.status not in (ClearingPeriod.Status.NOTICES_ISSUED, ClearingPeriod.Status.SETTLED, ClearingPeriod.Status.CLOSED):
+        raise DomainError(f"{period.label}清算尚未下达通知书。")
+    files = notices.period_notice_files(period, by=job.created_by)
+    return _store_all(job, progress, files, what=f"{period.label}清算表和通知书")
+
+
+@job_handler("clearing.render_advance_notices")
+def render_advance_notices(job, progress) -> dict:
+    year, scope = int(job.params["year"]), job.params["scope"]
+    files = notices.advance_notice_files(year, scope, by=job.created_by)
+    what = "省内预付金明细表和付款通知书" if scope == "intra" else "跨省预付金明细表和额度调整付款通知书"
+    return _store_all(job, progress, files, what=f"{year}年{what}")
+
+
+@job_handler("clearing.render_emergency_notices")
+def render_emergency_notices(job, progress) -> dict:
+    increase = EmergencyIncrease.objects.select_related("province", "basis_period").get(pk=job.params["increase_id"])
+    files = notices.emergency_notice_files(increase, by=job.created_by)
+    return _store_all(job, progress, files, what="紧急调增通知书")
+
+
+class _SideChannelProgress:
+    """Progress written over a second database connection, so the page sees it
+    while the import's own transaction is still open (PostgreSQL). SQLite has
+    one writer at a time: there the importer stages rows outside its final
+    transaction and progress goes through the normal connection."""
+
+    def __init__(self, job, progress) -> None:
+        self.job = job
+        self.progress = progress
+        self.side = None
+        if connection.vendor == "postgresql":
+            # The settings of the live connection (under pytest: the test database).
+            wrapper = load_backend(connection.settings_dict["ENGINE"]).DatabaseWrapper
+            self.side = wrapper(copy.deepcopy(connection.settings_dict), alias="clearing_progress")
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        if self.side is None:
+            if not connection.in_atomic_block:
+                self.progress(done, total, message)
+            return
+        import time
+
+        now = time.monotonic()
+        if now - getattr(self, "_last", 0) < 0.5 and done < total:
+            return
+        self._last = now
+        with self.side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Job._meta.db_table} SET progress_done = %s, progress_total = %s, progress_message = %s WHERE id = %s",
+                [done, total, message[:200], self.job.pk],
+            )
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+
+
+@job_handler("clearing.import_settlements")
+def import_settlements(job, progress) -> dict:
+    """Check (a dry run) or commit an uploaded settlement file."""
+    from clearing.importers import ImportOptions, import_file
+
+    batch = ImportBatch.objects.select_related("created_by").get(pk=job.params["batch_id"])
+    commit = bool(job.params.get("commit"))
+    if commit and batch.status == ImportBatch.Status.IMPORTED:
+        return {"summary": f"已导入（新增 {batch.inserted_count} 行）"}  # a redelivered job
+    restrict = None
+    if batch.region_id and batch.region.level == batch.region.Level.CITY:
+        restrict = batch.region_id
+    reporter = _SideChannelProgress(job, progress)
+    try:
+        report = import_file(
+            Path(batch.file.path),
+            display_name=batch.filename,
+            options=ImportOptions(dry_run=not commit, skip_invalid=batch.skip_invalid, restrict_to=restrict, progress=reporter),
+        )
+    finally:
+        reporter.close()
+    services.import_batch_apply_report(batch=batch, report=report, commit=commit)
+    progress(1, 1, "完成", force=True)
+    if report.refused:
+        first = report.file_error or f"{report.error_count} 行有错误"
+        return {"summary": f"校验未通过：{first}（文件中的数据均未写入）", "ok": False}
+    if commit:
+        return {"summary": f"已导入 {report.rows} 行：新增 {report.inserted} 行，已存在 {report.skipped} 行", "ok": True}
+    return {"summary": f"校验通过：{report.rows} 行，将新增 {report.inserted} 行，已存在 {report.skipped} 行；请在预览页确认导入", "ok": True}

@@ -1,0 +1,287 @@
+"""The official forms of the clearing: 附件2–6 (advances) and 10–13 (monthly
+clearing), rendered through core.pdf from one template each.
+
+A function here only says which files a batch consists of and how each is
+rendered (`NoticeFile.render() -> bytes`); the background jobs store them in
+the document archive, `render_notices` writes them to a directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from clearing import rules, selectors
+from clearing.models import AdvanceYear, ClearingPeriod, CrossAdvance, EmergencyIncrease, IntraAdvance
+from clearing.services import notice_key
+from core.money import amount_in_words
+from core.pdf import render_pdf
+from core.reference import HOME_PROVINCE
+from core.workdays import add_working_days
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class NoticeFile:
+    kind: str
+    key: str
+    title: str
+    filename: str
+    region: object | None
+    period: str
+    render: Callable[[], bytes]
+
+
+def province_agency_name() -> str:
+    from core.models import Region
+
+    province = Region.objects.get(code=HOME_PROVINCE)
+    agency = getattr(province, "agency", None) if _has_agency(province) else None
+    return agency.name if agency else f"{province.name}医疗保障基金管理中心"
+
+
+def agency_name(region) -> str:
+    """The recipient agency's full name (经办机构全称)."""
+    if _has_agency(region):
+        return region.agency.name
+    return f"{region.name}医疗保障基金管理中心"
+
+
+def _has_agency(region) -> bool:
+    from core.models import Agency
+
+    try:
+        return region.agency is not None
+    except Agency.DoesNotExist:
+        return False
+
+
+def _signatures(preparer, when: date) -> dict:
+    name = ""
+    if preparer is not None:
+        name = preparer.get_full_name() if hasattr(preparer, "get_full_name") else str(preparer)
+    return {"preparer": name, "date": when}
+
+
+def _deadline_text(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# --- Monthly clearing: 附件10, 11, 12, 13 -------------------------------------------
+
+
+def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
+    """附件10 and 11 for the month, and 附件12 and 13 for every city."""
+    cells = selectors.period_cells(period)
+    stamp = period.stamp_date or timezone.localdate()
+    due = add_working_days(stamp, rules.PAYMENT_WORKING_DAYS)
+    issuer = province_agency_name()
+    preparer = period.issued_by or by
+    common = {
+        "period": period,
+        "period_label": period.label,
+        "issuer": issuer,
+        "signatures": _signatures(preparer, stamp),
+        "seal_date": stamp,
+        "deadline": due,
+        "deadline_text": _deadline_text(due),
+        "deadline_days": rules.PAYMENT_WORKING_DAYS,
+    }
+    files = [
+        NoticeFile(
+            kind="clearing.annex10",
+            key=notice_key(period.period, "annex10"),
+            title=f"附件10 江苏省异地就医医疗费用清算平衡总表（{period.label}）",
+            filename=f"annex10-{period.period}.pdf",
+            region=None,
+            period=period.period,
+            render=lambda: render_pdf("pdf/annex10.html", {**common, "table": selectors.balance_table(period, cells=cells)}),
+        ),
+        NoticeFile(
+            kind="clearing.annex11",
+            key=notice_key(period.period, "annex11"),
+            title=f"附件11 江苏省跨省异地就医费用清算明细表（{period.label}）",
+            filename=f"annex11-{period.period}.pdf",
+            region=None,
+            period=period.period,
+            render=lambda: render_pdf(
+                "pdf/annex11.html",
+                {**common, "cities": selectors.cities(), "blocks": selectors.cross_blocks(period, cells=cells)},
+            ),
+        ),
+    ]
+    for city in selectors.cities():
+        for annex, direction, label in (("annex12", "payable", "付款"), ("annex13", "receivable", "收款")):
+            files.append(
+                NoticeFile(
+                    kind=f"clearing.{annex}",
+                    key=notice_key(period.period, annex, city.code),
+                    title=f"附件{annex[-2:]} {city.name}跨省异地就医清算费用{label}通知书（{period.label}）",
+                    filename=f"{annex}-{period.period}-{city.code}.pdf",
+                    region=city,
+                    period=period.period,
+                    render=_city_notice(annex, direction, period, city, cells, common),
+                )
+            )
+    return files
+
+
+def _city_notice(annex: str, direction: str, period, city, cells, common) -> Callable[[], bytes]:
+    def render() -> bytes:
+        rows = selectors.city_cross_rows(period, city.code, direction, cells=cells)
+        total = sum((amount for _province, amount in rows), ZERO)
+        return render_pdf(
+            f"pdf/{annex}.html",
+            {
+                **common,
+                "city": city,
+                "recipient": agency_name(city),
+                "rows": rows,
+                "total": total,
+                "total_words": amount_in_words(total),
+            },
+        )
+
+    return render
+
+
+# --- Advances: 附件2, 3 (intra) and 4, 5 (cross), 6 (emergency increase) --------------
+
+
+def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
+    record = AdvanceYear.objects.get(year=year)
+    issuer = province_agency_name()
+    if scope == "intra":
+        stamp = record.intra_stamp_date or timezone.localdate()
+        due = add_working_days(stamp, rules.INTRA_ADVANCE_WORKING_DAYS)
+        preparer = record.intra_computed_by or by
+        rows = list(IntraAdvance.objects.filter(year=year).select_related("region", "region__agency").order_by("region__sort_order"))
+        listed = [row for row in rows if row.approved_amount or row.previous_amount or row.actual_amount]
+        formula = record.intra_formula or rules.advance_formula_text(rules.METHOD_NET_OUTFLOW_SHARE, Decimal("0.2"))
+        common = {
+            "year": year,
+            "issuer": issuer,
+            "signatures": _signatures(preparer, stamp),
+            "seal_date": stamp,
+            "deadline": due,
+            "deadline_text": _deadline_text(due),
+            "formula": formula,
+        }
+        totals = {
+            "previous": sum(row.previous_amount for row in listed),
+            "approved": sum(row.approved_amount for row in listed),
+            "actual": sum(row.actual_amount for row in listed),
+        }
+        files = [
+            NoticeFile(
+                kind="clearing.annex02",
+                key=notice_key(str(year), "annex02"),
+                title=f"附件2 江苏省省内异地就医费用预付金明细表（{year}年）",
+                filename=f"annex02-{year}.pdf",
+                region=None,
+                period="",
+                render=lambda: render_pdf("pdf/annex02.html", {**common, "rows": listed, "totals": totals}),
+            )
+        ]
+        for row in listed:
+            if row.actual_amount <= 0:
+                continue
+            files.append(
+                NoticeFile(
+                    kind="clearing.annex03",
+                    key=notice_key(str(year), "annex03", row.region_id),
+                    title=f"附件3 {row.region.name}省内异地就医预付金付款通知书（{year}年）",
+                    filename=f"annex03-{year}-{row.region_id}.pdf",
+                    region=row.region,
+                    period="",
+                    render=_render_with("pdf/annex03.html", {**common, "row": row, "recipient": agency_name(row.region)}),
+                )
+            )
+        return files
+
+    stamp = record.cross_stamp_date or timezone.localdate()
+    due = add_working_days(stamp, rules.CROSS_ADVANCE_WORKING_DAYS)
+    preparer = record.cross_computed_by or by
+    matrix = selectors.cross_matrix(year)
+    common = {
+        "year": year,
+        "issuer": issuer,
+        "signatures": _signatures(preparer, stamp),
+        "seal_date": stamp,
+        "deadline": due,
+        "deadline_text": _deadline_text(due),
+    }
+    files = [
+        NoticeFile(
+            kind="clearing.annex04",
+            key=notice_key(str(year), "annex04"),
+            title=f"附件4 江苏省跨省异地就医费用预付金明细表（{year}年）",
+            filename=f"annex04-{year}.pdf",
+            region=None,
+            period="",
+            render=lambda: render_pdf("pdf/annex04.html", {**common, **matrix}),
+        )
+    ]
+    cells: dict[tuple[str, str], CrossAdvance] = matrix["cells"]
+    provinces = selectors.other_provinces()
+    for city in matrix["cities"]:
+        rows = [(province, cells.get((city.code, province.code))) for province in provinces]
+        actual = sum(advance.actual_amount for _p, advance in rows if advance)
+        if actual <= 0:
+            continue
+        totals = {
+            "previous": sum(advance.previous_amount for _p, advance in rows if advance),
+            "approved": sum(advance.approved_amount for _p, advance in rows if advance),
+            "actual": actual,
+        }
+        files.append(
+            NoticeFile(
+                kind="clearing.annex05",
+                key=notice_key(str(year), "annex05", city.code),
+                title=f"附件5 {city.name}跨省异地就医预付金额度调整付款通知书（{year}年）",
+                filename=f"annex05-{year}-{city.code}.pdf",
+                region=city,
+                period="",
+                render=_render_with(
+                    "pdf/annex05.html", {**common, "city": city, "recipient": agency_name(city), "rows": rows, "totals": totals}
+                ),
+            )
+        )
+    return files
+
+
+def emergency_notice_files(increase: EmergencyIncrease, *, by=None) -> list[NoticeFile]:
+    due = add_working_days(increase.stamp_date, rules.CROSS_ADVANCE_WORKING_DAYS)
+    common = {
+        "increase": increase,
+        "issuer": province_agency_name(),
+        "seal_date": increase.stamp_date,
+        "deadline": due,
+        "deadline_text": _deadline_text(due),
+        "rate_text": rules.percent_text(increase.usage_rate),
+    }
+    files = []
+    for line in increase.lines.select_related("region", "region__agency").order_by("region__sort_order"):
+        if line.amount <= 0:
+            continue
+        files.append(
+            NoticeFile(
+                kind="clearing.annex06",
+                key=notice_key(str(increase.year), "annex06", line.region_id, str(increase.pk)),
+                title=f"附件6 {line.region.name}跨省异地就医预付金额度紧急调增通知书（{increase.province.short_name}，{increase.year}年）",
+                filename=f"annex06-{increase.year}-{increase.province_id}-{line.region_id}-{increase.pk}.pdf",
+                region=line.region,
+                period=increase.basis_period.period,
+                render=_render_with("pdf/annex06.html", {**common, "line": line, "recipient": agency_name(line.region)}),
+            )
+        )
+    return files
+
+
+def _render_with(template: str, context: dict) -> Callable[[], bytes]:
+    return lambda: render_pdf(template, context)
