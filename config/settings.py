@@ -272,6 +272,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "core-fail-stale-jobs": {"task": "core.fail_stale_jobs", "schedule": crontab(minute="*/15")},
     "filings-expire-temporary": {"task": "filings.expire_filings", "schedule": crontab(hour=0, minute=30)},
     "reimbursement-refresh-deadlines": {"task": "reimbursement.refresh_deadline_flags", "schedule": crontab(hour=1, minute=0)},
+    "clearing-cover-overdue": {"task": "clearing.cover_overdue_with_advances", "schedule": crontab(hour=1, minute=30)},
 }
 
 # --- Forms and UI -------------------------------------------------------------

@@ -91,3 +91,16 @@ def test_pdf_toolchain_is_complete_on_this_machine():
     from core.checks import check_pdf_toolchain
 
     assert check_pdf_toolchain() == []
+
+
+def test_every_scheduled_task_exists():
+    from celery import current_app
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    registered = set(current_app.tasks)
+    from django.conf import settings
+
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in registered, entry["task"]
