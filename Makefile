@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run dev test setup system browser-system lint worker clean
+.PHONY: run dev test setup system browser-system lint worker benchmark clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ test: setup browser-system
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# 1,000,000 settlement rows imported and cleared next to PostgreSQL's own COPY and
+# GROUP BY (needs PostgreSQL: BENCH_DATABASE_URL, default a local yidi_bench database).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yidi_bench
+benchmark: setup
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/benchmark_clearing.py
 
 worker: setup
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 -Q yidi --beat

@@ -71,6 +71,20 @@ def generate(path: Path, rows: int, period: str, encoding: str, seed: int = 2026
         handle.writelines(batch)
 
 
+def _ensure_database(url: str) -> None:
+    """Create the benchmark's PostgreSQL database if it does not exist yet."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import dj_database_url
+    import psycopg
+
+    conf = dj_database_url.parse(url)
+    params = {"host": conf["HOST"] or "127.0.0.1", "port": conf["PORT"] or 5432, "user": conf["USER"], "password": conf["PASSWORD"] or None}
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [conf["NAME"]]).fetchone() is None:
+            admin.execute(f'CREATE DATABASE "{conf["NAME"]}"')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -79,6 +93,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--file", help="reuse this CSV instead of generating one")
     args = parser.parse_args()
+    _ensure_database(os.environ.get("DATABASE_URL", ""))
 
     import django
 
