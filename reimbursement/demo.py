@@ -427,8 +427,9 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
         return claim
     day = complete_on
     if target == "special":
-        services.claim_mark_special(claim=claim, by=supervisor, reason=spec.reason)
-        moments.append(("special", _at(add_working_days(day, 1).as_date(), 10)))
+        special_day = min(add_working_days(day, 1).as_date(), today)
+        services.claim_mark_special(claim=claim, by=supervisor, reason=spec.reason, today=special_day)
+        moments.append(("special", _at(special_day, 10)))
     if spec.delay_notice:
         due = Claim.objects.get(pk=claim.pk).due_on
         notice_day = min(add_working_days(due, -1).as_date(), today)

@@ -27,6 +27,9 @@ MONEY_WIDGET = forms.NumberInput(attrs={"step": "0.01", "min": "0", "class": "te
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+TOO_LARGE = "金额过大：不能超过 999,999,999,999.99 元。"
+
+
 def money_field(label: str, required: bool = True, initial=None) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
@@ -36,13 +39,19 @@ def money_field(label: str, required: bool = True, initial=None) -> forms.Decima
         required=required,
         initial=initial,
         widget=MONEY_WIDGET,
-        error_messages={"max_decimal_places": "最多保留两位小数（到分）。", "min_value": "不能为负数。", "invalid": "请输入金额。"},
+        error_messages={
+            "max_decimal_places": "最多保留两位小数（到分）。",
+            "max_digits": TOO_LARGE,
+            "max_whole_digits": TOO_LARGE,
+            "min_value": "不能为负数。",
+            "invalid": "请输入金额。",
+        },
     )
 
 
 class InstitutionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Institution) -> str:
-        flag = "" if obj.designated else "（非定点）"
+        flag = "" if obj.designated or "非定点" in obj.name else "（非定点）"
         return f"{obj.region.short_name} · {obj.name}{flag}"
 
 

@@ -133,7 +133,12 @@ def dashboard_counts(*, user, window: DeadlineWindow) -> dict:
 
 
 def approved_for_payment(*, user) -> QuerySet[Claim]:
-    return claim_list(user=user).filter(status=Claim.Status.APPROVED).order_by("decided_at", "pk")
+    """Approved claims waiting for a payment notice (a claim with nothing to pay is closed at approval)."""
+    return (
+        claim_list(user=user)
+        .filter(status=Claim.Status.APPROVED, fund_payment__gt=0)
+        .order_by("decided_at", "pk")
+    )
 
 
 def payment_batches(*, user) -> QuerySet[PaymentBatch]:

@@ -45,6 +45,8 @@ from reimbursement.models import (
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+#: The largest amount a money column (max_digits=14, decimal_places=2) holds.
+MAX_AMOUNT = Decimal("999999999999.99")
 DOCUMENT_JOB = "reimbursement.claim_document"
 PAYMENT_NOTICE_JOB = "reimbursement.payment_notice"
 
@@ -151,6 +153,9 @@ def _money(value, label: str, errors: list[str]) -> Decimal | None:
         return None
     if amount < 0:
         errors.append(f"{label}不能为负数。")
+        return None
+    if amount > MAX_AMOUNT:
+        errors.append(f"{label}金额过大：不能超过 {format_yuan(MAX_AMOUNT)} 元。")
         return None
     if amount != amount.quantize(CENT):
         errors.append(f"{label}最多保留两位小数（到分）。")
@@ -450,6 +455,32 @@ def _issue_notice(claim: Claim, *, kind: str, by, today: date, items=(), **extra
     return notice
 
 
+#: 附件9 shows the fund payment as settled: only for claims a supervisor approved.
+SETTLEMENT_STATUSES = (Claim.Status.APPROVED, Claim.Status.PAYMENT_NOTIFIED, Claim.Status.PAID)
+
+
+def settlement_printable(claim: Claim) -> bool:
+    return (
+        claim.care_type in (CareType.INPATIENT, CareType.MATERNITY)
+        and claim.status in SETTLEMENT_STATUSES
+        and claim.fund_payment is not None
+    )
+
+
+def check_settlement_printable(claim: Claim) -> None:
+    """附件9 异地就医住院结算单 only for an inpatient claim approved (and not rejected or cancelled)."""
+    if claim.care_type not in (CareType.INPATIENT, CareType.MATERNITY):
+        raise DomainError("异地就医住院结算单（附件9）只用于住院费用。", code="not_inpatient")
+    if claim.fund_payment is None and claim.status not in SETTLEMENT_STATUSES:
+        raise DomainError("尚未计算待遇，不能打印结算单：请先完成待遇计算。", code="not_calculated")
+    if claim.status not in SETTLEMENT_STATUSES:
+        raise DomainError(
+            f"异地就医住院结算单（附件9）只在审批通过后打印：申请 {claim.number} 当前状态为“{claim.get_status_display()}”，"
+            "基金支付尚未确定，不能出具结算单。",
+            code="not_approved",
+        )
+
+
 def claim_print(*, claim: Claim, by, form: str, notice: ClaimNotice | None = None):
     """Queue (re)generation of a claim's printable form; the PDF is rendered by a background job."""
     titles = {
@@ -461,10 +492,7 @@ def claim_print(*, claim: Claim, by, form: str, notice: ClaimNotice | None = Non
     if form not in titles:
         raise DomainError(f"未知的打印表单：{form}", code="unknown_form")
     if form == "settlement":
-        if claim.care_type not in (CareType.INPATIENT, CareType.MATERNITY):
-            raise DomainError("异地就医住院结算单（附件9）只用于住院费用。", code="not_inpatient")
-        if claim.fund_payment is None:
-            raise DomainError("尚未计算待遇，不能打印结算单：请先完成待遇计算。", code="not_calculated")
+        check_settlement_printable(claim)
         params = {"claim_id": claim.pk, "form": form}
     else:
         if notice is None:
@@ -765,10 +793,15 @@ def claim_approve(*, claim: Claim, by, expected_fund_payment: Decimal | None = N
     # Serialise decisions per person: earlier claims' usage feeds this one's calculation.
     InsuredPerson.objects.select_for_update().filter(pk=claim.person_id).first()
     stored = claim.fund_payment
+    if expected_fund_payment is not None and expected_fund_payment != stored:
+        # The page was opened before someone recalculated: show both figures.
+        raise DomainError(
+            f"页面显示 {format_yuan(expected_fund_payment)} 元，当前计算结果为 {format_yuan(stored)} 元，"
+            "请刷新页面核对后再审批。",
+            code="stale_page",
+        )
     check = calculate_claim(claim)
-    if check.result.fund_payment != stored or (
-        expected_fund_payment is not None and expected_fund_payment != stored
-    ):
+    if check.result.fund_payment != stored:
         raise DomainError(
             f"待遇计算结果已发生变化（本年度其他报销已审批或政策已调整）：基金支付由 {format_yuan(stored)} 元变为 "
             f"{format_yuan(check.result.fund_payment)} 元。请先“重新计算”，核对后再审批。",
@@ -787,9 +820,33 @@ def claim_approve(*, claim: Claim, by, expected_fund_payment: Decimal | None = N
         to_state=claim.status,
         message=f"审批通过：基金支付 {format_yuan(claim.fund_payment)} 元",
     )
+    if claim.fund_payment == ZERO:
+        _close_without_payment(claim, by=by, today=today)
     if claim.care_type in (CareType.INPATIENT, CareType.MATERNITY):
         claim_print(claim=claim, by=by, form="settlement")
     return claim
+
+
+#: The note on a claim approved with nothing for the fund to pay.
+NOTHING_TO_PAY = "基金支付为零，无需付款"
+
+
+def _close_without_payment(claim: Claim, *, by, today: date) -> None:
+    """Approved with 0.00 from the fund (e.g. below the deductible): nothing to pay, so the
+    claim is closed at once and never goes on a payment notice. Its use of the deductible
+    still counts for the person's later claims this year."""
+    claim.status = Claim.Status.PAID
+    claim.finished_on = today
+    claim.deadline_flag = ""
+    claim.save()
+    log_action(
+        action=AuditLog.Action.TRANSITION,
+        user=by,
+        obj=claim,
+        from_state=Claim.Status.APPROVED,
+        to_state=claim.status,
+        message=f"{NOTHING_TO_PAY}，审批通过即办结（本次计入起付标准 {format_yuan(claim.deductible_applied or ZERO)} 元）",
+    )
 
 
 @transaction.atomic
@@ -843,13 +900,24 @@ def claim_return(*, claim: Claim, by, reason: str) -> Claim:
 
 
 @transaction.atomic
-def claim_mark_special(*, claim: Claim, by, reason: str) -> Claim:
-    """A supervisor marks a special case: the limit becomes 20 working days (第二十八条)."""
+def claim_mark_special(*, claim: Claim, by, reason: str, today: date | None = None) -> Claim:
+    """A supervisor marks a special case: the limit becomes 20 working days (第二十八条).
+
+    Only while the limit has not passed: once a claim is overdue, extending its limit
+    afterwards would erase the record that it was late.
+    """
+    today = today or timezone.localdate()
     reason = _reason(reason, "特殊情况的说明")
     claim = _locked(claim)
     _require_status(claim, (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES), "认定为特殊情况")
     if claim.special:
         raise DomainError(f"申请 {claim.number} 已认定为特殊情况（{claim.special_reason}）。", code="already_special")
+    if claim.due_on is not None and today > claim.due_on:
+        raise DomainError(
+            f"办理期限已过，不能再认定为特殊情况：申请 {claim.number} 的办理期限 {claim.due_on:%Y-%m-%d} 已届满。"
+            "特殊情况应在办理期限内认定（第二十八条）；逾期记录予以保留，请登记延期告知并尽快办结。",
+            code="deadline_passed",
+        )
     old_due = claim.due_on
     claim.special = True
     claim.special_reason = reason
@@ -937,6 +1005,9 @@ def payment_batch_create(*, claims, by, today: date | None = None) -> PaymentBat
     ]
     if problems:
         raise DomainError("以下申请不是“已审批（待付款）”状态，不能出付款通知：" + "、".join(problems), code="wrong_status")
+    nothing = [claim.number for claim in locked if not claim.fund_payment]
+    if nothing:
+        raise DomainError(f"以下申请{NOTHING_TO_PAY}，不列入付款通知：" + "、".join(nothing), code="nothing_to_pay")
     regions = {claim.region_id for claim in locked}
     if len(regions) != 1:
         raise DomainError("一张付款通知只能包含同一经办地的申请。", code="regions")

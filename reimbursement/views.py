@@ -185,10 +185,22 @@ def _panel_context(request, data, region_code: str | None) -> dict:
 
 
 def _decimal(value) -> Decimal | None:
+    """A finite amount typed into a form, or None (blank, text, NaN, Infinity)."""
     try:
-        return Decimal(str(value).strip()) if str(value).strip() else None
+        amount = Decimal(str(value).strip()) if str(value).strip() else None
     except (InvalidOperation, ValueError):
         return None
+    if amount is None or not amount.is_finite():
+        return None
+    return amount
+
+
+def _pk(value) -> int | None:
+    """A primary key from a form or URL parameter, or None when it is not a positive integer."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text) or None
 
 
 def _panel_fees(data, care_type: str) -> dict:
@@ -226,7 +238,8 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, u
     if not user.sees_all_regions and person.insured_region_id != user.region_code:
         context["wrong_region"] = True
         return context
-    institution = Institution.objects.filter(pk=data.get("institution") or 0).select_related("region").first()
+    institution_pk = _pk(data.get("institution"))
+    institution = Institution.objects.filter(pk=institution_pk).select_related("region").first() if institution_pk else None
     region = institution.region if institution else Region.objects.filter(pk=data.get("treatment_region") or "").first()
     admission = _date(data.get("admission_date"))
     discharge = admission if care_type in ("outpatient", "emergency") else _date(data.get("discharge_date"))
@@ -253,10 +266,10 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, u
         **flags,
     )
     details.resolve_institution()
-    if data.get("other_case"):
+    if _pk(data.get("other_case")):
         from reimbursement.models import OtherAllowedCase
 
-        details.other_case = OtherAllowedCase.objects.filter(pk=data.get("other_case") or 0).first()
+        details.other_case = OtherAllowedCase.objects.filter(pk=_pk(data.get("other_case"))).first()
     check = services.filing_lookup(person, details)
     context["filing_check"] = check
     context["suggested_situation"] = suggest_situation(
@@ -321,7 +334,14 @@ def claim_detail(request, pk: int):
         "can_submit": is_clerk and claim.status == Claim.Status.ACCEPTED and claim.fund_payment is not None,
         "can_decide": is_supervisor and claim.status == Claim.Status.SUBMITTED,
         "own_claim": claim.intake_by_id == user.pk or claim.submitted_by_id == user.pk,
-        "can_mark_special": is_supervisor and not claim.special and claim.status in (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES),
+        "can_mark_special": is_supervisor
+        and not claim.special
+        and claim.status in (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES)
+        and not (claim.due_on and claim.due_on < window.today),
+        "can_print_settlement": user.has_role(Role.CLERK, Role.SUPERVISOR, Role.FINANCE)
+        and services.settlement_printable(claim),
+        "settlement_ready": claim.status in services.SETTLEMENT_STATUSES,
+        "nothing_to_pay": claim.status == Claim.Status.PAID and claim.fund_payment == Decimal("0.00"),
         "can_cancel": is_clerk and claim.status in Claim.EDITABLE_STATUSES,
         "can_notify_delay": user.has_role(Role.CLERK, Role.SUPERVISOR) and claim.clock_running,
         "can_pay": user.has_role(Role.FINANCE) and claim.status == Claim.Status.PAYMENT_NOTIFIED,
@@ -409,8 +429,22 @@ def claim_submit(request, pk: int):
 @role_required(Role.SUPERVISOR)
 @require_POST
 def claim_approve(request, pk: int):
-    expected = _decimal(request.POST.get("expected_fund_payment", ""))
-    return _action(request, pk, services.claim_approve, "已审批通过，转财务付款。", expected_fund_payment=expected)
+    raw = request.POST.get("expected_fund_payment", "")
+    expected = _decimal(raw)
+    claim = _claim_for(request, pk)
+    if raw.strip() and expected is None:
+        messages.error(request, "页面显示的金额无效，请刷新页面核对后再审批。")
+        return redirect("reimbursement:claim_detail", pk=pk)
+    try:
+        claim = services.claim_approve(claim=claim, by=request.user, expected_fund_payment=expected)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        if claim.status == Claim.Status.PAID:
+            messages.success(request, f"已审批通过。{services.NOTHING_TO_PAY}：申请已办结，不列入付款通知。")
+        else:
+            messages.success(request, "已审批通过，转财务付款。")
+    return redirect("reimbursement:claim_detail", pk=pk)
 
 
 def _reason_action(request, pk: int, action, success: str):
@@ -466,7 +500,12 @@ def claim_print(request, pk: int, form: str):
     claim = _claim_for(request, pk)
     notice = None
     if request.POST.get("notice"):
-        notice = ClaimNotice.objects.filter(claim=claim, pk=request.POST["notice"]).first()
+        notice_pk = _pk(request.POST["notice"])
+        notice = ClaimNotice.objects.filter(claim=claim, pk=notice_pk).first() if notice_pk else None
+        if notice is None:
+            titles = dict(ClaimNotice.Kind.choices)
+            messages.error(request, f"本申请没有可打印的{titles.get(form, '告知书')}：所选记录不存在，请刷新页面后重试。")
+            return redirect("reimbursement:claim_detail", pk=pk)
     try:
         job = services.claim_print(claim=claim, by=request.user, form=form, notice=notice)
     except DomainError as exc:

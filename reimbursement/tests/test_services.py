@@ -371,8 +371,8 @@ def test_special_case_extends_the_limit_to_twenty_working_days(ready, clerk, sup
     person, hospital = ready
     claim = create(clerk, person, inpatient_details(hospital))
     with pytest.raises(DomainError, match="请填写特殊情况的说明"):
-        services.claim_mark_special(claim=claim, by=supervisor, reason="")
-    claim = services.claim_mark_special(claim=claim, by=supervisor, reason="需发起费用协查")
+        services.claim_mark_special(claim=claim, by=supervisor, reason="", today=TODAY)
+    claim = services.claim_mark_special(claim=claim, by=supervisor, reason="需发起费用协查", today=TODAY)
     assert claim.special and claim.processing_days == 20
     assert claim.due_on == date(2026, 4, 14)  # 20 working days from Mon 16 March (Qingming 04-06 is a holiday)
 
@@ -499,3 +499,101 @@ def test_person_is_not_created_when_intake_is_refused(policy, clerk, hospital):
         person = insured_person_upsert(id_number=number, name="新人", insurance_type="310", insured_region=region("320100"))
         create(clerk, person, inpatient_details(hospital))
     assert not InsuredPerson.objects.filter(id_number=number).exists()
+
+
+# --- Review findings ------------------------------------------------------------------------------
+
+
+def test_stale_page_amount_is_told_with_both_figures(ready, clerk, supervisor):
+    """The page showed an amount the claim no longer has: say what the page showed and what is current."""
+    person, hospital = ready
+    claim = submitted(clerk, person, hospital)
+    with pytest.raises(DomainError) as info:
+        services.claim_approve(claim=claim, by=supervisor, expected_fund_payment=D("7000.00"))
+    assert info.value.message == "页面显示 7,000.00 元，当前计算结果为 7,650.00 元，请刷新页面核对后再审批。"
+    assert "变为 7,650.00 元" not in info.value.message
+    assert Claim.objects.get().status == Claim.Status.SUBMITTED
+
+
+@pytest.mark.parametrize("state", ["accepted", "submitted", "rejected"])
+def test_settlement_statement_is_refused_before_approval_and_after_rejection(ready, clerk, supervisor, state):
+    person, hospital = ready
+    claim = create(clerk, person, inpatient_details(hospital))
+    services.claim_calculate(claim=claim, by=clerk)
+    if state != "accepted":
+        services.claim_submit(claim=claim, by=clerk)
+    if state == "rejected":
+        services.claim_reject(claim=claim, by=supervisor, reason="票据为复印件", today=date(2026, 3, 18))
+    claim.refresh_from_db()
+    jobs = Job.objects.count()
+    with pytest.raises(DomainError, match="异地就医住院结算单（附件9）只在审批通过后打印.*当前状态为"):
+        services.claim_print(claim=claim, by=supervisor, form="settlement")
+    assert Job.objects.count() == jobs
+
+
+def test_settlement_statement_job_refuses_a_claim_that_is_no_longer_approved(ready, clerk, supervisor):
+    """A print queued earlier must not render a fund payment for a claim rejected meanwhile."""
+    from reimbursement.jobs import generate_claim_document
+
+    person, hospital = ready
+    claim = submitted(clerk, person, hospital)
+    services.claim_reject(claim=claim, by=supervisor, reason="票据为复印件", today=date(2026, 3, 18))
+    job = Job.objects.create(kind="reimbursement.claim_document", title="结算单", created_by=supervisor,
+                             params={"claim_id": claim.pk, "form": "settlement"})
+    with pytest.raises(DomainError, match="只在审批通过后打印"):
+        generate_claim_document(job, lambda *args, **kwargs: None)
+    assert not Document.objects.filter(kind="reimbursement_settlement").exists()
+
+
+def test_marking_special_after_the_deadline_is_refused_and_keeps_the_overdue_record(ready, clerk, supervisor):
+    person, hospital = ready
+    claim = create(clerk, person, inpatient_details(hospital))  # due 2026-03-30
+    before = AuditLog.objects.count()
+    with pytest.raises(DomainError, match="办理期限已过，不能再认定为特殊情况.*2026-03-30.*第二十八条"):
+        services.claim_mark_special(claim=claim, by=supervisor, reason="需协查", today=date(2026, 3, 31))
+    claim.refresh_from_db()
+    assert not claim.special and claim.due_on == date(2026, 3, 30) and claim.processing_days == 10
+    assert AuditLog.objects.count() == before
+    # on the last day it is still possible
+    claim = services.claim_mark_special(claim=claim, by=supervisor, reason="需协查", today=date(2026, 3, 30))
+    assert claim.special and claim.due_on == date(2026, 4, 14)
+
+
+def test_zero_fund_payment_closes_the_claim_at_approval(policy, person, hospital, long_term_filing, clerk, supervisor, finance):
+    """Below the deductible nothing is paid: the claim is closed at approval and never goes on a payment notice."""
+    claim = submitted(clerk, person, hospital, total_amount=D("600.00"), in_scope_amount=D("600.00"),
+                      class_b_self_pay=D("0"), over_limit_self_pay=D("0"), self_funded_amount=D("0"))
+    assert claim.fund_payment == D("0.00")
+    claim = services.claim_approve(claim=claim, by=supervisor, today=date(2026, 3, 18))
+    assert claim.status == Claim.Status.PAID
+    assert claim.finished_on == date(2026, 3, 18) and claim.paid_on is None and claim.payment_batch is None
+    assert claim.deadline_flag == ""
+    assert "基金支付为零，无需付款" in AuditLog.objects.filter(object_id=str(claim.pk)).order_by("-pk").first().message
+    # its deductible still counts for later claims of the year
+    assert BenefitUsage.objects.get(claim=claim).deductible_applied == D("600.00")
+    from reimbursement.selectors import approved_for_payment
+
+    assert claim not in approved_for_payment(user=finance)
+
+
+def test_zero_fund_payment_claim_is_refused_on_a_payment_notice(ready, clerk, supervisor, finance):
+    person, hospital = ready
+    claim = submitted(clerk, person, hospital)
+    services.claim_approve(claim=claim, by=supervisor)
+    Claim.objects.filter(pk=claim.pk).update(fund_payment=D("0.00"), personal_payment=D("12000.00"))  # an older record
+    with pytest.raises(DomainError, match="基金支付为零，无需付款"):
+        services.payment_batch_create(claims=[claim], by=finance)
+    assert not PaymentBatch.objects.exists()
+    assert Claim.objects.get().status == Claim.Status.APPROVED
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"total_amount": D("1000000000000.00"), "self_funded_amount": D("999999989000.00")},
+      "总费用金额过大：不能超过 999,999,999,999.99 元")],
+)
+def test_oversized_amounts_are_refused_in_chinese(ready, clerk, changes, message):
+    person, hospital = ready
+    with pytest.raises(DomainError, match=message):
+        create(clerk, person, inpatient_details(hospital, **changes))
+    nothing_written()

@@ -379,3 +379,118 @@ def test_trial_page_opens_with_a_claims_values(client, claim, clerk, clerk_wuxi)
     assert 'value="12000.00"' in page and 'value="10000.00"' in page
     client.force_login(clerk_wuxi)
     assert client.get(reverse("reimbursement:trial"), {"claim": claim.pk}).status_code == 404
+
+
+# --- Review findings ------------------------------------------------------------------------------
+
+
+def test_settlement_button_only_for_approved_claims(client, submitted_claim, supervisor, make_staff):
+    url = reverse("reimbursement:claim_detail", args=[submitted_claim.pk])
+    print_url = reverse("reimbursement:claim_print", args=[submitted_claim.pk, "settlement"])
+    client.force_login(supervisor)
+    page = client.get(url).content.decode()
+    assert print_url not in page and "审批通过后可生成" in page
+    services.claim_reject(claim=submitted_claim, by=supervisor, reason="票据为复印件")
+    page = client.get(url).content.decode()
+    assert print_url not in page and "不予报销，不出具结算单" in page
+    assert "审核时计算 7,650.00，未支付" in page
+    response = client.post(print_url, follow=True)
+    assert "只在审批通过后打印" in response.content.decode()
+
+
+def test_settlement_button_shown_once_approved(client, submitted_claim, supervisor):
+    services.claim_approve(claim=submitted_claim, by=supervisor)
+    client.force_login(supervisor)
+    page = client.get(reverse("reimbursement:claim_detail", args=[submitted_claim.pk])).content.decode()
+    assert reverse("reimbursement:claim_print", args=[submitted_claim.pk, "settlement"]) in page
+
+
+def test_special_button_hidden_once_the_deadline_passed(client, claim, supervisor):
+    client.force_login(supervisor)
+    url = reverse("reimbursement:claim_detail", args=[claim.pk])
+    assert "认定特殊情况" in client.get(url).content.decode()
+    Claim.objects.filter(pk=claim.pk).update(due_on=timezone.localdate() - timedelta(days=1))
+    assert "认定特殊情况" not in client.get(url).content.decode()
+    response = client.post(reverse("reimbursement:claim_special", args=[claim.pk]), {"reason": "需协查"}, follow=True)
+    assert "办理期限已过，不能再认定为特殊情况" in response.content.decode()
+    assert not Claim.objects.get(pk=claim.pk).special
+
+
+def test_zero_fund_payment_approval_explains_there_is_nothing_to_pay(client, policy, person, hospital, long_term_filing,
+                                                                     clerk, supervisor, finance):
+    claim = services.claim_create(by=clerk, person=person, ticked=ALL_INPATIENT_TICKS, details=details(
+        hospital, total_amount=D("600.00"), in_scope_amount=D("600.00"), class_b_self_pay=D("0"),
+        over_limit_self_pay=D("0"), self_funded_amount=D("0")))
+    services.claim_calculate(claim=claim, by=clerk)
+    services.claim_submit(claim=claim, by=clerk)
+    client.force_login(supervisor)
+    page = client.get(reverse("reimbursement:claim_detail", args=[claim.pk])).content.decode()
+    assert "基金支付为零：审批通过后申请直接办结，无需财务付款" in page
+    response = client.post(reverse("reimbursement:claim_approve", args=[claim.pk]), {"expected_fund_payment": "0.00"},
+                           follow=True)
+    page = response.content.decode()
+    assert "基金支付为零，无需付款：申请已办结，不列入付款通知" in page
+    assert 'id="nothing-to-pay"' in page
+    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.PAID
+    client.force_login(finance)
+    assert claim.number not in client.get(reverse("reimbursement:payments")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"institution": "abc"},
+        {"other_case": "abc", "situation": "other_allowed"},
+        {"total_amount": "NaN"},
+        {"total_amount": "Infinity", "in_scope_amount": "-Infinity"},
+        {"institution": "abc", "other_case": "abc", "total_amount": "NaN", "treatment_region": "abc",
+         "admission_date": "2026-13-40"},
+    ],
+)
+def test_live_panel_survives_crafted_input(client, policy, clerk, person, hospital, long_term_filing, data):
+    client.force_login(clerk)
+    base = {"care_type": "inpatient", "id_number": person.id_number, "institution": hospital.pk,
+            "admission_date": "2026-03-02", "discharge_date": "2026-03-10", "situation": "filed_not_settled",
+            "settlement_failure": "not_networked"}
+    base.update(data)
+    response = client.post(reverse("reimbursement:intake_panel"), base, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "材料清单" in response.content.decode()
+
+
+def test_print_with_a_crafted_notice_id_is_refused_politely(client, claim, clerk):
+    client.force_login(clerk)
+    for value in ("abc", "99999999999999999999999", "-1"):
+        response = client.post(reverse("reimbursement:claim_print", args=[claim.pk, "receipt"]), {"notice": value})
+        assert response.status_code == 302
+        page = client.get(response["Location"]).content.decode()
+        assert "没有可打印的受理回执" in page, value
+
+
+def test_approve_with_a_crafted_expected_amount_is_refused_politely(client, submitted_claim, supervisor):
+    client.force_login(supervisor)
+    response = client.post(reverse("reimbursement:claim_approve", args=[submitted_claim.pk]),
+                           {"expected_fund_payment": "NaN"}, follow=True)
+    assert response.status_code == 200
+    assert Claim.objects.get().status == Claim.Status.SUBMITTED
+    assert "页面显示的金额无效" in response.content.decode()
+
+
+def test_oversized_amount_gets_a_clear_chinese_message(client, policy, hospital, clerk):
+    client.force_login(clerk)
+    response = client.post(reverse("reimbursement:intake"), intake_data(hospital, total_amount="12345678901234.00"))
+    page = response.content.decode()
+    assert "金额过大：不能超过 999,999,999,999.99 元" in page
+    assert "确认总共不超过" not in page and "确认小数点前不超过" not in page
+    assert not Claim.objects.exists()
+
+
+def test_institution_dropdown_does_not_double_the_non_designated_mark(db):
+    from core.tests.factories import InstitutionFactory
+    from reimbursement.forms import ClaimDetailsForm
+
+    named = InstitutionFactory(code="X1", name="某民营医院（非定点）", region=region("110000"), designated=False)
+    plain = InstitutionFactory(code="X2", name="某诊所", region=region("110000"), designated=False)
+    field = ClaimDetailsForm().fields["institution"]
+    assert field.label_from_instance(named) == "北京 · 某民营医院（非定点）"
+    assert field.label_from_instance(plain) == "北京 · 某诊所（非定点）"
