@@ -633,13 +633,14 @@ def batch_detail(request, pk: int):
     batch = get_object_for_user(request.user, PaymentBatch.objects.select_related("job", "created_by", "region"), pk=pk)
     from core.documents import latest_document
 
-    claims = batch.claims.select_related("person").order_by("number")
+    claims = list(batch.claims.select_related("person").order_by("number"))
     return render(
         request,
         "reimbursement/batch_detail.html",
         {
             "batch": batch,
             "claims": claims,
+            "claims_total": sum((claim.fund_payment or Decimal("0.00") for claim in claims), Decimal("0.00")),
             "document": latest_document(batch.document_key),
             "payment_form": PaymentRecordForm(),
             "history": entries_for(batch),

@@ -494,3 +494,30 @@ def test_institution_dropdown_does_not_double_the_non_designated_mark(db):
     field = ClaimDetailsForm().fields["institution"]
     assert field.label_from_instance(named) == "北京 · 某民营医院（非定点）"
     assert field.label_from_instance(plain) == "北京 · 某诊所（非定点）"
+
+
+def test_xlsx_export_writes_dates_as_dates(client, claim, clerk):
+    from openpyxl import load_workbook
+
+    client.force_login(clerk)
+    sheet = load_workbook(io.BytesIO(client.get(reverse("reimbursement:claim_export")).content)).active
+    header = [cell.value for cell in sheet[1]]
+    row = {header[i]: cell for i, cell in enumerate(sheet[2])}
+    for column, expected in (("入院（就诊）日期", claim.admission_date), ("出院（就诊）日期", claim.discharge_date),
+                             ("申请日期", claim.received_on), ("收齐材料日期", claim.complete_on),
+                             ("办理期限", claim.due_on)):
+        cell = row[column]
+        assert cell.is_date, column
+        assert cell.value.date() == expected, column
+        assert "yy" in cell.number_format.lower()
+    assert row["办结日期"].value in (None, "")
+
+
+def test_batch_page_has_a_total_row(client, submitted_claim, supervisor, finance):
+    services.claim_approve(claim=submitted_claim, by=supervisor)
+    batch = services.payment_batch_create(claims=[submitted_claim], by=finance)
+    client.force_login(finance)
+    page = client.get(reverse("reimbursement:batch_detail", args=[batch.pk])).content.decode()
+    assert 'id="batch-total"' in page
+    total = page[page.index('id="batch-total"'):][:400]
+    assert "合计（1 笔）" in total and "7,650.00" in total
