@@ -114,8 +114,34 @@ def render_settlement_statement(claim: Claim) -> bytes:
     return render_pdf("pdf/reimbursement_settlement.html", context)
 
 
-def payment_rows(batch: PaymentBatch, progress: Callable[[int, int], None] | None = None) -> list[dict]:
-    claims = list(batch.claims.select_related("person").order_by("number"))
+def _names(users) -> str:
+    """Distinct full names in order of first appearance, joined with 、."""
+    names: list[str] = []
+    for user in users:
+        name = user.get_full_name() if user is not None else ""
+        if name and name not in names:
+            names.append(name)
+    return "、".join(names)
+
+
+def payment_signatures(batch: PaymentBatch, claims: list[Claim]) -> dict:
+    """审核人: who reviewed the claims and submitted them; 复核人: the supervisors who approved them."""
+    return {
+        "auditor": _names(claim.submitted_by for claim in claims),
+        "reviewer": _names(claim.decided_by for claim in claims),
+        "preparer": batch.created_by.get_full_name(),
+        "date": timezone.localtime(batch.created_at).date(),
+    }
+
+
+def _batch_claims(batch: PaymentBatch) -> list[Claim]:
+    return list(batch.claims.select_related("person", "submitted_by", "decided_by").order_by("number"))
+
+
+def payment_rows(
+    batch: PaymentBatch, progress: Callable[[int, int], None] | None = None, claims: list[Claim] | None = None
+) -> list[dict]:
+    claims = _batch_claims(batch) if claims is None else claims
     rows = []
     for index, claim in enumerate(claims, start=1):
         rows.append(
@@ -137,7 +163,8 @@ def payment_rows(batch: PaymentBatch, progress: Callable[[int, int], None] | Non
 
 
 def render_payment_notice(batch: PaymentBatch, progress: Callable[[int, int], None] | None = None) -> bytes:
-    rows = payment_rows(batch, progress)
+    claims = _batch_claims(batch)
+    rows = payment_rows(batch, progress, claims=claims)
     total = sum((row["amount"] for row in rows), ZERO)
     issuer, phone, _address = _issuer(batch.region)
     return render_pdf(
@@ -150,6 +177,6 @@ def render_payment_notice(batch: PaymentBatch, progress: Callable[[int, int], No
             "issuer": issuer,
             "issuer_phone": phone,
             "seal_date": timezone.localtime(batch.created_at).date(),
-            "signatures": {"preparer": batch.created_by.get_full_name(), "date": timezone.localtime(batch.created_at).date()},
+            "signatures": payment_signatures(batch, claims),
         },
     )
