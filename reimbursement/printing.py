@@ -54,13 +54,20 @@ def render_missing_materials_notice(notice: ClaimNotice) -> bytes:
     claim = notice.claim
     context = _claim_context(claim)
     materials = {m.label: m for m in claim.materials.all()}
+    items = [
+        {"label": label, "alternatives": materials[label].alternatives if label in materials else []}
+        for label in notice.items
+    ]
+    # One paper may satisfy two lines (an inpatient rescue: "诊断证明（或出院小结）" and "出院小结"): say so.
+    position = {item["label"]: index for index, item in enumerate(items, start=1)}
+    for item in items:
+        item["covered_by"] = [
+            (position[alternative], alternative) for alternative in item["alternatives"] if alternative in position
+        ]
     context.update(
         {
             "notice": notice,
-            "items": [
-                {"label": label, "alternatives": materials[label].alternatives if label in materials else []}
-                for label in notice.items
-            ],
+            "items": items,
             "seal_date": notice.issued_on,
             "sequence": claim.notices.filter(kind=notice.kind, pk__lte=notice.pk).count(),
             # What had arrived when the notice was given: everything not listed as missing.

@@ -409,6 +409,7 @@ def _sync_materials(claim: Claim, requirements, ticked: set[str], *, by, today: 
 
     Returns the items still missing.
     """
+    ticked = checklists.expand_ticks(requirements, ticked)
     existing = {material.code: material for material in claim.materials.all()}
     wanted = {requirement.code for requirement in requirements}
     for code, material in existing.items():

@@ -161,10 +161,11 @@ def _panel_context(request, data, region_code: str | None) -> dict:
         requirements = services.checklist_for(region_code=region_code or "", on_date=today, care_type="inpatient", **flags)
     ticked = set(data.getlist("material")) if hasattr(data, "getlist") else set()
     items = []
-    from reimbursement.checklists import satisfied
+    from reimbursement.checklists import expand_ticks, satisfied
 
+    expanded = expand_ticks(requirements, ticked)
     for requirement in requirements:
-        got = satisfied(requirement, ticked)
+        got = satisfied(requirement, expanded)
         choices = [
             {
                 "value": f"{requirement.code}:{index}" if requirement.alternatives else requirement.code,
@@ -173,7 +174,9 @@ def _panel_context(request, data, region_code: str | None) -> dict:
             }
             for index, label in enumerate(requirement.choices)
         ]
-        items.append({"requirement": requirement, "choices": choices, "ok": bool(got)})
+        # Satisfied by a paper ticked under another item (one 出院小结 for two items).
+        via_other = got if got and not satisfied(requirement, ticked) else []
+        items.append({"requirement": requirement, "choices": choices, "ok": bool(got), "via_other": via_other})
     missing = [item["requirement"] for item in items if not item["ok"]]
     from reimbursement.models import CareType
 

@@ -151,3 +151,14 @@ def test_missing_materials_notice_tells_where_to_bring_them(claim_ready, clerk, 
     notice.refresh_from_db()
     body = flat(text_of(notice.document)[0])
     assert "办理地址：南京市建邺区江东中路000号市民服务中心" in body
+
+
+def test_missing_materials_notice_says_one_discharge_summary_serves_two_lines(claim_ready, clerk, run_jobs):
+    person, hospital = claim_ready
+    with run_jobs():
+        claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital, rescue=True),
+                                      ticked={"invoice", "id_proof:0", "inpatient_fee_list"}, today=date(2026, 3, 16))
+    notice = claim.notices.get()
+    notice.refresh_from_db()
+    body = flat(text_of(notice.document)[0])
+    assert "提供第3项“出院小结”的，本项无需另交" in body

@@ -597,3 +597,28 @@ def test_oversized_amounts_are_refused_in_chinese(ready, clerk, changes, message
     with pytest.raises(DomainError, match=message):
         create(clerk, person, inpatient_details(hospital, **changes))
     nothing_written()
+
+
+def test_rescue_inpatient_claim_needs_the_discharge_summary_only_once(ready, clerk):
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "inpatient_fee_list", "diagnosis_or_summary:1", "rescue_record"}
+    claim = create(clerk, person, inpatient_details(hospital, rescue=True), ticks=ticks)
+    assert claim.status == Claim.Status.ACCEPTED
+    summary = claim.materials.get(code="discharge_summary")
+    assert summary.received and summary.received_as == "出院小结"
+    # handed in later as the rescue item, it also satisfies the base item
+    claim = create(clerk, person, inpatient_details(hospital, rescue=True, invoice_numbers="PJ-R2"),
+                   ticks={"id_proof:1", "invoice", "inpatient_fee_list", "rescue_record"})
+    assert claim.notices.get().items == ["诊断证明（或出院小结）", "出院小结"]
+    claim = services.claim_materials_receive(claim=claim, by=clerk, ticked={"discharge_summary"}, today=date(2026, 3, 17))
+    assert claim.status == Claim.Status.ACCEPTED
+    assert claim.materials.get(code="diagnosis_or_summary").received_as == "出院小结"
+
+
+def test_missing_materials_notice_never_asks_for_a_document_already_handed_in(ready, clerk):
+    person, hospital = ready
+    claim = create(clerk, person, inpatient_details(hospital, rescue=True),
+                   ticks={"diagnosis_or_summary:1", "invoice"})
+    items = claim.notices.get().items
+    assert "出院小结" not in items and "诊断证明（或出院小结）" not in items
+    assert items == ["有效身份证明材料（医保电子凭证、有效身份证件或社会保障卡）", "住院费用清单", "门诊抢救病历"]

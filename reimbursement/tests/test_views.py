@@ -521,3 +521,14 @@ def test_batch_page_has_a_total_row(client, submitted_claim, supervisor, finance
     assert 'id="batch-total"' in page
     total = page[page.index('id="batch-total"'):][:400]
     assert "合计（1 笔）" in total and "7,650.00" in total
+
+
+def test_live_checklist_counts_one_discharge_summary_for_both_items(client, policy, clerk):
+    client.force_login(clerk)
+    page = client.post(reverse("reimbursement:intake_panel"),
+                       {"care_type": "inpatient", "rescue": "on",
+                        "material": ["id_proof:0", "invoice", "inpatient_fee_list", "rescue_record", "diagnosis_or_summary:1"]},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert "材料齐全" in page
+    block = page[page.index('data-material="discharge_summary"'):][:600]
+    assert "已随" in block and "出院小结" in block
