@@ -554,6 +554,11 @@ class ClaimNotice(models.Model):
     )
     items = models.JSONField("告知事项", default=list, blank=True)
     due_on = models.DateField("当时的办理期限", null=True, blank=True)
+    # What the notice told the applicant, kept so a reprint shows the same (the claim may change later).
+    complete_on = models.DateField("当时的收齐材料日期", null=True, blank=True)
+    processing_days = models.PositiveSmallIntegerField("当时的办理时限（工作日）", null=True, blank=True)
+    special = models.BooleanField("当时已认定特殊情况", default=False)
+    deadline_confirmed = models.BooleanField("当时期限按已确认日历计算", default=True)
     reason = models.CharField("延期原因", max_length=300, blank=True)
     expected_on = models.DateField("预计办结日期", null=True, blank=True)
     method = models.CharField("告知方式", max_length=10, choices=Method.choices, default=Method.WRITTEN)

@@ -81,7 +81,19 @@ def render_missing_materials_notice(notice: ClaimNotice) -> bytes:
 def render_receipt(notice: ClaimNotice) -> bytes:
     claim = notice.claim
     context = _claim_context(claim)
-    context.update({"notice": notice, "seal_date": notice.issued_on, "due_on": notice.due_on or claim.due_on})
+    # Everything about the limit comes from the notice: a reprint shows what the applicant was told.
+    snapshot = notice.processing_days is not None
+    context.update(
+        {
+            "notice": notice,
+            "seal_date": notice.issued_on,
+            "due_on": notice.due_on or claim.due_on,
+            "complete_on": notice.complete_on or claim.complete_on,
+            "processing_days": notice.processing_days if snapshot else None,
+            "special": notice.special,
+            "deadline_confirmed": notice.deadline_confirmed if snapshot else claim.deadline_confirmed,
+        }
+    )
     return render_pdf("pdf/reimbursement_receipt.html", context)
 
 

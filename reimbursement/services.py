@@ -404,11 +404,16 @@ def ticks_of(claim: Claim) -> set[str]:
     return ticks
 
 
-def _sync_materials(claim: Claim, requirements, ticked: set[str], *, by, today: date) -> list[ClaimMaterial]:
+def _sync_materials(
+    claim: Claim, requirements, ticked: set[str], *, by, today: date, earlier: dict | None = None
+) -> list[ClaimMaterial]:
     """Make the claim's checklist match `requirements`, with `ticked` as what has been handed in.
 
+    `earlier` maps a document handed in before (by name) to when and by whom it was received,
+    so an item a corrected checklist names differently keeps its real receipt date.
     Returns the items still missing.
     """
+    earlier = earlier or {}
     ticked = checklists.expand_ticks(requirements, ticked)
     existing = {material.code: material for material in claim.materials.all()}
     wanted = {requirement.code for requirement in requirements}
@@ -424,9 +429,9 @@ def _sync_materials(claim: Claim, requirements, ticked: set[str], *, by, today: 
         material.sort_order = order
         got = checklists.satisfied(requirement, ticked)
         if got:
-            if not material.received or material.received_as != "、".join(got):
-                material.received_on = material.received_on if material.received else today
-                material.received_by = material.received_by if material.received else by
+            if not material.received:
+                before = [earlier[name] for name in got if name in earlier]
+                material.received_on, material.received_by = min(before, key=lambda item: item[0]) if before else (today, by)
             material.received = True
             material.received_as = "、".join(got)
         else:
@@ -444,7 +449,17 @@ def _sync_materials(claim: Claim, requirements, ticked: set[str], *, by, today: 
 
 def _issue_notice(claim: Claim, *, kind: str, by, today: date, items=(), **extra) -> ClaimNotice:
     notice = ClaimNotice.objects.create(
-        claim=claim, kind=kind, issued_on=today, issued_by=by, items=list(items), due_on=claim.due_on, **extra
+        claim=claim,
+        kind=kind,
+        issued_on=today,
+        issued_by=by,
+        items=list(items),
+        due_on=claim.due_on,
+        complete_on=claim.complete_on,
+        processing_days=claim.processing_days,
+        special=claim.special,
+        deadline_confirmed=claim.deadline_confirmed,
+        **extra,
     )
     start_job(
         kind=DOCUMENT_JOB,
@@ -601,9 +616,61 @@ def _apply_details(claim: Claim, details: ClaimDetails, check, eligibility) -> N
     claim.eligibility_note = eligibility.note[:300]
 
 
+def _changed_fields(claim: Claim, details: ClaimDetails) -> list[str]:
+    """The labels of the fields an edit changes (for the history)."""
+    labels = []
+    for name in [*DETAIL_FIELDS, "invoice_numbers", "bank_account"]:
+        old, new = getattr(claim, name), getattr(details, name)
+        if name == "phone" and not new:
+            continue  # left empty: the phone on file is kept
+        if isinstance(old, str) and isinstance(new, str):
+            old, new = old.strip(), new.strip()
+        if old != new:
+            labels.append(str(Claim._meta.get_field(name).verbose_name))
+    return labels
+
+
+def _received_documents(claim: Claim) -> dict[str, tuple[date, object]]:
+    """The papers handed in so far: name -> (received on, received by)."""
+    documents: dict[str, tuple[date, object]] = {}
+    for material in claim.materials.select_related("received_by"):
+        if not material.received:
+            continue
+        names = material.received_as.split("、") if material.alternatives else [material.label]
+        for name in filter(None, names):
+            moment = (material.received_on or claim.received_on, material.received_by)
+            if name not in documents or moment[0] < documents[name][0]:
+                documents[name] = moment
+    return documents
+
+
+def _reissue_receipt_if_moved(claim: Claim, *, before_due: date | None, before_days: int | None, by, today: date, why: str):
+    """The deadline of an accepted claim moved: give the applicant a new 受理回执 and say so in the history."""
+    if claim.complete_on is None or (claim.due_on == before_due and claim.processing_days == before_days):
+        return None
+    notice = _issue_notice(claim, kind=ClaimNotice.Kind.RECEIPT, by=by, today=today)
+    version = claim.notices.filter(kind=ClaimNotice.Kind.RECEIPT).count()
+    log_action(
+        action=AuditLog.Action.CHANGE,
+        user=by,
+        obj=claim,
+        message=(
+            f"{why}：办理期限由 {before_due:%Y-%m-%d} 变为 {claim.due_on:%Y-%m-%d}（{claim.processing_days}个工作日，"
+            f"收齐材料日期 {claim.complete_on:%Y-%m-%d} 不变），已重新出具受理回执（第{version}版）"
+        ),
+    )
+    return notice
+
+
 @transaction.atomic
 def claim_update(*, claim: Claim, by, details: ClaimDetails, today: date | None = None) -> Claim:
-    """Correct a claim's details before review is finished (材料不全 or 已受理)."""
+    """Correct a claim's details before review is finished (材料不全 or 已受理).
+
+    A correction does not reset the clock of an accepted claim when the papers already
+    handed in still satisfy the corrected checklist (`checklists.SAME_PAPER`); only an item
+    genuinely missing reopens it (材料不全, a new 一次性告知书). When the correction moves
+    the deadline, a new 受理回执 is issued.
+    """
     today = today or timezone.localdate()
     claim = _locked(claim)
     _require_status(claim, Claim.EDITABLE_STATUSES, "修改")
@@ -612,34 +679,55 @@ def claim_update(*, claim: Claim, by, details: ClaimDetails, today: date | None 
     if not eligibility.eligible:
         raise DomainError("修改后不符合零星报销条件：\n" + "\n".join(eligibility.reasons), code="ineligible")
     before = claim.status
+    before_complete, before_due, before_days = claim.complete_on, claim.due_on, claim.processing_days
+    changed = _changed_fields(claim, details)
+    documents = _received_documents(claim)
     ticks = ticks_of(claim)
     _apply_details(claim, details, check, eligibility)
     claim.phone = details.phone or claim.phone
     _clear_calculation(claim)
     requirements = _requirements_for(claim, claim.region_id, claim.received_on)
-    missing = _sync_materials(claim, requirements, ticks, by=by, today=today)
+    carried = checklists.ticks_for_documents(requirements, documents)
+    earlier = {}
+    for requirement in requirements:
+        for value, name in checklists.tick_values(requirement):
+            if value in carried:
+                earlier[name] = documents[carried[value]]
+    missing = _sync_materials(claim, requirements, ticks | set(carried), by=by, today=today, earlier=earlier)
+    what = "修改申请信息" + (f"（{'、'.join(changed)}）" if changed else "")
     if missing and claim.status == Claim.Status.ACCEPTED:
         claim.status = Claim.Status.INCOMPLETE
         claim.complete_on = claim.due_on = claim.processing_days = None
         claim.deadline_flag = ""
         claim.save()
         _issue_notice(claim, kind=ClaimNotice.Kind.MISSING_MATERIALS, by=by, today=today, items=[m.label for m in missing])
+        message = (
+            f"{what}；修改后需补充材料：" + "；".join(m.label for m in missing)
+            + f"。申请转为“材料不全”并已出具一次性告知书；原收齐材料日期 {before_complete:%Y-%m-%d}、"
+            f"办理期限 {before_due:%Y-%m-%d} 不再适用，补齐材料之日起重新计算办理期限"
+        )
     elif not missing and claim.status == Claim.Status.INCOMPLETE:
         _accept(claim, by=by, today=today)
         claim.save()
         _issue_notice(claim, kind=ClaimNotice.Kind.RECEIPT, by=by, today=today)
+        message = f"{what}；材料已齐全，正式受理，办理期限 {claim.due_on:%Y-%m-%d}（{claim.processing_days}个工作日）"
     else:
         if claim.complete_on:
             _set_deadline(claim)
         claim.save()
+        message = what + ("，仍需补充材料：" + "；".join(m.label for m in missing) if missing else "")
     log_action(
         action=AuditLog.Action.CHANGE if before == claim.status else AuditLog.Action.TRANSITION,
         user=by,
         obj=claim,
         from_state=before,
         to_state=claim.status,
-        message="修改申请信息" + ("，需补充材料：" + "；".join(m.label for m in missing) if missing else ""),
+        message=message,
     )
+    if claim.status == Claim.Status.ACCEPTED and before == Claim.Status.ACCEPTED:
+        _reissue_receipt_if_moved(
+            claim, before_due=before_due, before_days=before_days, by=by, today=today, why="修改申请信息后重算办理期限"
+        )
     return claim
 
 
@@ -919,7 +1007,7 @@ def claim_mark_special(*, claim: Claim, by, reason: str, today: date | None = No
             "特殊情况应在办理期限内认定（第二十八条）；逾期记录予以保留，请登记延期告知并尽快办结。",
             code="deadline_passed",
         )
-    old_due = claim.due_on
+    old_due, old_days = claim.due_on, claim.processing_days
     claim.special = True
     claim.special_reason = reason
     claim.special_by = by
@@ -928,6 +1016,10 @@ def claim_mark_special(*, claim: Claim, by, reason: str, today: date | None = No
     claim.save()
     due_text = f"，办理期限由 {old_due:%Y-%m-%d} 延至 {claim.due_on:%Y-%m-%d}" if old_due else ""
     log_action(action=AuditLog.Action.CHANGE, user=by, obj=claim, message=f"认定为特殊情况（20个工作日）：{reason}{due_text}")
+    if old_due:
+        _reissue_receipt_if_moved(
+            claim, before_due=old_due, before_days=old_days, by=by, today=today, why="认定为特殊情况"
+        )
     return claim
 
 

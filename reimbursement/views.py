@@ -375,14 +375,36 @@ def claim_edit(request, pk: int):
         current_account=claim.bank_account,
     )
     if request.method == "POST" and form.is_valid():
+        before_status, before_due = claim.status, claim.due_on
         try:
-            services.claim_update(claim=claim, by=request.user, details=form.to_details())
+            updated = services.claim_update(claim=claim, by=request.user, details=form.to_details())
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "申请信息已修改；待遇需要重新计算。")
+            _edit_messages(request, updated, before_status=before_status, before_due=before_due)
             return redirect("reimbursement:claim_detail", pk=pk)
     return render(request, "reimbursement/claim_edit.html", {"form": form, "claim": claim})
+
+
+def _edit_messages(request, claim: Claim, *, before_status: str, before_due) -> None:
+    missing = [m.label for m in claim.materials.all() if not m.received]
+    if before_status == Claim.Status.ACCEPTED and claim.status == Claim.Status.INCOMPLETE:
+        messages.warning(
+            request,
+            "申请信息已修改。修改后需补充材料：" + "；".join(missing)
+            + f"。申请转为“材料不全”，原办理期限 {before_due:%Y-%m-%d} 不再适用，补齐材料之日起重新计算；"
+            "新的一次性告知书正在生成，请交申请人。",
+        )
+    elif before_status == Claim.Status.INCOMPLETE and claim.status == Claim.Status.ACCEPTED:
+        messages.success(request, f"申请信息已修改，材料齐全，正式受理；办理期限 {claim.due_on:%Y-%m-%d}。受理回执正在生成。")
+    elif claim.status == Claim.Status.ACCEPTED and claim.due_on != before_due:
+        messages.warning(
+            request,
+            f"申请信息已修改；收齐材料日期不变，办理期限由 {before_due:%Y-%m-%d} 变为 {claim.due_on:%Y-%m-%d}，"
+            "新的受理回执正在生成，请交申请人。待遇需要重新计算。",
+        )
+    else:
+        messages.success(request, "申请信息已修改；待遇需要重新计算。")
 
 
 @role_required(Role.CLERK)

@@ -162,3 +162,19 @@ def test_missing_materials_notice_says_one_discharge_summary_serves_two_lines(cl
     notice.refresh_from_db()
     body = flat(text_of(notice.document)[0])
     assert "提供第3项“出院小结”的，本项无需另交" in body
+
+
+def test_reprinted_receipt_shows_what_was_told_then_not_the_claims_current_limit(claim_ready, clerk, supervisor, run_jobs):
+    person, hospital = claim_ready
+    claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                  ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
+    receipt = claim.notices.get()
+    assert (receipt.processing_days, receipt.special, receipt.complete_on) == (10, False, date(2026, 3, 16))
+    services.claim_mark_special(claim=claim, by=supervisor, reason="需协查", today=date(2026, 3, 17))
+    with run_jobs():
+        services.claim_print(claim=claim, by=clerk, form="receipt", notice=receipt)
+    receipt.refresh_from_db()
+    body = flat(text_of(receipt.document)[0])
+    assert "2026年3月30日前办结" in body
+    assert "10个工作日" in body
+    assert "20个工作日" not in body and "特殊情况" not in body

@@ -622,3 +622,73 @@ def test_missing_materials_notice_never_asks_for_a_document_already_handed_in(re
     items = claim.notices.get().items
     assert "出院小结" not in items and "诊断证明（或出院小结）" not in items
     assert items == ["有效身份证明材料（医保电子凭证、有效身份证件或社会保障卡）", "住院费用清单", "门诊抢救病历"]
+
+
+def test_correcting_the_care_type_keeps_the_completion_date_when_the_papers_still_suffice(ready, clerk):
+    """A counter typo (门诊 instead of 急诊): the papers handed in are the same, the clock is not reset."""
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "outpatient_fee_list", "prescription_or_record:1"}
+    claim = create(clerk, person, outpatient_details(hospital, D("800.00")), ticks=ticks, today=date(2026, 3, 2))
+    assert (claim.complete_on, claim.due_on, claim.processing_days) == (date(2026, 3, 2), date(2026, 3, 9), 5)
+    claim = services.claim_update(
+        claim=claim, by=clerk, today=date(2026, 3, 4),
+        details=outpatient_details(hospital, D("800.00"), care_type="emergency", situation="filed_not_settled"),
+    )
+    assert claim.status == Claim.Status.ACCEPTED
+    assert claim.complete_on == date(2026, 3, 2)  # not reset
+    assert claim.due_on == date(2026, 3, 16) and claim.processing_days == 10  # 急诊: 10 working days
+    materials = {m.code: m for m in claim.materials.all()}
+    assert materials["emergency_fee_list"].received and materials["emergency_fee_list"].received_on == date(2026, 3, 2)
+    assert materials["emergency_diagnosis_or_record"].received_as == "急诊病历"
+    # the deadline moved: a new 受理回执 is issued and the history says so
+    receipts = list(claim.notices.filter(kind="receipt").order_by("pk"))
+    assert [r.due_on for r in receipts] == [date(2026, 3, 9), date(2026, 3, 16)]
+    assert receipts[-1].processing_days == 10 and receipts[-1].complete_on == date(2026, 3, 2)
+    messages = list(AuditLog.objects.filter(object_id=str(claim.pk)).values_list("message", flat=True))
+    assert any("办理期限由 2026-03-09 变为 2026-03-16" in m and "重新出具受理回执" in m for m in messages)
+    assert any("费用类型" in m for m in messages)
+
+
+def test_correcting_inpatient_to_maternity_keeps_the_clock_when_the_discharge_summary_was_given(ready, clerk):
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "inpatient_fee_list", "diagnosis_or_summary:1"}
+    claim = create(clerk, person, inpatient_details(hospital), ticks=ticks)
+    claim = services.claim_update(claim=claim, by=clerk, today=date(2026, 3, 17),
+                                  details=inpatient_details(hospital, care_type="maternity", situation="maternity",
+                                                            settlement_failure=""))
+    assert claim.status == Claim.Status.ACCEPTED and claim.complete_on == TODAY and claim.due_on == date(2026, 3, 30)
+    assert claim.notices.filter(kind="receipt").count() == 1  # the deadline did not move: no new receipt
+
+
+def test_an_edit_that_needs_a_new_paper_reopens_the_claim_and_says_so(ready, clerk):
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "inpatient_fee_list", "diagnosis_or_summary:0"}  # 诊断证明, no 出院小结
+    claim = create(clerk, person, inpatient_details(hospital), ticks=ticks)
+    claim = services.claim_update(claim=claim, by=clerk, today=date(2026, 3, 17),
+                                  details=inpatient_details(hospital, care_type="maternity", situation="maternity",
+                                                            settlement_failure=""))
+    assert claim.status == Claim.Status.INCOMPLETE and claim.complete_on is None and claim.due_on is None
+    assert claim.notices.order_by("-pk").first().items == ["出院小结"]
+    entry = AuditLog.objects.filter(object_id=str(claim.pk)).order_by("-pk").first()
+    assert "修改后需补充材料：出院小结" in entry.message
+    assert "原收齐材料日期 2026-03-16" in entry.message and "重新计算办理期限" in entry.message
+
+
+def test_editing_the_amount_that_moves_the_deadline_issues_a_new_receipt(ready, clerk):
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "outpatient_fee_list", "prescription_or_record:1"}
+    claim = create(clerk, person, outpatient_details(hospital, D("1000.01")), ticks=ticks, today=date(2026, 3, 2))
+    claim = services.claim_update(claim=claim, by=clerk, details=outpatient_details(hospital, D("1000.00")),
+                                  today=date(2026, 3, 3))
+    latest = claim.notices.order_by("-pk").first()
+    assert latest.kind == "receipt" and latest.due_on == date(2026, 3, 9) and latest.processing_days == 5
+    assert Job.objects.filter(params__notice_id=latest.pk).exists()
+
+
+def test_marking_special_issues_a_new_receipt_with_the_longer_limit(ready, clerk, supervisor):
+    person, hospital = ready
+    claim = create(clerk, person, inpatient_details(hospital))
+    services.claim_mark_special(claim=claim, by=supervisor, reason="需协查", today=date(2026, 3, 17))
+    receipts = list(claim.notices.filter(kind="receipt").order_by("pk"))
+    assert [(r.due_on, r.processing_days, r.special) for r in receipts] == [
+        (date(2026, 3, 30), 10, False), (date(2026, 4, 14), 20, True)]

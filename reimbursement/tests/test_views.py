@@ -532,3 +532,17 @@ def test_live_checklist_counts_one_discharge_summary_for_both_items(client, poli
     assert "材料齐全" in page
     block = page[page.index('data-material="discharge_summary"'):][:600]
     assert "已随" in block and "出院小结" in block
+
+
+def test_edit_page_says_clearly_when_a_correction_needs_new_materials(client, claim, clerk):
+    from reimbursement.forms import ClaimDetailsForm
+
+    client.force_login(clerk)
+    url = reverse("reimbursement:claim_edit", args=[claim.pk])
+    data = {key: value for key, value in ClaimDetailsForm.initial_from_claim(claim).items() if value not in (None, False)}
+    data.update({"care_type": "inpatient", "designated": "on", "bank_account": "", "drugs_bought_outside": "on",
+                 "admission_date": claim.admission_date.isoformat(), "discharge_date": claim.discharge_date.isoformat()})
+    page = client.post(url, data, follow=True).content.decode()
+    assert "修改后需补充材料：外购发票；住院医嘱单（或外购药处方原件复印件）" in page
+    assert "申请转为“材料不全”" in page and "补齐材料之日起重新计算" in page
+    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.INCOMPLETE
