@@ -11,6 +11,7 @@ from reimbursement.models import (
     PolicyVersion,
     PublishedMaterial,
     SituationAdjustment,
+    StudentVacation,
 )
 
 
@@ -26,7 +27,9 @@ class SituationAdjustmentInline(admin.TabularInline):
 
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "region", "effective_from", "adjustment_mode", "cross_year_mode", "is_active"]
+    list_display = [
+        "name", "region", "effective_from", "adjustment_mode", "cross_year_mode", "retroactive_filing_months", "is_active",
+    ]
     list_filter = ["adjustment_mode", "cross_year_mode", "is_active", "region"]
     search_fields = ["name", "basis", "region__name"]
     date_hierarchy = "effective_from"
@@ -40,6 +43,14 @@ class PublishedMaterialAdmin(SimpleHistoryAdmin):
     list_display = ["name", "region", "published_on", "filed_with_province_on", "withdrawn_on"]
     list_filter = ["region"]
     search_fields = ["name", "notice"]
+    autocomplete_fields = ["region"]
+
+
+@admin.register(StudentVacation)
+class StudentVacationAdmin(SimpleHistoryAdmin):
+    list_display = ["region", "year", "name", "start_date", "end_date", "basis"]
+    list_filter = ["year", "region"]
+    search_fields = ["region__name", "name", "basis"]
     autocomplete_fields = ["region"]
 
 

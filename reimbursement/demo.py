@@ -376,7 +376,7 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
         discharge = complete_on - timedelta(days=spec.discharged_days_before)
         admission = discharge - timedelta(days=spec.stay_days) if spec.care_type in ("inpatient", "maternity") else discharge
     if spec.vacation:
-        discharge = admission = _last_vacation_day(today - timedelta(days=10))
+        discharge = admission = _last_vacation_day(today - timedelta(days=10), person.insured_region_id)
     received_on = complete_on
     institution = Institution.objects.filter(code=spec.institution).first() if spec.institution else None
     if spec.situation == "filed_not_settled":
@@ -503,12 +503,21 @@ def _within_filing(person: InsuredPerson, region: Region, admission: date, disch
     return admission
 
 
-def _last_vacation_day(before: date) -> date:
-    """The 20th of the latest winter/summer vacation month (1, 2, 7, 8) not after `before`."""
-    day = before.replace(day=1)
-    while day.month not in (1, 2, 7, 8):
-        day = (day - timedelta(days=1)).replace(day=1)
-    return min(day.replace(day=20), before)
+def _last_vacation_day(before: date, region_code: str) -> date:
+    """A day of the region's latest student vacation not after `before` (the 20th of a default
+    vacation month, or the last day of a published vacation that ended earlier)."""
+    from reimbursement.eligibility import in_vacation
+
+    periods: dict[int, tuple | None] = {}
+    day = before
+    while True:
+        if day.year not in periods:
+            periods[day.year] = services.vacation_periods(region_code, day.year)
+        if in_vacation(day, periods[day.year]):
+            if periods[day.year] is None:  # default months: the 20th, as the demo always had
+                return min(day.replace(day=20), before) if day.day >= 20 else day
+            return day
+        day -= timedelta(days=1)
 
 
 def _join_batch(claim: Claim, batch: PaymentBatch, *, by) -> None:

@@ -118,6 +118,15 @@ class PolicyVersion(models.Model):
         default=False,
         help_text="如赣医保发〔2025〕17号：跨省异地就医支付比例降幅部分不纳入居民医保大病保险起付线计算和支付范围。",
     )
+    retroactive_filing_months = models.PositiveSmallIntegerField(
+        "补办备案时限（出院后月数）",
+        default=3,
+        validators=[MaxValueValidator(36)],
+        help_text=(
+            "江苏规程第十八条：在参保地规定时限内补办异地就医备案手续的，零星报销待遇按照参保地规定执行；"
+            "超过时限补办的，按未按规定办理备案（降低支付比例）处理。填出院之日起的月数，0 表示须在出院当日前补办。"
+        ),
+    )
     is_active = models.BooleanField("启用", default=True)
     notes = models.TextField("说明", blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -240,6 +249,44 @@ class PublishedMaterial(models.Model):
 
     def applies_to(self, care_type: str) -> bool:
         return bool(getattr(self, f"applies_to_{care_type}", False))
+
+
+class StudentVacation(models.Model):
+    """The winter or summer vacation of the students insured in a region (第二十六条第三项).
+
+    Rows for a city, or for a whole province (NN0000) applying to its cities. For a year
+    with no rows, January–February and July–August count as the vacations.
+    """
+
+    region = models.ForeignKey(
+        "core.Region", verbose_name="参保地（或全省）", on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    name = models.CharField("假期", max_length=20, help_text="如：寒假、暑假")
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期")
+    basis = models.CharField("依据", max_length=200, blank=True, help_text="如：省教育厅校历通知")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "参保学生寒暑假"
+        verbose_name_plural = "参保学生寒暑假"
+        ordering = ["region__sort_order", "region_id", "year", "start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="student_vacation_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year}年{self.name}（{self.start_date:%m-%d} 至 {self.end_date:%m-%d}）"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
+        if self.start_date and self.year and self.start_date.year != self.year:
+            raise ValidationError({"start_date": f"开始日期应在{self.year}年内（假期按开始日期所在年度登记）。"})
 
 
 class OtherAllowedCase(models.Model):
@@ -676,4 +723,5 @@ __all__ = [
     "Scope",
     "SettlementFailure",
     "Situation",
+    "StudentVacation",
 ]

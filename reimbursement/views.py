@@ -281,6 +281,7 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, u
         rescue=flags["rescue"],
         insurance_type=person.insurance_type,
         admission_date=admission,
+        vacation_periods=services.vacation_periods(person.insured_region_id, admission.year),
     )
     from reimbursement.models import Situation
 

@@ -692,3 +692,81 @@ def test_marking_special_issues_a_new_receipt_with_the_longer_limit(ready, clerk
     receipts = list(claim.notices.filter(kind="receipt").order_by("pk"))
     assert [(r.due_on, r.processing_days, r.special) for r in receipts] == [
         (date(2026, 3, 30), 10, False), (date(2026, 4, 14), 20, True)]
+
+
+def test_other_allowed_claim_without_filing_is_reduced_as_unfiled(policy, person, hospital, clerk):
+    from reimbursement.models import OtherAllowedCase
+
+    case = OtherAllowedCase.objects.create(region=region("320100"), name="系统故障未能直接结算")
+    jiangsu = InstitutionFactory(code="H3205T", name="苏州测试医院", region=region("320500"), level="3")
+    claim = create(clerk, person, inpatient_details(jiangsu, situation="other_allowed", other_case=case,
+                                                    settlement_failure=""))
+    assert claim.filing_status == "not_filed" and claim.adjustment_situation == "unfiled"
+    claim = services.claim_calculate(claim=claim, by=clerk)
+    assert claim.calculation["years"][0]["effective_ratio"] == "65.00"  # 85 − 20 points (江苏 第十八条)
+
+
+def retro_filing(person, applied_on):
+    from filings.models import PersonType
+    from filings.tests.factories import FilingFactory
+
+    return FilingFactory(insured_person=person, person_type=PersonType.OTHER_TEMPORARY, destination=region("320500"),
+                         start_date=date(2026, 3, 2), applied_on=applied_on, end_date=date(2026, 9, 1),
+                         retroactive=True, manual_reimbursement_eligible=True, settlement_state="self_paid")
+
+
+@pytest.mark.parametrize(("applied_on", "situation", "ratio"), [
+    (date(2026, 6, 10), "other_temporary", "85.00"),  # 3 months after the 2026-03-10 discharge: in time
+    (date(2026, 6, 11), "unfiled", "65.00"),  # one day late: 第十八条, 20 points off
+])
+def test_retroactive_filing_in_time_restores_normal_benefits_and_late_is_unfiled(
+        policy, person, clerk, applied_on, situation, ratio):
+    jiangsu = InstitutionFactory(code="H3205T", name="苏州测试医院", region=region("320500"), level="3")
+    retro_filing(person, applied_on)
+    claim = create(clerk, person, inpatient_details(jiangsu, situation="retroactive", settlement_failure=""),
+                   today=date(2026, 6, 15))
+    assert claim.filing_status == "late_filed" and claim.adjustment_situation == situation
+    claim = services.claim_calculate(claim=claim, by=clerk)
+    assert claim.calculation["years"][0]["effective_ratio"] == ratio
+
+
+def test_the_retroactive_limit_is_regional_data_on_the_policy(policy, person, clerk):
+    policy.retroactive_filing_months = 6
+    policy.save()
+    jiangsu = InstitutionFactory(code="H3205T", name="苏州测试医院", region=region("320500"), level="3")
+    retro_filing(person, date(2026, 8, 1))
+    claim = create(clerk, person, inpatient_details(jiangsu, situation="retroactive", settlement_failure=""),
+                   today=date(2026, 8, 3))
+    assert claim.adjustment_situation == "other_temporary"
+    assert "出院后6个月" in claim.eligibility_note
+
+
+def test_student_vacation_periods_are_regional_data(policy, clerk, hospital):
+    from reimbursement.models import StudentVacation
+
+    student = InsuredPersonFactory(insured_region=region("320100"), insurance_type="390")
+    details = inpatient_details(hospital, situation="student_vacation", settlement_failure="",
+                                admission_date=date(2026, 6, 29), discharge_date=date(2026, 7, 3))
+    with pytest.raises(DomainError, match="不在寒暑假期间（寒假 2026-01-01 至 2026-02-28；暑假 2026-07-01 至 2026-08-31）"):
+        create(clerk, student, details, today=date(2026, 7, 10))
+    nothing_written()
+    StudentVacation.objects.create(region=region("320100"), year=2026, name="暑假",
+                                   start_date=date(2026, 6, 27), end_date=date(2026, 8, 31))
+    claim = create(clerk, student, details, today=date(2026, 7, 10))
+    assert claim.situation == "student_vacation" and claim.adjustment_situation == "student"
+    # once the region has published its 2026 calendar, the default months no longer apply that year
+    january = inpatient_details(hospital, situation="student_vacation", settlement_failure="", invoice_numbers="J1",
+                                admission_date=date(2026, 1, 5), discharge_date=date(2026, 1, 8))
+    with pytest.raises(DomainError, match="不在寒暑假期间（暑假 2026-06-27 至 2026-08-31）"):
+        create(clerk, student, january, today=date(2026, 7, 10))
+
+
+def test_province_wide_vacation_periods_apply_to_its_cities(policy, clerk, hospital):
+    from reimbursement.models import StudentVacation
+
+    StudentVacation.objects.create(region=region("320000"), year=2026, name="寒假",
+                                   start_date=date(2026, 1, 24), end_date=date(2026, 3, 1))
+    student = InsuredPersonFactory(insured_region=region("320100"), insurance_type="390")
+    details = inpatient_details(hospital, situation="student_vacation", settlement_failure="",
+                                admission_date=date(2026, 3, 1), discharge_date=date(2026, 3, 4))
+    assert create(clerk, student, details, today=date(2026, 3, 10)).status in (Claim.Status.ACCEPTED, Claim.Status.INCOMPLETE)
