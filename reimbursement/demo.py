@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.demo import upsert
 from core.errors import DomainError
 from core.models import AuditLog, Institution, InsuredPerson, Region, User
 from core.reference import HOME_CITIES
@@ -91,7 +92,11 @@ CROSS = {  # national 2024
     "other_allowed": (D("10"), "参保地规定"),
 }
 GANZHOU = "360700"
-GANZHOU_FIRST_PAY = {  # before 2026-02-01: 个人先行自付 share
+# 江西: 赣医保发〔2025〕17号 concerns 跨省 care only; 省内异地 follows the insured region's own rules
+# (no reduction here), under both 赣州 versions.
+GANZHOU_INTRA = {key: (D("0"), "省内异地就医不降低支付比例") for key in INTRA}
+GANZHOU_OLD_BASIS = "赣府厅发〔2020〕35号"
+GANZHOU_FIRST_PAY = {  # before 2026-02-01: 个人先行自付 share of 跨省 care
     "long_term": D("0"),
     "referral": D("10"),
     "emergency": D("10"),
@@ -100,6 +105,21 @@ GANZHOU_FIRST_PAY = {  # before 2026-02-01: 个人先行自付 share
     "student": D("0"),
     "maternity": D("0"),
     "other_allowed": D("10"),
+}
+GANZHOU_OLD_CROSS = {
+    key: (D("0"), f"跨省异地就医个人先行自付 {share.normalize():f}%" if share else "跨省异地就医不设个人先行自付")
+    for key, share in GANZHOU_FIRST_PAY.items()
+}
+GANZHOU_BASIS = "赣医保发〔2025〕17号"
+GANZHOU_CROSS = {  # from 2026-02-01 (二、合理调整跨省异地就医结算报销政策)
+    "long_term": (D("0"), "跨省异地长期居住人员在备案地就医按参保地标准"),
+    "referral": (D("10"), "跨省异地转诊人员支付比例降幅在10个百分点左右"),
+    "emergency": (D("10"), "异地急诊抢救人员支付比例降幅在10个百分点左右"),
+    "other_temporary": (D("20"), "非急诊且未转诊的其他跨省临时外出就医人员降幅在20个百分点左右"),
+    "unfiled": (D("20"), "原则上先备案、后结算；未备案按其他跨省临时外出就医人员"),
+    "student": (D("0"), "参保地规定"),
+    "maternity": (D("0"), "参保地规定"),
+    "other_allowed": (D("10"), "参保地规定"),
 }
 
 
@@ -125,10 +145,25 @@ def _rules(policy: PolicyVersion, *, deductible_shift: Decimal = ZERO, ratio_shi
             )
 
 
-def _adjustments(policy: PolicyVersion, *, intra=INTRA, cross=CROSS, first_pay=None, cross_basis=NATIONAL_BASIS) -> None:
-    for scope, table, basis in (("intra_province", intra, JIANGSU_BASIS), ("cross_province", cross, cross_basis)):
+def _adjustments(
+    policy: PolicyVersion,
+    *,
+    intra=INTRA,
+    cross=CROSS,
+    intra_basis=JIANGSU_BASIS,
+    cross_basis=NATIONAL_BASIS,
+    cross_first_pay=None,
+) -> None:
+    """The situation rows of a policy. A first-pay share (the old 江西 rules) is given for
+    跨省 care only. Upserted: a database seeded by an older demo is corrected, and a second
+    run writes nothing (no history rows)."""
+    for scope, table, basis, first_pay in (
+        ("intra_province", intra, intra_basis, None),
+        ("cross_province", cross, cross_basis, cross_first_pay),
+    ):
         for situation, (points, note) in table.items():
-            SituationAdjustment.objects.get_or_create(
+            upsert(
+                SituationAdjustment,
                 policy=policy,
                 scope=scope,
                 situation=situation,
@@ -182,9 +217,11 @@ def seed_policies() -> int:
     _rules(old, deductible_shift=D("-300"), ratio_shift=D("-3"))
     _adjustments(
         old,
-        cross={key: (D("0"), "个人先行自付方式") for key in CROSS},
-        first_pay=GANZHOU_FIRST_PAY,
-        cross_basis="赣府厅发〔2020〕35号",
+        intra=GANZHOU_INTRA,
+        intra_basis="参保地规定",
+        cross=GANZHOU_OLD_CROSS,
+        cross_basis=GANZHOU_OLD_BASIS,
+        cross_first_pay=GANZHOU_FIRST_PAY,
     )
     switched, new = _policy(
         ganzhou,
@@ -197,7 +234,9 @@ def seed_policies() -> int:
     )
     created += new
     _rules(switched, deductible_shift=D("-300"), ratio_shift=D("-3"))
-    _adjustments(switched, cross_basis="赣医保发〔2025〕17号")
+    _adjustments(
+        switched, intra=GANZHOU_INTRA, intra_basis="参保地规定", cross=GANZHOU_CROSS, cross_basis=GANZHOU_BASIS
+    )
     return created
 
 
