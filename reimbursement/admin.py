@@ -8,6 +8,7 @@ from reimbursement.models import (
     ClaimNotice,
     OtherAllowedCase,
     PaymentBatch,
+    PaymentReturn,
     PolicyVersion,
     PublishedMaterial,
     SituationAdjustment,
@@ -106,6 +107,24 @@ class ClaimAdmin(SimpleHistoryAdmin):
 class PaymentBatchAdmin(SimpleHistoryAdmin):
     list_display = ["number", "region", "status", "claim_count", "total_amount", "created_by", "created_at", "paid_on"]
     list_filter = ["status", "region"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentReturn)
+class PaymentReturnAdmin(SimpleHistoryAdmin):
+    """Read-only: returns are recorded and resolved through the claim pages."""
+
+    list_display = ["claim", "returned_on", "amount", "reason", "recorded_by", "resolved_at", "account_changed"]
+    list_filter = ["account_changed"]
+    search_fields = ["claim__number", "reason"]
 
     def has_add_permission(self, request):
         return False

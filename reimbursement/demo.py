@@ -30,6 +30,7 @@ from reimbursement.models import (
     ClaimNotice,
     OtherAllowedCase,
     PaymentBatch,
+    PaymentReturn,
     PolicyVersion,
     PublishedMaterial,
     SituationAdjustment,
@@ -279,7 +280,7 @@ class DemoClaim:
     institution: str  # institution code, or "" with manual fields
     care_type: str
     situation: str
-    target: str  # a Claim.Status value, or "returned" / "special"
+    target: str  # a Claim.Status value, or "returned" / "special" / "payment_returned" (退票)
     total: Decimal
     in_scope: Decimal
     class_b: Decimal = D("0")
@@ -344,6 +345,8 @@ NANJING = [
               D("380.00"), complete_wd_ago=0, vacation=True, reason="申请人撤回：票据需由学校统一报销"),
     DemoClaim("NJ2026DEMO15", "李秀英", "H46020000001", "outpatient", "filed_not_settled", "approved", D("1580.00"),
               D("1420.00"), D("60.00"), complete_wd_ago=5),
+    DemoClaim("NJ2026DEMO16", "王芳", "H31000000001", "outpatient", "filed_not_settled", "payment_returned", D("2460.00"),
+              D("2200.00"), D("90.00"), complete_wd_ago=9, reason="收款账户已销户，银行退回"),
     DemoClaim("NJ2026DEMO14", "张伟", "H33010000001", "outpatient", "filed_not_settled", "accepted", D("612.00"),
               D("560.00"), complete_wd_ago=4, discharged_days_before=2),
 ]
@@ -523,6 +526,14 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
     PaymentBatch.objects.filter(pk=batch.pk).update(created_at=_at(notice_day, 11))
     moments.append(("notice", _at(notice_day, 11)))
     if target == "payment_notified":
+        _backdate(claim, moments)
+        return claim
+    if target == "payment_returned":  # 退票: back to 已审批（待付款）, the counter has to check the account
+        returned_on = min(add_working_days(notice_day, 2).as_date(), today)
+        claim.refresh_from_db()
+        services.payment_return_record(claim=claim, by=finance, reason=spec.reason, returned_on=returned_on, today=today)
+        moments.append(("returned", _at(returned_on, 15)))
+        PaymentReturn.objects.filter(claim=claim).update(recorded_at=_at(returned_on, 15))
         _backdate(claim, moments)
         return claim
     paid_on = min(add_working_days(notice_day, 2).as_date(), today)

@@ -209,6 +209,17 @@ class PaymentRecordForm(forms.Form):
     reference = forms.CharField(label="支付凭证号", max_length=60, required=False)
 
 
+class PaymentReturnForm(forms.Form):
+    returned_on = forms.DateField(label="退票日期", widget=DATE_WIDGET, initial=timezone.localdate)
+    reason = forms.CharField(label="退票原因", max_length=300, help_text="如：账户已销户、户名与账号不符")
+
+
+class PayeeCorrectionForm(forms.Form):
+    payee_name = forms.CharField(label="收款人", max_length=50)
+    bank_name = forms.CharField(label="开户银行", max_length=60)
+    bank_account = forms.CharField(label="银行账号", max_length=40, required=False, help_text="核对无误、不修改账号的请留空。")
+
+
 class TrialForm(forms.Form):
     """试算: the steps of a calculation before anything is saved."""
 
@@ -260,6 +271,7 @@ class ClaimFilter(django_filters.FilterSet):
         ("needs_notice", "临期未告知"),
         ("special", "特殊情况"),
         ("returned", "被退回"),
+        ("payment_returned", "退票待更正账户"),
     ]
 
     q = django_filters.CharFilter(label="查询", method="search", help_text="申请编号、姓名、身份证号（后4位即可）或票据号")
@@ -301,6 +313,8 @@ class ClaimFilter(django_filters.FilterSet):
             return queryset.filter(status__in=Claim.CLOCK_STATUSES, special=True)
         if value == "returned":
             return queryset.filter(status=Claim.Status.ACCEPTED).exclude(return_reason="")
+        if value == "payment_returned":
+            return queryset.filter(status=Claim.Status.APPROVED, payment_returns__resolved_at__isnull=True).distinct()
         return queryset.filter(self.window.q(value))
 
     def only_mine(self, queryset, name, value):
@@ -318,7 +332,9 @@ __all__ = [
     "ClaimFilter",
     "DelayNoticeForm",
     "IntakeForm",
+    "PayeeCorrectionForm",
     "PaymentRecordForm",
+    "PaymentReturnForm",
     "PolicyFilterForm",
     "ReasonForm",
     "TrialForm",

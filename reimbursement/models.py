@@ -689,6 +689,56 @@ class PaymentBatch(models.Model):
         return f"reimbursement:payment-notice:{self.pk}"
 
 
+class PaymentReturn(models.Model):
+    """退票: a payment the bank sent back (closed account, name and account do not match …).
+
+    Finance records it; the claim goes back to “已审批（待付款）” and leaves its payment
+    notice; the counter checks or corrects the payee account (the record is then resolved)
+    before the claim can go on a new payment notice.
+    """
+
+    claim = models.ForeignKey(Claim, verbose_name="申请", on_delete=models.PROTECT, related_name="payment_returns")
+    batch = models.ForeignKey(
+        PaymentBatch, verbose_name="原付款通知", null=True, blank=True, on_delete=models.PROTECT, related_name="returns"
+    )
+    amount = models.DecimalField("退回金额", **MONEY)
+    returned_on = models.DateField("退票日期")
+    reason = models.CharField("退票原因", max_length=300)
+    was_paid = models.BooleanField("退票前已登记支付", default=False)
+    payment_reference = models.CharField("原支付凭证号", max_length=60, blank=True)
+    payee_before = models.CharField("原收款人", max_length=50)
+    bank_before = models.CharField("原开户银行", max_length=60)
+    account_before = models.CharField("原银行账号（脱敏）", max_length=40)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="核对更正人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField("核对更正时间", null=True, blank=True)
+    account_changed = models.BooleanField("已更正账户", default=False)
+    account_after = models.CharField("更正后银行账号（脱敏）", max_length=40, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "退票记录"
+        verbose_name_plural = "退票记录"
+        ordering = ["claim", "recorded_at", "id"]
+        constraints = [
+            # At most one return waiting for the counter per claim.
+            models.UniqueConstraint(fields=["claim"], condition=Q(resolved_at__isnull=True), name="payment_return_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim} 退票（{self.returned_on:%Y-%m-%d}）"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
 class ClaimCounter(models.Model):
     """Per region and year, the last claim number handed out."""
 
@@ -718,6 +768,7 @@ __all__ = [
     "HospitalLevel",
     "OtherAllowedCase",
     "PaymentBatch",
+    "PaymentReturn",
     "PolicyVersion",
     "PublishedMaterial",
     "Scope",

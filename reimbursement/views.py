@@ -30,7 +30,9 @@ from reimbursement.forms import (
     ClaimFilter,
     DelayNoticeForm,
     IntakeForm,
+    PayeeCorrectionForm,
     PaymentRecordForm,
+    PaymentReturnForm,
     PolicyFilterForm,
     ReasonForm,
     TrialForm,
@@ -316,6 +318,8 @@ def claim_detail(request, pk: int):
     documents = list(
         Document.objects.filter(key__startswith=f"reimbursement:claim:{claim.pk}:", is_latest=True)
     ) + [notice.document for notice in claim.notices.all() if notice.document_id]
+    payment_returns = list(claim.payment_returns.select_related("batch", "recorded_by", "resolved_by").order_by("pk"))
+    open_return = next((record for record in payment_returns if record.is_open), None)
     running = Job.objects.filter(
         kind="reimbursement.claim_document", params__claim_id=claim.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
     ).order_by("-pk")[:3]
@@ -354,6 +358,13 @@ def claim_detail(request, pk: int):
         "delay_form": DelayNoticeForm(),
         "payment_form": PaymentRecordForm(),
         "notices": list(claim.notices.all()),
+        "payment_returns": payment_returns,
+        "open_return": open_return,
+        "can_record_return": user.has_role(Role.FINANCE)
+        and claim.status in (Claim.Status.PAYMENT_NOTIFIED, Claim.Status.PAID)
+        and not (claim.status == Claim.Status.PAID and claim.fund_payment == Decimal("0.00")),
+        "can_correct_payee": is_clerk and open_return is not None and claim.status == Claim.Status.APPROVED,
+        "return_form": PaymentReturnForm(),
     }
     return render(request, "reimbursement/claim_detail.html", context)
 
@@ -558,6 +569,40 @@ def claim_pay(request, pk: int):
     return redirect("reimbursement:claim_detail", pk=pk)
 
 
+@role_required(Role.FINANCE)
+@require_POST
+def claim_payment_return(request, pk: int):
+    claim = _claim_for(request, pk)
+    form = PaymentReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写有效的退票日期和退票原因。")
+        return redirect("reimbursement:claim_detail", pk=pk)
+    try:
+        services.payment_return_record(claim=claim, by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.warning(request, "已登记退票：申请转回“已审批（待付款）”，待经办人核对更正收款账户后重新出付款通知。")
+    return redirect("reimbursement:claim_detail", pk=pk)
+
+
+@role_required(Role.CLERK)
+@require_POST
+def claim_correct_payee(request, pk: int):
+    claim = _claim_for(request, pk)
+    form = PayeeCorrectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写收款人和开户银行（账号不修改可留空）。")
+        return redirect("reimbursement:claim_detail", pk=pk)
+    try:
+        services.claim_correct_payee(claim=claim, by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, "收款账户已更正（或核对无误），财务可重新出付款通知。")
+    return redirect("reimbursement:claim_detail", pk=pk)
+
+
 # --- Trial calculation --------------------------------------------------------------------------
 
 
@@ -666,6 +711,7 @@ def batch_detail(request, pk: int):
         {
             "batch": batch,
             "claims": claims,
+            "returns": list(batch.returns.select_related("claim").order_by("pk")),
             "claims_total": sum((claim.fund_payment or Decimal("0.00") for claim in claims), Decimal("0.00")),
             "document": latest_document(batch.document_key),
             "payment_form": PaymentRecordForm(),
