@@ -314,7 +314,12 @@ class ClaimFilter(django_filters.FilterSet):
         if value == "returned":
             return queryset.filter(status=Claim.Status.ACCEPTED).exclude(return_reason="")
         if value == "payment_returned":
-            return queryset.filter(status=Claim.Status.APPROVED, payment_returns__resolved_at__isnull=True).distinct()
+            from django.db.models import Exists, OuterRef
+
+            from reimbursement.models import PaymentReturn
+
+            open_return = PaymentReturn.objects.filter(claim=OuterRef("pk"), resolved_at__isnull=True)
+            return queryset.filter(Exists(open_return), status=Claim.Status.APPROVED)
         return queryset.filter(self.window.q(value))
 
     def only_mine(self, queryset, name, value):

@@ -154,26 +154,39 @@ def payment_signatures(batch: PaymentBatch, claims: list[Claim]) -> dict:
 
 
 def _batch_claims(batch: PaymentBatch) -> list[Claim]:
-    return list(batch.claims.select_related("person", "submitted_by", "decided_by").order_by("number"))
+    """The claims the notice lists: those on it now and those that left it after a 退票."""
+    current = list(batch.claims.select_related("person", "submitted_by", "decided_by"))
+    returned = [
+        record.claim
+        for record in batch.returns.select_related("claim__person", "claim__submitted_by", "claim__decided_by")
+        if record.claim_id not in {claim.pk for claim in current}
+    ]
+    return sorted(current + returned, key=lambda claim: claim.number)
 
 
 def payment_rows(
     batch: PaymentBatch, progress: Callable[[int, int], None] | None = None, claims: list[Claim] | None = None
 ) -> list[dict]:
+    """One row per claim on the notice. A claim whose payment came back (退票) keeps the row it had,
+    with the account it was paid to and a note; a reprint shows what the notice asked finance to pay."""
     claims = _batch_claims(batch) if claims is None else claims
+    returns = {record.claim_id: record for record in batch.returns.order_by("pk")}
     rows = []
     for index, claim in enumerate(claims, start=1):
+        record = returns.get(claim.pk) if claim.payment_batch_id != batch.pk else None
+        amount = record.amount if record else (claim.fund_payment or ZERO)
         rows.append(
             {
                 "index": index,
                 "number": claim.number,
                 "person": claim.person.name,
                 "masked_id": mask_id_number(claim.person.id_number),
-                "payee": claim.payee_name,
-                "bank": claim.bank_name,
-                "account": mask_bank_account(claim.bank_account),
-                "amount": claim.fund_payment or ZERO,
-                "amount_words": amount_in_words(claim.fund_payment or ZERO),
+                "payee": record.payee_before if record else claim.payee_name,
+                "bank": record.bank_before if record else claim.bank_name,
+                "account": record.account_before if record else mask_bank_account(claim.bank_account),
+                "amount": amount,
+                "amount_words": amount_in_words(amount),
+                "returned": f"{record.returned_on:%Y-%m-%d} 退票" if record else "",
             }
         )
         if progress:
@@ -193,6 +206,7 @@ def render_payment_notice(batch: PaymentBatch, progress: Callable[[int, int], No
             "rows": rows,
             "total": total,
             "total_words": amount_in_words(total),
+            "returned_rows": [row for row in rows if row["returned"]],
             "issuer": issuer,
             "issuer_phone": phone,
             "seal_date": timezone.localtime(batch.created_at).date(),

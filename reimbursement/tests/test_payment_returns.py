@@ -157,11 +157,38 @@ def test_return_and_correction_through_the_pages(client, paid, finance, clerk, c
     assert "退票后已更正账户" in payments
 
 
-def test_counter_home_page_and_list_show_returns_waiting_for_the_account(client, paid, finance, clerk):
+def test_counter_home_page_and_list_show_returns_waiting_for_the_account(client, paid, finance, clerk, supervisor,
+                                                                         hospital):
     services.payment_return_record(claim=paid, by=finance, reason="账户已销户", returned_on=TODAY)
+    # another approved claim, never returned, must not be listed
+    other = services.claim_create(by=clerk, person=paid.person, ticked=ALL_INPATIENT_TICKS, details=inpatient_details(
+        hospital, admission_date=RECENT - timedelta(days=5), discharge_date=RECENT, invoice_numbers="OTHER1"))
+    services.claim_calculate(claim=other, by=clerk)
+    services.claim_submit(claim=other, by=clerk)
+    services.claim_approve(claim=other, by=supervisor)
     client.force_login(clerk)
     page = client.get(reverse("home")).content.decode()
     tile = page[page.index("退票待更正账户"):][:120]
     assert '<div class="display-6 text-danger">1</div>' in tile
     listing = client.get(reverse("reimbursement:claim_list"), {"deadline": "payment_returned"}).content.decode()
-    assert paid.number in listing and "共 1 条" in listing
+    assert paid.number in listing and other.number not in listing and "共 1 条" in listing
+
+
+def test_reprinted_payment_notice_still_lists_a_returned_payment_with_a_note(paid, finance, clerk, run_jobs):
+    import io
+
+    from pypdf import PdfReader
+
+    from core.models import Document
+
+    batch = paid.payment_batch
+    services.payment_return_record(claim=paid, by=finance, reason="账户已销户", returned_on=TODAY)
+    services.claim_correct_payee(claim=paid, by=clerk, payee_name="张三", bank_name="中国银行南京分行",
+                                 bank_account="6217001234567890999")
+    with run_jobs():
+        services.payment_batch_regenerate(batch=batch, by=finance)
+    document = Document.objects.get(key=batch.document_key, is_latest=True)
+    text = "".join(PdfReader(io.BytesIO(document.file.read())).pages[0].extract_text().split())
+    assert paid.number in text and f"{TODAY:%Y-%m-%d}退票" in text
+    assert "6222********1234" in text and "6217********0999" not in text  # the account it was paid to
+    assert "合计（1笔）" in text and "7,650.00" in text
