@@ -105,7 +105,9 @@ def filing_check(
     if candidates:
         filing = min(candidates, key=lambda f: _preference(f, day))
         status = FilingStatus.LATE_FILED if _is_late(filing, day) else FilingStatus.FILED
-        return FilingCheck(status=status, filing=filing, message=_covered_message(filing, status, day, admission_date))
+        return FilingCheck(
+            status=status, filing=filing, message=_covered_message(filing, status, day, admission_date, on_date)
+        )
     when = f"入院日期 {day:%Y-%m-%d}" if admission_date else f"{day:%Y-%m-%d}"
     if emergency:
         return FilingCheck(
@@ -120,7 +122,7 @@ def filing_check(
     )
 
 
-def _covered_message(filing: Filing, status: str, day: date, admission_date: date | None) -> str:
+def _covered_message(filing: Filing, status: str, day: date, admission_date: date | None, on_date: date) -> str:
     label = "补办备案" if status == FilingStatus.LATE_FILED else "已备案"
     group = "长期异地居住" if filing.is_long_term else "临时外出就医"
     parts = [
@@ -129,10 +131,10 @@ def _covered_message(filing: Filing, status: str, day: date, admission_date: dat
     ]
     if filing.status != Filing.Status.ACTIVE:
         parts.append(f"该备案现为“{filing.get_status_display()}”，但在{day:%Y-%m-%d}有效")
-    if admission_date is not None and filing.last_valid_day is not None and filing.last_valid_day < day:
-        parts.append("入院时备案有效，整个住院期间按已备案结算（第十三条）")
-    elif admission_date is not None and filing.last_valid_day is not None:
-        parts.append("入院时备案有效，出院前到期的不影响本次住院结算（第十三条）")
+    last_day = filing.last_valid_day
+    if admission_date is not None and last_day is not None and last_day < on_date:
+        # Only a filing that ended before the discharge needs saying (江苏 第十三条).
+        parts.append(f"备案有效期至 {last_day:%Y-%m-%d}（出院前已届满），入院时有效，整个住院期间按已备案结算（第十三条）")
     if status == FilingStatus.LATE_FILED:
         parts.append(f"补办日期 {filing.applied_on:%Y-%m-%d}")
         if filing.manual_reimbursement_eligible:

@@ -8,9 +8,11 @@ from reimbursement.models import (
     ClaimNotice,
     OtherAllowedCase,
     PaymentBatch,
+    PaymentReturn,
     PolicyVersion,
     PublishedMaterial,
     SituationAdjustment,
+    StudentVacation,
 )
 
 
@@ -26,7 +28,9 @@ class SituationAdjustmentInline(admin.TabularInline):
 
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "region", "effective_from", "adjustment_mode", "cross_year_mode", "is_active"]
+    list_display = [
+        "name", "region", "effective_from", "adjustment_mode", "cross_year_mode", "retroactive_filing_months", "is_active",
+    ]
     list_filter = ["adjustment_mode", "cross_year_mode", "is_active", "region"]
     search_fields = ["name", "basis", "region__name"]
     date_hierarchy = "effective_from"
@@ -40,6 +44,14 @@ class PublishedMaterialAdmin(SimpleHistoryAdmin):
     list_display = ["name", "region", "published_on", "filed_with_province_on", "withdrawn_on"]
     list_filter = ["region"]
     search_fields = ["name", "notice"]
+    autocomplete_fields = ["region"]
+
+
+@admin.register(StudentVacation)
+class StudentVacationAdmin(SimpleHistoryAdmin):
+    list_display = ["region", "year", "name", "start_date", "end_date", "basis"]
+    list_filter = ["year", "region"]
+    search_fields = ["region__name", "name", "basis"]
     autocomplete_fields = ["region"]
 
 
@@ -95,6 +107,24 @@ class ClaimAdmin(SimpleHistoryAdmin):
 class PaymentBatchAdmin(SimpleHistoryAdmin):
     list_display = ["number", "region", "status", "claim_count", "total_amount", "created_by", "created_at", "paid_on"]
     list_filter = ["status", "region"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentReturn)
+class PaymentReturnAdmin(SimpleHistoryAdmin):
+    """Read-only: returns are recorded and resolved through the claim pages."""
+
+    list_display = ["claim", "returned_on", "amount", "reason", "recorded_by", "resolved_at", "account_changed"]
+    list_filter = ["account_changed"]
+    search_fields = ["claim__number", "reason"]
 
     def has_add_permission(self, request):
         return False

@@ -142,6 +142,61 @@ def build_checklist(
     return result
 
 
+def tick_values(requirement: Requirement) -> list[tuple[str, str]]:
+    """(tick value, document name) for each way of satisfying `requirement`."""
+    if not requirement.alternatives:
+        return [(requirement.code, requirement.label)]
+    return [(f"{requirement.code}:{index}", alternative) for index, alternative in enumerate(requirement.alternatives)]
+
+
+def documents_of(requirements: Iterable[Requirement], ticked: Iterable[str]) -> set[str]:
+    """The names of the documents the ticks stand for (e.g. {"出院小结", "医院收费票据"})."""
+    ticked = set(ticked)
+    return {name for requirement in requirements for value, name in tick_values(requirement) if value in ticked}
+
+
+def expand_ticks(requirements: Iterable[Requirement], ticked: Iterable[str]) -> set[str]:
+    """One paper handed in counts for every item that asks for it.
+
+    An inpatient rescue asks for "诊断证明（或出院小结）" and, as an extra, "出院小结": one
+    出院小结 satisfies both, whichever of the two boxes the clerk ticked — so the 一次性告知书
+    never asks for a document already handed in.
+    """
+    requirements = list(requirements)
+    ticked = set(ticked)
+    documents = documents_of(requirements, ticked)
+    return ticked | {
+        value for requirement in requirements for value, name in tick_values(requirement) if name in documents
+    }
+
+
+#: The same paper under the name 第二十七条 gives it for each expense type. When the counter
+#: corrects the expense type of a claim (a typo), a paper already handed in keeps counting:
+#: the fee list of the visit is the fee list, whatever the form called it.
+SAME_PAPER: tuple[frozenset[str], ...] = (
+    frozenset({"医院收费票据", "生育或产前检查医药费票据"}),
+    frozenset({"住院费用清单", "门诊费用清单", "医药费明细清单", "医疗费明细清单"}),
+    frozenset({"诊断证明", "急诊诊断证明"}),
+    frozenset({"门诊病历", "急诊病历"}),
+)
+
+
+def same_paper(name: str) -> frozenset[str]:
+    for group in SAME_PAPER:
+        if name in group:
+            return group
+    return frozenset({name})
+
+
+def ticks_for_documents(requirements: Iterable[Requirement], documents: Iterable[str]) -> dict[str, str]:
+    """The ticks (value -> the document handed in) that papers already handed in give a new checklist."""
+    held = {name: name for name in documents}
+    for name in list(held):
+        for other in same_paper(name):
+            held.setdefault(other, name)
+    return {value: held[name] for requirement in requirements for value, name in tick_values(requirement) if name in held}
+
+
 def satisfied(requirement: Requirement, ticked: Iterable[str]) -> list[str]:
     """The alternatives of `requirement` that were ticked (tick values are "code" or "code:index")."""
     ticked = set(ticked)
@@ -155,6 +210,7 @@ def satisfied(requirement: Requirement, ticked: Iterable[str]) -> list[str]:
 
 
 def missing_requirements(requirements: Iterable[Requirement], ticked: Iterable[str]) -> list[Requirement]:
-    ticked = set(ticked)
+    requirements = list(requirements)
+    ticked = expand_ticks(requirements, ticked)
     return [item for item in requirements if not satisfied(item, ticked)]
 

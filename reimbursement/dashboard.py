@@ -53,6 +53,12 @@ def counter(user) -> Panel | None:
             Tile("材料不全待补齐", counts["incomplete"], _list(status="incomplete"), tone="warning" if counts["incomplete"] else "secondary"),
             Tile("审核中", counts["accepted"], _list(status="accepted")),
             Tile("被退回待修改", counts["returned"], _list(deadline="returned"), tone="danger" if counts["returned"] else "secondary"),
+            Tile(
+                "退票待更正账户",
+                counts["open_returns"],
+                _list(deadline="payment_returned"),
+                tone="danger" if counts["open_returns"] else "secondary",
+            ),
             *_deadline_tiles(counts),
         ],
     )

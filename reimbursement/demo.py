@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.demo import upsert
 from core.errors import DomainError
 from core.models import AuditLog, Institution, InsuredPerson, Region, User
 from core.reference import HOME_CITIES
@@ -29,6 +30,7 @@ from reimbursement.models import (
     ClaimNotice,
     OtherAllowedCase,
     PaymentBatch,
+    PaymentReturn,
     PolicyVersion,
     PublishedMaterial,
     SituationAdjustment,
@@ -91,7 +93,11 @@ CROSS = {  # national 2024
     "other_allowed": (D("10"), "参保地规定"),
 }
 GANZHOU = "360700"
-GANZHOU_FIRST_PAY = {  # before 2026-02-01: 个人先行自付 share
+# 江西: 赣医保发〔2025〕17号 concerns 跨省 care only; 省内异地 follows the insured region's own rules
+# (no reduction here), under both 赣州 versions.
+GANZHOU_INTRA = {key: (D("0"), "省内异地就医不降低支付比例") for key in INTRA}
+GANZHOU_OLD_BASIS = "赣府厅发〔2020〕35号"
+GANZHOU_FIRST_PAY = {  # before 2026-02-01: 个人先行自付 share of 跨省 care
     "long_term": D("0"),
     "referral": D("10"),
     "emergency": D("10"),
@@ -100,6 +106,21 @@ GANZHOU_FIRST_PAY = {  # before 2026-02-01: 个人先行自付 share
     "student": D("0"),
     "maternity": D("0"),
     "other_allowed": D("10"),
+}
+GANZHOU_OLD_CROSS = {
+    key: (D("0"), f"跨省异地就医个人先行自付 {share.normalize():f}%" if share else "跨省异地就医不设个人先行自付")
+    for key, share in GANZHOU_FIRST_PAY.items()
+}
+GANZHOU_BASIS = "赣医保发〔2025〕17号"
+GANZHOU_CROSS = {  # from 2026-02-01 (二、合理调整跨省异地就医结算报销政策)
+    "long_term": (D("0"), "跨省异地长期居住人员在备案地就医按参保地标准"),
+    "referral": (D("10"), "跨省异地转诊人员支付比例降幅在10个百分点左右"),
+    "emergency": (D("10"), "异地急诊抢救人员支付比例降幅在10个百分点左右"),
+    "other_temporary": (D("20"), "非急诊且未转诊的其他跨省临时外出就医人员降幅在20个百分点左右"),
+    "unfiled": (D("20"), "原则上先备案、后结算；未备案按其他跨省临时外出就医人员"),
+    "student": (D("0"), "参保地规定"),
+    "maternity": (D("0"), "参保地规定"),
+    "other_allowed": (D("10"), "参保地规定"),
 }
 
 
@@ -125,10 +146,25 @@ def _rules(policy: PolicyVersion, *, deductible_shift: Decimal = ZERO, ratio_shi
             )
 
 
-def _adjustments(policy: PolicyVersion, *, intra=INTRA, cross=CROSS, first_pay=None, cross_basis=NATIONAL_BASIS) -> None:
-    for scope, table, basis in (("intra_province", intra, JIANGSU_BASIS), ("cross_province", cross, cross_basis)):
+def _adjustments(
+    policy: PolicyVersion,
+    *,
+    intra=INTRA,
+    cross=CROSS,
+    intra_basis=JIANGSU_BASIS,
+    cross_basis=NATIONAL_BASIS,
+    cross_first_pay=None,
+) -> None:
+    """The situation rows of a policy. A first-pay share (the old 江西 rules) is given for
+    跨省 care only. Upserted: a database seeded by an older demo is corrected, and a second
+    run writes nothing (no history rows)."""
+    for scope, table, basis, first_pay in (
+        ("intra_province", intra, intra_basis, None),
+        ("cross_province", cross, cross_basis, cross_first_pay),
+    ):
         for situation, (points, note) in table.items():
-            SituationAdjustment.objects.get_or_create(
+            upsert(
+                SituationAdjustment,
                 policy=policy,
                 scope=scope,
                 situation=situation,
@@ -182,9 +218,11 @@ def seed_policies() -> int:
     _rules(old, deductible_shift=D("-300"), ratio_shift=D("-3"))
     _adjustments(
         old,
-        cross={key: (D("0"), "个人先行自付方式") for key in CROSS},
-        first_pay=GANZHOU_FIRST_PAY,
-        cross_basis="赣府厅发〔2020〕35号",
+        intra=GANZHOU_INTRA,
+        intra_basis="参保地规定",
+        cross=GANZHOU_OLD_CROSS,
+        cross_basis=GANZHOU_OLD_BASIS,
+        cross_first_pay=GANZHOU_FIRST_PAY,
     )
     switched, new = _policy(
         ganzhou,
@@ -197,7 +235,9 @@ def seed_policies() -> int:
     )
     created += new
     _rules(switched, deductible_shift=D("-300"), ratio_shift=D("-3"))
-    _adjustments(switched, cross_basis="赣医保发〔2025〕17号")
+    _adjustments(
+        switched, intra=GANZHOU_INTRA, intra_basis="参保地规定", cross=GANZHOU_CROSS, cross_basis=GANZHOU_BASIS
+    )
     return created
 
 
@@ -240,7 +280,7 @@ class DemoClaim:
     institution: str  # institution code, or "" with manual fields
     care_type: str
     situation: str
-    target: str  # a Claim.Status value, or "returned" / "special"
+    target: str  # a Claim.Status value, or "returned" / "special" / "payment_returned" (退票)
     total: Decimal
     in_scope: Decimal
     class_b: Decimal = D("0")
@@ -305,6 +345,8 @@ NANJING = [
               D("380.00"), complete_wd_ago=0, vacation=True, reason="申请人撤回：票据需由学校统一报销"),
     DemoClaim("NJ2026DEMO15", "李秀英", "H46020000001", "outpatient", "filed_not_settled", "approved", D("1580.00"),
               D("1420.00"), D("60.00"), complete_wd_ago=5),
+    DemoClaim("NJ2026DEMO16", "王芳", "H31000000001", "outpatient", "filed_not_settled", "payment_returned", D("2460.00"),
+              D("2200.00"), D("90.00"), complete_wd_ago=9, reason="收款账户已销户，银行退回"),
     DemoClaim("NJ2026DEMO14", "张伟", "H33010000001", "outpatient", "filed_not_settled", "accepted", D("612.00"),
               D("560.00"), complete_wd_ago=4, discharged_days_before=2),
 ]
@@ -376,7 +418,7 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
         discharge = complete_on - timedelta(days=spec.discharged_days_before)
         admission = discharge - timedelta(days=spec.stay_days) if spec.care_type in ("inpatient", "maternity") else discharge
     if spec.vacation:
-        discharge = admission = _last_vacation_day(today - timedelta(days=10))
+        discharge = admission = _last_vacation_day(today - timedelta(days=10), person.insured_region_id)
     received_on = complete_on
     institution = Institution.objects.filter(code=spec.institution).first() if spec.institution else None
     if spec.situation == "filed_not_settled":
@@ -427,8 +469,9 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
         return claim
     day = complete_on
     if target == "special":
-        services.claim_mark_special(claim=claim, by=supervisor, reason=spec.reason)
-        moments.append(("special", _at(add_working_days(day, 1).as_date(), 10)))
+        special_day = min(add_working_days(day, 1).as_date(), today)
+        services.claim_mark_special(claim=claim, by=supervisor, reason=spec.reason, today=special_day)
+        moments.append(("special", _at(special_day, 10)))
     if spec.delay_notice:
         due = Claim.objects.get(pk=claim.pk).due_on
         notice_day = min(add_working_days(due, -1).as_date(), today)
@@ -485,6 +528,14 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
     if target == "payment_notified":
         _backdate(claim, moments)
         return claim
+    if target == "payment_returned":  # 退票: back to 已审批（待付款）, the counter has to check the account
+        returned_on = min(add_working_days(notice_day, 2).as_date(), today)
+        claim.refresh_from_db()
+        services.payment_return_record(claim=claim, by=finance, reason=spec.reason, returned_on=returned_on, today=today)
+        moments.append(("returned", _at(returned_on, 15)))
+        PaymentReturn.objects.filter(claim=claim).update(recorded_at=_at(returned_on, 15))
+        _backdate(claim, moments)
+        return claim
     paid_on = min(add_working_days(notice_day, 2).as_date(), today)
     services.payment_record(claims=[claim], by=finance, paid_on=paid_on, reference=f"ZF{paid_on:%Y%m%d}{claim.pk:04d}", today=today)
     moments.append(("paid", _at(paid_on, 16)))
@@ -502,12 +553,21 @@ def _within_filing(person: InsuredPerson, region: Region, admission: date, disch
     return admission
 
 
-def _last_vacation_day(before: date) -> date:
-    """The 20th of the latest winter/summer vacation month (1, 2, 7, 8) not after `before`."""
-    day = before.replace(day=1)
-    while day.month not in (1, 2, 7, 8):
-        day = (day - timedelta(days=1)).replace(day=1)
-    return min(day.replace(day=20), before)
+def _last_vacation_day(before: date, region_code: str) -> date:
+    """A day of the region's latest student vacation not after `before` (the 20th of a default
+    vacation month, or the last day of a published vacation that ended earlier)."""
+    from reimbursement.eligibility import in_vacation
+
+    periods: dict[int, tuple | None] = {}
+    day = before
+    while True:
+        if day.year not in periods:
+            periods[day.year] = services.vacation_periods(region_code, day.year)
+        if in_vacation(day, periods[day.year]):
+            if periods[day.year] is None:  # default months: the 20th, as the demo always had
+                return min(day.replace(day=20), before) if day.day >= 20 else day
+            return day
+        day -= timedelta(days=1)
 
 
 def _join_batch(claim: Claim, batch: PaymentBatch, *, by) -> None:

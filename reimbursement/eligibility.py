@@ -12,7 +12,7 @@ A pure function over plain values: the caller supplies the filing query result.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 # filings.selectors.FilingStatus values
 FILED = "filed"
@@ -22,8 +22,45 @@ NOT_FILED = "not_filed"
 
 LONG_TERM_PERSON_TYPES = {"retired_resettled", "long_term_resident", "posted_worker"}
 
-# Winter and summer vacation months for situation (3).
-VACATION_MONTHS = {1, 2, 7, 8}
+#: When a region has published no vacation calendar for a year: January–February and July–August.
+DEFAULT_VACATION_MONTHS = ((1, 2, "寒假"), (7, 8, "暑假"))
+
+
+@dataclass(frozen=True)
+class VacationPeriod:
+    """A winter or summer vacation of the students insured in a region (reference data)."""
+
+    name: str
+    start: date
+    end: date
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
+
+
+def _month_end(year: int, month: int) -> date:
+    return (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(days=1)
+
+
+def default_vacation_periods(year: int) -> tuple[VacationPeriod, ...]:
+    return tuple(
+        VacationPeriod(name, date(year, first, 1), _month_end(year, last)) for first, last, name in DEFAULT_VACATION_MONTHS
+    )
+
+
+def in_vacation(day: date, periods: tuple[VacationPeriod, ...] | None) -> bool:
+    periods = default_vacation_periods(day.year) if periods is None else periods
+    return any(day in period for period in periods)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it has no such day)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return min(day.replace(day=1, year=year, month=month) + timedelta(days=day.day - 1), _month_end(year, month))
 
 
 @dataclass(frozen=True)
@@ -45,6 +82,12 @@ class EligibilityFacts:
     settlement_failure: str = ""
     other_case_given: bool = False
     filing_allows_manual: bool = False  # a 补办 filing made after a self-paid discharge
+    filing_applied_on: date | None = None  # when the filing was applied for (a 补办: after the care)
+    # 江苏 第十八条: a 补办 made by this day (the region's time limit after discharge) restores normal benefits.
+    retroactive_limit: date | None = None
+    retroactive_limit_text: str = ""  # e.g. "出院后3个月"
+    # The region's student vacations in the admission year; None: the default months.
+    vacation_periods: tuple[VacationPeriod, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,10 +107,30 @@ def scope_of(insured_region: str, treatment_region: str) -> str:
     return "intra_province" if insured_region[:2] == treatment_region[:2] else "cross_province"
 
 
+def late_beyond_limit(facts: EligibilityFacts) -> bool:
+    """A 补办 filing made after the region's time limit (江苏 第十八条)."""
+    return bool(
+        facts.filing_status == LATE_FILED
+        and facts.retroactive_limit is not None
+        and facts.filing_applied_on is not None
+        and facts.filing_applied_on > facts.retroactive_limit
+    )
+
+
 def adjustment_situation_for(facts: EligibilityFacts) -> str:
-    """The ratio situation: a long-term filing at the filed place first (full ratio),
-    then emergency/rescue, then the filing's person type, then the claim's situation."""
+    """The ratio situation.
+
+    Emergency care is never reduced for a missing filing (第十九条). A 补办 filing made
+    after the region's time limit counts as going without a filing (第十八条: −20 points
+    at most); made in time, the filing's person type applies as if filed. Then a
+    long-term filing (full ratio), emergency/rescue, the filing's person type. Without
+    a filing, student-vacation and maternity care are grounds of their own (第二十六条
+    (三)(四), no filing required); any other case is care without the filing the
+    region requires: `unfiled`.
+    """
     emergency = facts.care_type == "emergency" or facts.rescue
+    if late_beyond_limit(facts):
+        return "emergency" if emergency else "unfiled"
     has_filing = facts.filing_status in {FILED, LATE_FILED, DEEMED_FILED} and facts.filing_person_type
     person_type = facts.filing_person_type if has_filing else None
     if person_type in LONG_TERM_PERSON_TYPES:
@@ -82,9 +145,27 @@ def adjustment_situation_for(facts: EligibilityFacts) -> str:
         return "student"
     if facts.situation == "maternity":
         return "maternity"
-    if facts.situation == "other_allowed":
-        return "other_allowed"
     return "unfiled"
+
+
+def adjustment_note(facts: EligibilityFacts, adjustment: str) -> str:
+    """Why this ratio situation (shown on the claim)."""
+    limit = facts.retroactive_limit
+    within = f"（{facts.retroactive_limit_text}，{limit:%Y-%m-%d} 前）" if limit else ""
+    if facts.filing_status == LATE_FILED and limit is not None and facts.filing_applied_on is not None:
+        if late_beyond_limit(facts):
+            text = (
+                f"补办备案日期 {facts.filing_applied_on:%Y-%m-%d} 超过参保地规定的补办时限{within}，"
+                "按未按规定办理备案直接异地就医处理（第十八条）"
+            )
+            return text + ("；急诊抢救不降低支付比例（第十九条）" if adjustment == "emergency" else "")
+        return (
+            f"补办备案日期 {facts.filing_applied_on:%Y-%m-%d} 在参保地规定时限内{within}，"
+            "零星报销待遇按照参保地规定执行（第十八条）"
+        )
+    if adjustment == "unfiled":
+        return "未按参保地规定办理异地就医备案直接异地就医，支付比例按参保地规定降低（第十八条，降幅不超过20个百分点）"
+    return ""
 
 
 def assess(facts: EligibilityFacts) -> Eligibility:
@@ -115,9 +196,13 @@ def assess(facts: EligibilityFacts) -> Eligibility:
     elif situation == "student_vacation":
         if facts.insurance_type != "390":
             reasons.append("“参保学生寒暑假回原籍就医”只适用于参加城乡居民基本医疗保险的学生。")
-        if facts.admission_date.month not in VACATION_MONTHS:
+        if not in_vacation(facts.admission_date, facts.vacation_periods):
+            periods = facts.vacation_periods
+            if periods is None:
+                periods = default_vacation_periods(facts.admission_date.year)
+            listed = "；".join(str(period) for period in periods) or "参保地未规定"
             reasons.append(
-                f"就医日期 {facts.admission_date:%Y-%m-%d} 不在寒暑假期间（1–2月、7–8月），不能按参保学生寒暑假就医报销。"
+                f"就医日期 {facts.admission_date:%Y-%m-%d} 不在寒暑假期间（{listed}），不能按参保学生寒暑假就医报销。"
             )
     elif situation == "maternity":
         if facts.care_type != "maternity":
@@ -142,13 +227,21 @@ def assess(facts: EligibilityFacts) -> Eligibility:
 
     scope = scope_of(facts.insured_region, facts.treatment_region)
     adjustment = adjustment_situation_for(facts)
-    note = facts.filing_message
+    note = adjustment_note(facts, adjustment)
     return Eligibility(
         eligible=not reasons, reasons=tuple(reasons), scope=scope, adjustment_situation=adjustment, note=note
     )
 
 
-def suggest_situation(*, filing_status: str, care_type: str, rescue: bool, insurance_type: str, admission_date: date | None) -> str:
+def suggest_situation(
+    *,
+    filing_status: str,
+    care_type: str,
+    rescue: bool,
+    insurance_type: str,
+    admission_date: date | None,
+    vacation_periods: tuple[VacationPeriod, ...] | None = None,
+) -> str:
     """What the counter would usually pick, given the filing query (the clerk can change it)."""
     if care_type == "maternity":
         return "maternity"
@@ -158,6 +251,6 @@ def suggest_situation(*, filing_status: str, care_type: str, rescue: bool, insur
         return "retroactive"
     if care_type == "emergency" or rescue or filing_status == DEEMED_FILED:
         return "emergency_unfiled"
-    if insurance_type == "390" and admission_date and admission_date.month in VACATION_MONTHS:
+    if insurance_type == "390" and admission_date and in_vacation(admission_date, vacation_periods):
         return "student_vacation"
     return "other_allowed"

@@ -27,6 +27,9 @@ MONEY_WIDGET = forms.NumberInput(attrs={"step": "0.01", "min": "0", "class": "te
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+TOO_LARGE = "金额过大：不能超过 999,999,999,999.99 元。"
+
+
 def money_field(label: str, required: bool = True, initial=None) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
@@ -36,13 +39,19 @@ def money_field(label: str, required: bool = True, initial=None) -> forms.Decima
         required=required,
         initial=initial,
         widget=MONEY_WIDGET,
-        error_messages={"max_decimal_places": "最多保留两位小数（到分）。", "min_value": "不能为负数。", "invalid": "请输入金额。"},
+        error_messages={
+            "max_decimal_places": "最多保留两位小数（到分）。",
+            "max_digits": TOO_LARGE,
+            "max_whole_digits": TOO_LARGE,
+            "min_value": "不能为负数。",
+            "invalid": "请输入金额。",
+        },
     )
 
 
 class InstitutionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Institution) -> str:
-        flag = "" if obj.designated else "（非定点）"
+        flag = "" if obj.designated or "非定点" in obj.name else "（非定点）"
         return f"{obj.region.short_name} · {obj.name}{flag}"
 
 
@@ -200,6 +209,17 @@ class PaymentRecordForm(forms.Form):
     reference = forms.CharField(label="支付凭证号", max_length=60, required=False)
 
 
+class PaymentReturnForm(forms.Form):
+    returned_on = forms.DateField(label="退票日期", widget=DATE_WIDGET, initial=timezone.localdate)
+    reason = forms.CharField(label="退票原因", max_length=300, help_text="如：账户已销户、户名与账号不符")
+
+
+class PayeeCorrectionForm(forms.Form):
+    payee_name = forms.CharField(label="收款人", max_length=50)
+    bank_name = forms.CharField(label="开户银行", max_length=60)
+    bank_account = forms.CharField(label="银行账号", max_length=40, required=False, help_text="核对无误、不修改账号的请留空。")
+
+
 class TrialForm(forms.Form):
     """试算: the steps of a calculation before anything is saved."""
 
@@ -251,6 +271,7 @@ class ClaimFilter(django_filters.FilterSet):
         ("needs_notice", "临期未告知"),
         ("special", "特殊情况"),
         ("returned", "被退回"),
+        ("payment_returned", "退票待更正账户"),
     ]
 
     q = django_filters.CharFilter(label="查询", method="search", help_text="申请编号、姓名、身份证号（后4位即可）或票据号")
@@ -292,6 +313,13 @@ class ClaimFilter(django_filters.FilterSet):
             return queryset.filter(status__in=Claim.CLOCK_STATUSES, special=True)
         if value == "returned":
             return queryset.filter(status=Claim.Status.ACCEPTED).exclude(return_reason="")
+        if value == "payment_returned":
+            from django.db.models import Exists, OuterRef
+
+            from reimbursement.models import PaymentReturn
+
+            open_return = PaymentReturn.objects.filter(claim=OuterRef("pk"), resolved_at__isnull=True)
+            return queryset.filter(Exists(open_return), status=Claim.Status.APPROVED)
         return queryset.filter(self.window.q(value))
 
     def only_mine(self, queryset, name, value):
@@ -309,7 +337,9 @@ __all__ = [
     "ClaimFilter",
     "DelayNoticeForm",
     "IntakeForm",
+    "PayeeCorrectionForm",
     "PaymentRecordForm",
+    "PaymentReturnForm",
     "PolicyFilterForm",
     "ReasonForm",
     "TrialForm",

@@ -42,6 +42,9 @@ def generate_claim_document(job, progress) -> dict:
         raise DomainError("申请已不存在。")
     progress(0, 1, f"正在生成{FORM_TITLES[form]}")
     if form == "settlement":
+        from reimbursement.services import check_settlement_printable
+
+        check_settlement_printable(claim)
         content = printing.render_settlement_statement(claim)
         key = settlement_key(claim)
         notice = None

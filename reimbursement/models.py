@@ -118,6 +118,15 @@ class PolicyVersion(models.Model):
         default=False,
         help_text="如赣医保发〔2025〕17号：跨省异地就医支付比例降幅部分不纳入居民医保大病保险起付线计算和支付范围。",
     )
+    retroactive_filing_months = models.PositiveSmallIntegerField(
+        "补办备案时限（出院后月数）",
+        default=3,
+        validators=[MaxValueValidator(36)],
+        help_text=(
+            "江苏规程第十八条：在参保地规定时限内补办异地就医备案手续的，零星报销待遇按照参保地规定执行；"
+            "超过时限补办的，按未按规定办理备案（降低支付比例）处理。填出院之日起的月数，0 表示须在出院当日前补办。"
+        ),
+    )
     is_active = models.BooleanField("启用", default=True)
     notes = models.TextField("说明", blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -240,6 +249,44 @@ class PublishedMaterial(models.Model):
 
     def applies_to(self, care_type: str) -> bool:
         return bool(getattr(self, f"applies_to_{care_type}", False))
+
+
+class StudentVacation(models.Model):
+    """The winter or summer vacation of the students insured in a region (第二十六条第三项).
+
+    Rows for a city, or for a whole province (NN0000) applying to its cities. For a year
+    with no rows, January–February and July–August count as the vacations.
+    """
+
+    region = models.ForeignKey(
+        "core.Region", verbose_name="参保地（或全省）", on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    name = models.CharField("假期", max_length=20, help_text="如：寒假、暑假")
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期")
+    basis = models.CharField("依据", max_length=200, blank=True, help_text="如：省教育厅校历通知")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "参保学生寒暑假"
+        verbose_name_plural = "参保学生寒暑假"
+        ordering = ["region__sort_order", "region_id", "year", "start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="student_vacation_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year}年{self.name}（{self.start_date:%m-%d} 至 {self.end_date:%m-%d}）"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
+        if self.start_date and self.year and self.start_date.year != self.year:
+            raise ValidationError({"start_date": f"开始日期应在{self.year}年内（假期按开始日期所在年度登记）。"})
 
 
 class OtherAllowedCase(models.Model):
@@ -554,6 +601,11 @@ class ClaimNotice(models.Model):
     )
     items = models.JSONField("告知事项", default=list, blank=True)
     due_on = models.DateField("当时的办理期限", null=True, blank=True)
+    # What the notice told the applicant, kept so a reprint shows the same (the claim may change later).
+    complete_on = models.DateField("当时的收齐材料日期", null=True, blank=True)
+    processing_days = models.PositiveSmallIntegerField("当时的办理时限（工作日）", null=True, blank=True)
+    special = models.BooleanField("当时已认定特殊情况", default=False)
+    deadline_confirmed = models.BooleanField("当时期限按已确认日历计算", default=True)
     reason = models.CharField("延期原因", max_length=300, blank=True)
     expected_on = models.DateField("预计办结日期", null=True, blank=True)
     method = models.CharField("告知方式", max_length=10, choices=Method.choices, default=Method.WRITTEN)
@@ -637,6 +689,56 @@ class PaymentBatch(models.Model):
         return f"reimbursement:payment-notice:{self.pk}"
 
 
+class PaymentReturn(models.Model):
+    """退票: a payment the bank sent back (closed account, name and account do not match …).
+
+    Finance records it; the claim goes back to “已审批（待付款）” and leaves its payment
+    notice; the counter checks or corrects the payee account (the record is then resolved)
+    before the claim can go on a new payment notice.
+    """
+
+    claim = models.ForeignKey(Claim, verbose_name="申请", on_delete=models.PROTECT, related_name="payment_returns")
+    batch = models.ForeignKey(
+        PaymentBatch, verbose_name="原付款通知", null=True, blank=True, on_delete=models.PROTECT, related_name="returns"
+    )
+    amount = models.DecimalField("退回金额", **MONEY)
+    returned_on = models.DateField("退票日期")
+    reason = models.CharField("退票原因", max_length=300)
+    was_paid = models.BooleanField("退票前已登记支付", default=False)
+    payment_reference = models.CharField("原支付凭证号", max_length=60, blank=True)
+    payee_before = models.CharField("原收款人", max_length=50)
+    bank_before = models.CharField("原开户银行", max_length=60)
+    account_before = models.CharField("原银行账号（脱敏）", max_length=40)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="核对更正人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField("核对更正时间", null=True, blank=True)
+    account_changed = models.BooleanField("已更正账户", default=False)
+    account_after = models.CharField("更正后银行账号（脱敏）", max_length=40, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "退票记录"
+        verbose_name_plural = "退票记录"
+        ordering = ["claim", "recorded_at", "id"]
+        constraints = [
+            # At most one return waiting for the counter per claim.
+            models.UniqueConstraint(fields=["claim"], condition=Q(resolved_at__isnull=True), name="payment_return_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim} 退票（{self.returned_on:%Y-%m-%d}）"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
 class ClaimCounter(models.Model):
     """Per region and year, the last claim number handed out."""
 
@@ -666,9 +768,11 @@ __all__ = [
     "HospitalLevel",
     "OtherAllowedCase",
     "PaymentBatch",
+    "PaymentReturn",
     "PolicyVersion",
     "PublishedMaterial",
     "Scope",
     "SettlementFailure",
     "Situation",
+    "StudentVacation",
 ]

@@ -54,13 +54,20 @@ def render_missing_materials_notice(notice: ClaimNotice) -> bytes:
     claim = notice.claim
     context = _claim_context(claim)
     materials = {m.label: m for m in claim.materials.all()}
+    items = [
+        {"label": label, "alternatives": materials[label].alternatives if label in materials else []}
+        for label in notice.items
+    ]
+    # One paper may satisfy two lines (an inpatient rescue: "诊断证明（或出院小结）" and "出院小结"): say so.
+    position = {item["label"]: index for index, item in enumerate(items, start=1)}
+    for item in items:
+        item["covered_by"] = [
+            (position[alternative], alternative) for alternative in item["alternatives"] if alternative in position
+        ]
     context.update(
         {
             "notice": notice,
-            "items": [
-                {"label": label, "alternatives": materials[label].alternatives if label in materials else []}
-                for label in notice.items
-            ],
+            "items": items,
             "seal_date": notice.issued_on,
             "sequence": claim.notices.filter(kind=notice.kind, pk__lte=notice.pk).count(),
             # What had arrived when the notice was given: everything not listed as missing.
@@ -74,7 +81,19 @@ def render_missing_materials_notice(notice: ClaimNotice) -> bytes:
 def render_receipt(notice: ClaimNotice) -> bytes:
     claim = notice.claim
     context = _claim_context(claim)
-    context.update({"notice": notice, "seal_date": notice.issued_on, "due_on": notice.due_on or claim.due_on})
+    # Everything about the limit comes from the notice: a reprint shows what the applicant was told.
+    snapshot = notice.processing_days is not None
+    context.update(
+        {
+            "notice": notice,
+            "seal_date": notice.issued_on,
+            "due_on": notice.due_on or claim.due_on,
+            "complete_on": notice.complete_on or claim.complete_on,
+            "processing_days": notice.processing_days if snapshot else None,
+            "special": notice.special,
+            "deadline_confirmed": notice.deadline_confirmed if snapshot else claim.deadline_confirmed,
+        }
+    )
     return render_pdf("pdf/reimbursement_receipt.html", context)
 
 
@@ -114,21 +133,60 @@ def render_settlement_statement(claim: Claim) -> bytes:
     return render_pdf("pdf/reimbursement_settlement.html", context)
 
 
-def payment_rows(batch: PaymentBatch, progress: Callable[[int, int], None] | None = None) -> list[dict]:
-    claims = list(batch.claims.select_related("person").order_by("number"))
+def _names(users) -> str:
+    """Distinct full names in order of first appearance, joined with 、."""
+    names: list[str] = []
+    for user in users:
+        name = user.get_full_name() if user is not None else ""
+        if name and name not in names:
+            names.append(name)
+    return "、".join(names)
+
+
+def payment_signatures(batch: PaymentBatch, claims: list[Claim]) -> dict:
+    """审核人: who reviewed the claims and submitted them; 复核人: the supervisors who approved them."""
+    return {
+        "auditor": _names(claim.submitted_by for claim in claims),
+        "reviewer": _names(claim.decided_by for claim in claims),
+        "preparer": batch.created_by.get_full_name(),
+        "date": timezone.localtime(batch.created_at).date(),
+    }
+
+
+def _batch_claims(batch: PaymentBatch) -> list[Claim]:
+    """The claims the notice lists: those on it now and those that left it after a 退票."""
+    current = list(batch.claims.select_related("person", "submitted_by", "decided_by"))
+    returned = [
+        record.claim
+        for record in batch.returns.select_related("claim__person", "claim__submitted_by", "claim__decided_by")
+        if record.claim_id not in {claim.pk for claim in current}
+    ]
+    return sorted(current + returned, key=lambda claim: claim.number)
+
+
+def payment_rows(
+    batch: PaymentBatch, progress: Callable[[int, int], None] | None = None, claims: list[Claim] | None = None
+) -> list[dict]:
+    """One row per claim on the notice. A claim whose payment came back (退票) keeps the row it had,
+    with the account it was paid to and a note; a reprint shows what the notice asked finance to pay."""
+    claims = _batch_claims(batch) if claims is None else claims
+    returns = {record.claim_id: record for record in batch.returns.order_by("pk")}
     rows = []
     for index, claim in enumerate(claims, start=1):
+        record = returns.get(claim.pk) if claim.payment_batch_id != batch.pk else None
+        amount = record.amount if record else (claim.fund_payment or ZERO)
         rows.append(
             {
                 "index": index,
                 "number": claim.number,
                 "person": claim.person.name,
                 "masked_id": mask_id_number(claim.person.id_number),
-                "payee": claim.payee_name,
-                "bank": claim.bank_name,
-                "account": mask_bank_account(claim.bank_account),
-                "amount": claim.fund_payment or ZERO,
-                "amount_words": amount_in_words(claim.fund_payment or ZERO),
+                "payee": record.payee_before if record else claim.payee_name,
+                "bank": record.bank_before if record else claim.bank_name,
+                "account": record.account_before if record else mask_bank_account(claim.bank_account),
+                "amount": amount,
+                "amount_words": amount_in_words(amount),
+                "returned": f"{record.returned_on:%Y-%m-%d} 退票" if record else "",
             }
         )
         if progress:
@@ -137,7 +195,8 @@ def payment_rows(batch: PaymentBatch, progress: Callable[[int, int], None] | Non
 
 
 def render_payment_notice(batch: PaymentBatch, progress: Callable[[int, int], None] | None = None) -> bytes:
-    rows = payment_rows(batch, progress)
+    claims = _batch_claims(batch)
+    rows = payment_rows(batch, progress, claims=claims)
     total = sum((row["amount"] for row in rows), ZERO)
     issuer, phone, _address = _issuer(batch.region)
     return render_pdf(
@@ -147,9 +206,10 @@ def render_payment_notice(batch: PaymentBatch, progress: Callable[[int, int], No
             "rows": rows,
             "total": total,
             "total_words": amount_in_words(total),
+            "returned_rows": [row for row in rows if row["returned"]],
             "issuer": issuer,
             "issuer_phone": phone,
             "seal_date": timezone.localtime(batch.created_at).date(),
-            "signatures": {"preparer": batch.created_by.get_full_name(), "date": timezone.localtime(batch.created_at).date()},
+            "signatures": payment_signatures(batch, claims),
         },
     )

@@ -5,11 +5,12 @@ with = + - @ or a control character; a spreadsheet would run such a cell as a
 formula (CSV/formula injection). django-import-export's
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading "=", and turns
 every cell into text, so this resource neutralises text cells itself (a leading
-apostrophe, as OWASP recommends) and keeps amounts numeric.
+apostrophe, as OWASP recommends) and keeps amounts numeric and dates as date cells.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from import_export import fields, resources
@@ -30,8 +31,8 @@ class SafeField(fields.Field):
         value = self.get_value(instance)
         if value is None:
             return ""
-        if isinstance(value, Decimal | int | float):
-            return value
+        if isinstance(value, Decimal | int | float | date):
+            return value  # numbers and dates stay typed cells (a date cell, not text)
         return neutralise(str(value) if not isinstance(value, str) else value)
 
 
@@ -74,5 +75,5 @@ def export_claims_xlsx(queryset) -> tuple[bytes, int]:
     """The list as XLSX bytes and the number of rows."""
     dataset = ClaimResource().export(queryset=queryset)
     dataset.title = "零星报销申请"
-    # Cells are neutralised above; tablib writes strings as text and numbers as numbers.
+    # Cells are neutralised above; tablib writes strings as text, numbers as numbers, dates as dates.
     return dataset.export("xlsx"), dataset.height

@@ -56,6 +56,12 @@ def _delay_notices():
     return ClaimNotice.objects.filter(claim=OuterRef("pk"), kind=ClaimNotice.Kind.DELAY)
 
 
+def _open_returns():
+    from reimbursement.models import PaymentReturn
+
+    return PaymentReturn.objects.filter(claim=OuterRef("pk"), resolved_at__isnull=True)
+
+
 def claim_list(*, user) -> QuerySet[Claim]:
     """The list every claim page starts from: scoped to the user, with what the rows show."""
     return (
@@ -108,8 +114,11 @@ def deadline_lists(*, user, window: DeadlineWindow, limit: int = 200) -> dict[st
 def dashboard_counts(*, user, window: DeadlineWindow) -> dict:
     """The home-page figures of manual reimbursement in one query."""
     month_start = window.today.replace(day=1)
-    claims = Claim.objects.for_user(user).annotate(has_delay_notice=Exists(_delay_notices()))
+    claims = Claim.objects.for_user(user).annotate(
+        has_delay_notice=Exists(_delay_notices()), has_open_return=Exists(_open_returns())
+    )
     return claims.aggregate(
+        open_returns=Count("pk", filter=Q(status=Claim.Status.APPROVED, has_open_return=True)),
         incomplete=Count("pk", filter=Q(status=Claim.Status.INCOMPLETE)),
         accepted=Count("pk", filter=Q(status=Claim.Status.ACCEPTED)),
         returned=Count("pk", filter=Q(status=Claim.Status.ACCEPTED) & ~Q(return_reason="")),
@@ -133,7 +142,20 @@ def dashboard_counts(*, user, window: DeadlineWindow) -> dict:
 
 
 def approved_for_payment(*, user) -> QuerySet[Claim]:
-    return claim_list(user=user).filter(status=Claim.Status.APPROVED).order_by("decided_at", "pk")
+    """Approved claims waiting for a payment notice (a claim with nothing to pay is closed at approval)."""
+    from reimbursement.models import PaymentReturn
+
+    returns = PaymentReturn.objects.filter(claim=OuterRef("pk"))
+    return (
+        claim_list(user=user)
+        .filter(status=Claim.Status.APPROVED, fund_payment__gt=0)
+        .annotate(
+            open_return=Exists(returns.filter(resolved_at__isnull=True)),
+            corrected_return=Exists(returns.filter(resolved_at__isnull=False, account_changed=True)),
+            confirmed_return=Exists(returns.filter(resolved_at__isnull=False, account_changed=False)),
+        )
+        .order_by("decided_at", "pk")
+    )
 
 
 def payment_batches(*, user) -> QuerySet[PaymentBatch]:

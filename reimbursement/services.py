@@ -38,6 +38,7 @@ from reimbursement.models import (
     HospitalLevel,
     OtherAllowedCase,
     PaymentBatch,
+    PaymentReturn,
     PublishedMaterial,
     SettlementFailure,
     Situation,
@@ -45,6 +46,10 @@ from reimbursement.models import (
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+#: The largest amount a money column (max_digits=14, decimal_places=2) holds.
+MAX_AMOUNT = Decimal("999999999999.99")
+#: 补办备案时限 when a region has no policy version yet (the field's default on PolicyVersion).
+DEFAULT_RETROACTIVE_MONTHS = 3
 DOCUMENT_JOB = "reimbursement.claim_document"
 PAYMENT_NOTICE_JOB = "reimbursement.payment_notice"
 
@@ -151,6 +156,9 @@ def _money(value, label: str, errors: list[str]) -> Decimal | None:
         return None
     if amount < 0:
         errors.append(f"{label}不能为负数。")
+        return None
+    if amount > MAX_AMOUNT:
+        errors.append(f"{label}金额过大：不能超过 {format_yuan(MAX_AMOUNT)} 元。")
         return None
     if amount != amount.quantize(CENT):
         errors.append(f"{label}最多保留两位小数（到分）。")
@@ -277,10 +285,40 @@ def filing_lookup(person: InsuredPerson, details: ClaimDetails):
     )
 
 
+def vacation_periods(region_code: str, year: int):
+    """The region's student vacations of `year` (the city's own rows, else its province's);
+    None when neither published any for that year (the default months apply)."""
+    from core.models import province_code_of
+    from reimbursement.eligibility import VacationPeriod
+    from reimbursement.models import StudentVacation
+
+    rows = list(
+        StudentVacation.objects.filter(region_id__in={region_code, province_code_of(region_code)}, year=year).order_by(
+            "start_date", "pk"
+        )
+    )
+    own = [row for row in rows if row.region_id == region_code] or rows
+    if not own:
+        return None
+    return tuple(VacationPeriod(row.name, row.start_date, row.end_date) for row in own)
+
+
+def retroactive_limit(region_code: str, discharge_date: date) -> tuple[date, str]:
+    """The last day a 补办 filing restores normal benefits (the policy in force at discharge)."""
+    from reimbursement.eligibility import add_months
+    from reimbursement.models import PolicyVersion
+
+    policy = PolicyVersion.objects.in_force(region_code, discharge_date)
+    months = policy.retroactive_filing_months if policy is not None else DEFAULT_RETROACTIVE_MONTHS
+    text = f"出院后{months}个月" if months else "出院当日前"
+    return add_months(discharge_date, months), text
+
+
 def check_eligibility(person: InsuredPerson, details: ClaimDetails, *, check=None):
     """The filing query and the eligibility rules for these details: (FilingCheck, Eligibility)."""
     check = check or filing_lookup(person, details)
     filing = check.filing
+    limit, limit_text = retroactive_limit(person.insured_region_id, details.discharge_date)
     facts = EligibilityFacts(
         situation=details.situation,
         filing_status=check.status,
@@ -299,6 +337,10 @@ def check_eligibility(person: InsuredPerson, details: ClaimDetails, *, check=Non
         settlement_failure=details.settlement_failure,
         other_case_given=details.other_case is not None,
         filing_allows_manual=bool(filing is not None and filing.manual_reimbursement_eligible),
+        filing_applied_on=filing.applied_on if filing is not None else None,
+        retroactive_limit=limit,
+        retroactive_limit_text=limit_text,
+        vacation_periods=vacation_periods(person.insured_region_id, details.admission_date.year),
     )
     return check, assess(facts)
 
@@ -399,11 +441,17 @@ def ticks_of(claim: Claim) -> set[str]:
     return ticks
 
 
-def _sync_materials(claim: Claim, requirements, ticked: set[str], *, by, today: date) -> list[ClaimMaterial]:
+def _sync_materials(
+    claim: Claim, requirements, ticked: set[str], *, by, today: date, earlier: dict | None = None
+) -> list[ClaimMaterial]:
     """Make the claim's checklist match `requirements`, with `ticked` as what has been handed in.
 
+    `earlier` maps a document handed in before (by name) to when and by whom it was received,
+    so an item a corrected checklist names differently keeps its real receipt date.
     Returns the items still missing.
     """
+    earlier = earlier or {}
+    ticked = checklists.expand_ticks(requirements, ticked)
     existing = {material.code: material for material in claim.materials.all()}
     wanted = {requirement.code for requirement in requirements}
     for code, material in existing.items():
@@ -418,9 +466,9 @@ def _sync_materials(claim: Claim, requirements, ticked: set[str], *, by, today: 
         material.sort_order = order
         got = checklists.satisfied(requirement, ticked)
         if got:
-            if not material.received or material.received_as != "、".join(got):
-                material.received_on = material.received_on if material.received else today
-                material.received_by = material.received_by if material.received else by
+            if not material.received:
+                before = [earlier[name] for name in got if name in earlier]
+                material.received_on, material.received_by = min(before, key=lambda item: item[0]) if before else (today, by)
             material.received = True
             material.received_as = "、".join(got)
         else:
@@ -438,7 +486,17 @@ def _sync_materials(claim: Claim, requirements, ticked: set[str], *, by, today: 
 
 def _issue_notice(claim: Claim, *, kind: str, by, today: date, items=(), **extra) -> ClaimNotice:
     notice = ClaimNotice.objects.create(
-        claim=claim, kind=kind, issued_on=today, issued_by=by, items=list(items), due_on=claim.due_on, **extra
+        claim=claim,
+        kind=kind,
+        issued_on=today,
+        issued_by=by,
+        items=list(items),
+        due_on=claim.due_on,
+        complete_on=claim.complete_on,
+        processing_days=claim.processing_days,
+        special=claim.special,
+        deadline_confirmed=claim.deadline_confirmed,
+        **extra,
     )
     start_job(
         kind=DOCUMENT_JOB,
@@ -448,6 +506,32 @@ def _issue_notice(claim: Claim, *, kind: str, by, today: date, items=(), **extra
         region=claim.region,
     )
     return notice
+
+
+#: 附件9 shows the fund payment as settled: only for claims a supervisor approved.
+SETTLEMENT_STATUSES = (Claim.Status.APPROVED, Claim.Status.PAYMENT_NOTIFIED, Claim.Status.PAID)
+
+
+def settlement_printable(claim: Claim) -> bool:
+    return (
+        claim.care_type in (CareType.INPATIENT, CareType.MATERNITY)
+        and claim.status in SETTLEMENT_STATUSES
+        and claim.fund_payment is not None
+    )
+
+
+def check_settlement_printable(claim: Claim) -> None:
+    """附件9 异地就医住院结算单 only for an inpatient claim approved (and not rejected or cancelled)."""
+    if claim.care_type not in (CareType.INPATIENT, CareType.MATERNITY):
+        raise DomainError("异地就医住院结算单（附件9）只用于住院费用。", code="not_inpatient")
+    if claim.fund_payment is None and claim.status not in SETTLEMENT_STATUSES:
+        raise DomainError("尚未计算待遇，不能打印结算单：请先完成待遇计算。", code="not_calculated")
+    if claim.status not in SETTLEMENT_STATUSES:
+        raise DomainError(
+            f"异地就医住院结算单（附件9）只在审批通过后打印：申请 {claim.number} 当前状态为“{claim.get_status_display()}”，"
+            "基金支付尚未确定，不能出具结算单。",
+            code="not_approved",
+        )
 
 
 def claim_print(*, claim: Claim, by, form: str, notice: ClaimNotice | None = None):
@@ -461,10 +545,7 @@ def claim_print(*, claim: Claim, by, form: str, notice: ClaimNotice | None = Non
     if form not in titles:
         raise DomainError(f"未知的打印表单：{form}", code="unknown_form")
     if form == "settlement":
-        if claim.care_type not in (CareType.INPATIENT, CareType.MATERNITY):
-            raise DomainError("异地就医住院结算单（附件9）只用于住院费用。", code="not_inpatient")
-        if claim.fund_payment is None:
-            raise DomainError("尚未计算待遇，不能打印结算单：请先完成待遇计算。", code="not_calculated")
+        check_settlement_printable(claim)
         params = {"claim_id": claim.pk, "form": form}
     else:
         if notice is None:
@@ -572,9 +653,61 @@ def _apply_details(claim: Claim, details: ClaimDetails, check, eligibility) -> N
     claim.eligibility_note = eligibility.note[:300]
 
 
+def _changed_fields(claim: Claim, details: ClaimDetails) -> list[str]:
+    """The labels of the fields an edit changes (for the history)."""
+    labels = []
+    for name in [*DETAIL_FIELDS, "invoice_numbers", "bank_account"]:
+        old, new = getattr(claim, name), getattr(details, name)
+        if name == "phone" and not new:
+            continue  # left empty: the phone on file is kept
+        if isinstance(old, str) and isinstance(new, str):
+            old, new = old.strip(), new.strip()
+        if old != new:
+            labels.append(str(Claim._meta.get_field(name).verbose_name))
+    return labels
+
+
+def _received_documents(claim: Claim) -> dict[str, tuple[date, object]]:
+    """The papers handed in so far: name -> (received on, received by)."""
+    documents: dict[str, tuple[date, object]] = {}
+    for material in claim.materials.select_related("received_by"):
+        if not material.received:
+            continue
+        names = material.received_as.split("、") if material.alternatives else [material.label]
+        for name in filter(None, names):
+            moment = (material.received_on or claim.received_on, material.received_by)
+            if name not in documents or moment[0] < documents[name][0]:
+                documents[name] = moment
+    return documents
+
+
+def _reissue_receipt_if_moved(claim: Claim, *, before_due: date | None, before_days: int | None, by, today: date, why: str):
+    """The deadline of an accepted claim moved: give the applicant a new 受理回执 and say so in the history."""
+    if claim.complete_on is None or (claim.due_on == before_due and claim.processing_days == before_days):
+        return None
+    notice = _issue_notice(claim, kind=ClaimNotice.Kind.RECEIPT, by=by, today=today)
+    version = claim.notices.filter(kind=ClaimNotice.Kind.RECEIPT).count()
+    log_action(
+        action=AuditLog.Action.CHANGE,
+        user=by,
+        obj=claim,
+        message=(
+            f"{why}：办理期限由 {before_due:%Y-%m-%d} 变为 {claim.due_on:%Y-%m-%d}（{claim.processing_days}个工作日，"
+            f"收齐材料日期 {claim.complete_on:%Y-%m-%d} 不变），已重新出具受理回执（第{version}版）"
+        ),
+    )
+    return notice
+
+
 @transaction.atomic
 def claim_update(*, claim: Claim, by, details: ClaimDetails, today: date | None = None) -> Claim:
-    """Correct a claim's details before review is finished (材料不全 or 已受理)."""
+    """Correct a claim's details before review is finished (材料不全 or 已受理).
+
+    A correction does not reset the clock of an accepted claim when the papers already
+    handed in still satisfy the corrected checklist (`checklists.SAME_PAPER`); only an item
+    genuinely missing reopens it (材料不全, a new 一次性告知书). When the correction moves
+    the deadline, a new 受理回执 is issued.
+    """
     today = today or timezone.localdate()
     claim = _locked(claim)
     _require_status(claim, Claim.EDITABLE_STATUSES, "修改")
@@ -583,34 +716,55 @@ def claim_update(*, claim: Claim, by, details: ClaimDetails, today: date | None 
     if not eligibility.eligible:
         raise DomainError("修改后不符合零星报销条件：\n" + "\n".join(eligibility.reasons), code="ineligible")
     before = claim.status
+    before_complete, before_due, before_days = claim.complete_on, claim.due_on, claim.processing_days
+    changed = _changed_fields(claim, details)
+    documents = _received_documents(claim)
     ticks = ticks_of(claim)
     _apply_details(claim, details, check, eligibility)
     claim.phone = details.phone or claim.phone
     _clear_calculation(claim)
     requirements = _requirements_for(claim, claim.region_id, claim.received_on)
-    missing = _sync_materials(claim, requirements, ticks, by=by, today=today)
+    carried = checklists.ticks_for_documents(requirements, documents)
+    earlier = {}
+    for requirement in requirements:
+        for value, name in checklists.tick_values(requirement):
+            if value in carried:
+                earlier[name] = documents[carried[value]]
+    missing = _sync_materials(claim, requirements, ticks | set(carried), by=by, today=today, earlier=earlier)
+    what = "修改申请信息" + (f"（{'、'.join(changed)}）" if changed else "")
     if missing and claim.status == Claim.Status.ACCEPTED:
         claim.status = Claim.Status.INCOMPLETE
         claim.complete_on = claim.due_on = claim.processing_days = None
         claim.deadline_flag = ""
         claim.save()
         _issue_notice(claim, kind=ClaimNotice.Kind.MISSING_MATERIALS, by=by, today=today, items=[m.label for m in missing])
+        message = (
+            f"{what}；修改后需补充材料：" + "；".join(m.label for m in missing)
+            + f"。申请转为“材料不全”并已出具一次性告知书；原收齐材料日期 {before_complete:%Y-%m-%d}、"
+            f"办理期限 {before_due:%Y-%m-%d} 不再适用，补齐材料之日起重新计算办理期限"
+        )
     elif not missing and claim.status == Claim.Status.INCOMPLETE:
         _accept(claim, by=by, today=today)
         claim.save()
         _issue_notice(claim, kind=ClaimNotice.Kind.RECEIPT, by=by, today=today)
+        message = f"{what}；材料已齐全，正式受理，办理期限 {claim.due_on:%Y-%m-%d}（{claim.processing_days}个工作日）"
     else:
         if claim.complete_on:
             _set_deadline(claim)
         claim.save()
+        message = what + ("，仍需补充材料：" + "；".join(m.label for m in missing) if missing else "")
     log_action(
         action=AuditLog.Action.CHANGE if before == claim.status else AuditLog.Action.TRANSITION,
         user=by,
         obj=claim,
         from_state=before,
         to_state=claim.status,
-        message="修改申请信息" + ("，需补充材料：" + "；".join(m.label for m in missing) if missing else ""),
+        message=message,
     )
+    if claim.status == Claim.Status.ACCEPTED and before == Claim.Status.ACCEPTED:
+        _reissue_receipt_if_moved(
+            claim, before_due=before_due, before_days=before_days, by=by, today=today, why="修改申请信息后重算办理期限"
+        )
     return claim
 
 
@@ -765,10 +919,15 @@ def claim_approve(*, claim: Claim, by, expected_fund_payment: Decimal | None = N
     # Serialise decisions per person: earlier claims' usage feeds this one's calculation.
     InsuredPerson.objects.select_for_update().filter(pk=claim.person_id).first()
     stored = claim.fund_payment
+    if expected_fund_payment is not None and expected_fund_payment != stored:
+        # The page was opened before someone recalculated: show both figures.
+        raise DomainError(
+            f"页面显示 {format_yuan(expected_fund_payment)} 元，当前计算结果为 {format_yuan(stored)} 元，"
+            "请刷新页面核对后再审批。",
+            code="stale_page",
+        )
     check = calculate_claim(claim)
-    if check.result.fund_payment != stored or (
-        expected_fund_payment is not None and expected_fund_payment != stored
-    ):
+    if check.result.fund_payment != stored:
         raise DomainError(
             f"待遇计算结果已发生变化（本年度其他报销已审批或政策已调整）：基金支付由 {format_yuan(stored)} 元变为 "
             f"{format_yuan(check.result.fund_payment)} 元。请先“重新计算”，核对后再审批。",
@@ -787,9 +946,33 @@ def claim_approve(*, claim: Claim, by, expected_fund_payment: Decimal | None = N
         to_state=claim.status,
         message=f"审批通过：基金支付 {format_yuan(claim.fund_payment)} 元",
     )
+    if claim.fund_payment == ZERO:
+        _close_without_payment(claim, by=by, today=today)
     if claim.care_type in (CareType.INPATIENT, CareType.MATERNITY):
         claim_print(claim=claim, by=by, form="settlement")
     return claim
+
+
+#: The note on a claim approved with nothing for the fund to pay.
+NOTHING_TO_PAY = "基金支付为零，无需付款"
+
+
+def _close_without_payment(claim: Claim, *, by, today: date) -> None:
+    """Approved with 0.00 from the fund (e.g. below the deductible): nothing to pay, so the
+    claim is closed at once and never goes on a payment notice. Its use of the deductible
+    still counts for the person's later claims this year."""
+    claim.status = Claim.Status.PAID
+    claim.finished_on = today
+    claim.deadline_flag = ""
+    claim.save()
+    log_action(
+        action=AuditLog.Action.TRANSITION,
+        user=by,
+        obj=claim,
+        from_state=Claim.Status.APPROVED,
+        to_state=claim.status,
+        message=f"{NOTHING_TO_PAY}，审批通过即办结（本次计入起付标准 {format_yuan(claim.deductible_applied or ZERO)} 元）",
+    )
 
 
 @transaction.atomic
@@ -843,14 +1026,25 @@ def claim_return(*, claim: Claim, by, reason: str) -> Claim:
 
 
 @transaction.atomic
-def claim_mark_special(*, claim: Claim, by, reason: str) -> Claim:
-    """A supervisor marks a special case: the limit becomes 20 working days (第二十八条)."""
+def claim_mark_special(*, claim: Claim, by, reason: str, today: date | None = None) -> Claim:
+    """A supervisor marks a special case: the limit becomes 20 working days (第二十八条).
+
+    Only while the limit has not passed: once a claim is overdue, extending its limit
+    afterwards would erase the record that it was late.
+    """
+    today = today or timezone.localdate()
     reason = _reason(reason, "特殊情况的说明")
     claim = _locked(claim)
     _require_status(claim, (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES), "认定为特殊情况")
     if claim.special:
         raise DomainError(f"申请 {claim.number} 已认定为特殊情况（{claim.special_reason}）。", code="already_special")
-    old_due = claim.due_on
+    if claim.due_on is not None and today > claim.due_on:
+        raise DomainError(
+            f"办理期限已过，不能再认定为特殊情况：申请 {claim.number} 的办理期限 {claim.due_on:%Y-%m-%d} 已届满。"
+            "特殊情况应在办理期限内认定（第二十八条）；逾期记录予以保留，请登记延期告知并尽快办结。",
+            code="deadline_passed",
+        )
+    old_due, old_days = claim.due_on, claim.processing_days
     claim.special = True
     claim.special_reason = reason
     claim.special_by = by
@@ -859,6 +1053,10 @@ def claim_mark_special(*, claim: Claim, by, reason: str) -> Claim:
     claim.save()
     due_text = f"，办理期限由 {old_due:%Y-%m-%d} 延至 {claim.due_on:%Y-%m-%d}" if old_due else ""
     log_action(action=AuditLog.Action.CHANGE, user=by, obj=claim, message=f"认定为特殊情况（20个工作日）：{reason}{due_text}")
+    if old_due:
+        _reissue_receipt_if_moved(
+            claim, before_due=old_due, before_days=old_days, by=by, today=today, why="认定为特殊情况"
+        )
     return claim
 
 
@@ -937,6 +1135,17 @@ def payment_batch_create(*, claims, by, today: date | None = None) -> PaymentBat
     ]
     if problems:
         raise DomainError("以下申请不是“已审批（待付款）”状态，不能出付款通知：" + "、".join(problems), code="wrong_status")
+    returned = set(
+        PaymentReturn.objects.filter(claim__in=locked, resolved_at__isnull=True).values_list("claim_id", flat=True)
+    )
+    if returned:
+        numbers = "、".join(claim.number for claim in locked if claim.pk in returned)
+        raise DomainError(
+            f"以下申请已退票，退票后收款账户尚待经办人核对更正，暂不能出付款通知：{numbers}", code="payment_returned"
+        )
+    nothing = [claim.number for claim in locked if not claim.fund_payment]
+    if nothing:
+        raise DomainError(f"以下申请{NOTHING_TO_PAY}，不列入付款通知：" + "、".join(nothing), code="nothing_to_pay")
     regions = {claim.region_id for claim in locked}
     if len(regions) != 1:
         raise DomainError("一张付款通知只能包含同一经办地的申请。", code="regions")
@@ -1045,6 +1254,130 @@ def payment_record(
             batch.save()
             log_action(action=AuditLog.Action.TRANSITION, user=by, obj=batch, to_state=batch.status, message="全部支付")
     return locked
+
+
+# --- 退票: a payment the bank sent back --------------------------------------------------------
+
+
+@transaction.atomic
+def payment_return_record(*, claim: Claim, by, reason: str, returned_on: date, today: date | None = None) -> PaymentReturn:
+    """Finance records that the bank returned a payment: the claim leaves its payment notice and
+    goes back to “已审批（待付款）”, waiting for the counter to check or correct the payee account."""
+    today = today or timezone.localdate()
+    reason = _reason(reason, "退票原因")[:300]
+    claim = _locked(claim)
+    _require_status(claim, (Claim.Status.PAYMENT_NOTIFIED, Claim.Status.PAID), "登记退票")
+    if not by.sees_all_regions and claim.region_id != by.region_code:
+        raise DomainError("只能登记本经办机构申请的退票。", code="wrong_region")
+    if claim.payment_batch_id is None:
+        raise DomainError(f"申请 {claim.number} 没有经付款通知付款（{NOTHING_TO_PAY}），不能登记退票。", code="not_paid_out")
+    if returned_on is None:
+        raise DomainError("请填写退票日期。", code="returned_on")
+    if returned_on > today:
+        raise DomainError(f"退票日期 {returned_on:%Y-%m-%d} 晚于今天，请核对。", code="returned_on")
+    batch = claim.payment_batch
+    if batch is not None and returned_on < timezone.localtime(batch.created_at).date():
+        raise DomainError(
+            f"退票日期 {returned_on:%Y-%m-%d} 早于付款通知 {batch.number} 的制单日期，请核对。", code="returned_on"
+        )
+    before = claim.status
+    record = PaymentReturn.objects.create(
+        claim=claim,
+        batch=batch,
+        amount=claim.fund_payment or ZERO,
+        returned_on=returned_on,
+        reason=reason,
+        was_paid=before == Claim.Status.PAID,
+        payment_reference=claim.payment_reference,
+        payee_before=claim.payee_name,
+        bank_before=claim.bank_name,
+        account_before=claim.masked_account,
+        recorded_by=by,
+    )
+    claim.status = Claim.Status.APPROVED
+    claim.payment_batch = None
+    claim.paid_on = None
+    claim.paid_by = None
+    claim.payment_reference = ""
+    claim.finished_on = None
+    claim.deadline_flag = deadline_flag(claim.due_on, today, add_working_days(today, 2))
+    claim.save()
+    where = f"（原付款通知 {batch.number}）" if batch is not None else ""
+    log_action(
+        action=AuditLog.Action.TRANSITION,
+        user=by,
+        obj=claim,
+        from_state=before,
+        to_state=claim.status,
+        message=(
+            f"退票{where}：{format_yuan(record.amount)} 元于 {returned_on:%Y-%m-%d} 退回，原因：{reason}。"
+            f"原收款账户 {record.payee_before} · {record.bank_before} · {record.account_before}，待经办人核对更正后重新付款"
+        ),
+    )
+    if batch is not None:
+        log_action(
+            action=AuditLog.Action.CHANGE, user=by, obj=batch, message=f"{claim.number} 退票（{reason}），移出本批次待重新付款"
+        )
+        remaining = batch.claims.all()
+        if batch.status == PaymentBatch.Status.NOTIFIED and remaining.exists() and not remaining.exclude(
+            status=Claim.Status.PAID
+        ).exists():
+            batch.status = PaymentBatch.Status.PAID
+            batch.paid_on = max(other.paid_on for other in remaining)
+            batch.save()
+            log_action(action=AuditLog.Action.TRANSITION, user=by, obj=batch, to_state=batch.status, message="其余申请均已支付")
+    return record
+
+
+@transaction.atomic
+def claim_correct_payee(*, claim: Claim, by, payee_name: str, bank_name: str, bank_account: str) -> Claim:
+    """After a 退票 the counter checks the payee account with the applicant and corrects it
+    (an empty account keeps the current one: “核对无误”). Audited with masked accounts."""
+    claim = _locked(claim)
+    record = (
+        PaymentReturn.objects.select_for_update().filter(claim=claim, resolved_at__isnull=True).first()
+        if claim.status == Claim.Status.APPROVED
+        else None
+    )
+    if record is None:
+        raise DomainError(
+            f"只有退票后待核对收款账户的申请可以更正收款账户：申请 {claim.number} 当前状态为“{claim.get_status_display()}”"
+            "，没有待处理的退票。",
+            code="no_open_return",
+        )
+    errors = []
+    payee_name, bank_name = (payee_name or "").strip(), (bank_name or "").strip()
+    if not payee_name:
+        errors.append("请填写收款人。")
+    elif len(payee_name) > 50:
+        errors.append("收款人最多50个字。")
+    if not bank_name:
+        errors.append("请填写开户银行。")
+    elif len(bank_name) > 60:
+        errors.append("开户银行最多60个字。")
+    account = normalize_bank_account(bank_account or "") or claim.bank_account
+    if not account.isdigit() or not 12 <= len(account) <= 30:
+        errors.append("银行账号应为12–30位数字。")
+    if errors:
+        raise DomainError("\n".join(errors), code="invalid")
+    before = f"{claim.payee_name} · {claim.bank_name} · {claim.masked_account}"
+    changed = (payee_name, bank_name, account) != (claim.payee_name, claim.bank_name, claim.bank_account)
+    claim.payee_name, claim.bank_name, claim.bank_account = payee_name, bank_name, account
+    claim.save()
+    record.resolved_by = by
+    record.resolved_at = timezone.now()
+    record.account_changed = changed
+    record.account_after = claim.masked_account
+    record.save()
+    after = f"{claim.payee_name} · {claim.bank_name} · {claim.masked_account}"
+    log_action(
+        action=AuditLog.Action.CHANGE,
+        user=by,
+        obj=claim,
+        message=(f"退票后更正收款账户：{before} → {after}" if changed else f"退票后收款账户核对无误：{after}")
+        + "，可重新出付款通知",
+    )
+    return claim
 
 
 # --- The daily deadline job -----------------------------------------------------------------

@@ -30,7 +30,9 @@ from reimbursement.forms import (
     ClaimFilter,
     DelayNoticeForm,
     IntakeForm,
+    PayeeCorrectionForm,
     PaymentRecordForm,
+    PaymentReturnForm,
     PolicyFilterForm,
     ReasonForm,
     TrialForm,
@@ -161,10 +163,11 @@ def _panel_context(request, data, region_code: str | None) -> dict:
         requirements = services.checklist_for(region_code=region_code or "", on_date=today, care_type="inpatient", **flags)
     ticked = set(data.getlist("material")) if hasattr(data, "getlist") else set()
     items = []
-    from reimbursement.checklists import satisfied
+    from reimbursement.checklists import expand_ticks, satisfied
 
+    expanded = expand_ticks(requirements, ticked)
     for requirement in requirements:
-        got = satisfied(requirement, ticked)
+        got = satisfied(requirement, expanded)
         choices = [
             {
                 "value": f"{requirement.code}:{index}" if requirement.alternatives else requirement.code,
@@ -173,7 +176,9 @@ def _panel_context(request, data, region_code: str | None) -> dict:
             }
             for index, label in enumerate(requirement.choices)
         ]
-        items.append({"requirement": requirement, "choices": choices, "ok": bool(got)})
+        # Satisfied by a paper ticked under another item (one 出院小结 for two items).
+        via_other = got if got and not satisfied(requirement, ticked) else []
+        items.append({"requirement": requirement, "choices": choices, "ok": bool(got), "via_other": via_other})
     missing = [item["requirement"] for item in items if not item["ok"]]
     from reimbursement.models import CareType
 
@@ -185,10 +190,22 @@ def _panel_context(request, data, region_code: str | None) -> dict:
 
 
 def _decimal(value) -> Decimal | None:
+    """A finite amount typed into a form, or None (blank, text, NaN, Infinity)."""
     try:
-        return Decimal(str(value).strip()) if str(value).strip() else None
+        amount = Decimal(str(value).strip()) if str(value).strip() else None
     except (InvalidOperation, ValueError):
         return None
+    if amount is None or not amount.is_finite():
+        return None
+    return amount
+
+
+def _pk(value) -> int | None:
+    """A primary key from a form or URL parameter, or None when it is not a positive integer."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text) or None
 
 
 def _panel_fees(data, care_type: str) -> dict:
@@ -226,7 +243,8 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, u
     if not user.sees_all_regions and person.insured_region_id != user.region_code:
         context["wrong_region"] = True
         return context
-    institution = Institution.objects.filter(pk=data.get("institution") or 0).select_related("region").first()
+    institution_pk = _pk(data.get("institution"))
+    institution = Institution.objects.filter(pk=institution_pk).select_related("region").first() if institution_pk else None
     region = institution.region if institution else Region.objects.filter(pk=data.get("treatment_region") or "").first()
     admission = _date(data.get("admission_date"))
     discharge = admission if care_type in ("outpatient", "emergency") else _date(data.get("discharge_date"))
@@ -253,10 +271,10 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, u
         **flags,
     )
     details.resolve_institution()
-    if data.get("other_case"):
+    if _pk(data.get("other_case")):
         from reimbursement.models import OtherAllowedCase
 
-        details.other_case = OtherAllowedCase.objects.filter(pk=data.get("other_case") or 0).first()
+        details.other_case = OtherAllowedCase.objects.filter(pk=_pk(data.get("other_case"))).first()
     check = services.filing_lookup(person, details)
     context["filing_check"] = check
     context["suggested_situation"] = suggest_situation(
@@ -265,6 +283,7 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, u
         rescue=flags["rescue"],
         insurance_type=person.insurance_type,
         admission_date=admission,
+        vacation_periods=services.vacation_periods(person.insured_region_id, admission.year),
     )
     from reimbursement.models import Situation
 
@@ -299,6 +318,8 @@ def claim_detail(request, pk: int):
     documents = list(
         Document.objects.filter(key__startswith=f"reimbursement:claim:{claim.pk}:", is_latest=True)
     ) + [notice.document for notice in claim.notices.all() if notice.document_id]
+    payment_returns = list(claim.payment_returns.select_related("batch", "recorded_by", "resolved_by").order_by("pk"))
+    open_return = next((record for record in payment_returns if record.is_open), None)
     running = Job.objects.filter(
         kind="reimbursement.claim_document", params__claim_id=claim.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
     ).order_by("-pk")[:3]
@@ -321,7 +342,14 @@ def claim_detail(request, pk: int):
         "can_submit": is_clerk and claim.status == Claim.Status.ACCEPTED and claim.fund_payment is not None,
         "can_decide": is_supervisor and claim.status == Claim.Status.SUBMITTED,
         "own_claim": claim.intake_by_id == user.pk or claim.submitted_by_id == user.pk,
-        "can_mark_special": is_supervisor and not claim.special and claim.status in (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES),
+        "can_mark_special": is_supervisor
+        and not claim.special
+        and claim.status in (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES)
+        and not (claim.due_on and claim.due_on < window.today),
+        "can_print_settlement": user.has_role(Role.CLERK, Role.SUPERVISOR, Role.FINANCE)
+        and services.settlement_printable(claim),
+        "settlement_ready": claim.status in services.SETTLEMENT_STATUSES,
+        "nothing_to_pay": claim.status == Claim.Status.PAID and claim.fund_payment == Decimal("0.00"),
         "can_cancel": is_clerk and claim.status in Claim.EDITABLE_STATUSES,
         "can_notify_delay": user.has_role(Role.CLERK, Role.SUPERVISOR) and claim.clock_running,
         "can_pay": user.has_role(Role.FINANCE) and claim.status == Claim.Status.PAYMENT_NOTIFIED,
@@ -330,6 +358,13 @@ def claim_detail(request, pk: int):
         "delay_form": DelayNoticeForm(),
         "payment_form": PaymentRecordForm(),
         "notices": list(claim.notices.all()),
+        "payment_returns": payment_returns,
+        "open_return": open_return,
+        "can_record_return": user.has_role(Role.FINANCE)
+        and claim.status in (Claim.Status.PAYMENT_NOTIFIED, Claim.Status.PAID)
+        and not (claim.status == Claim.Status.PAID and claim.fund_payment == Decimal("0.00")),
+        "can_correct_payee": is_clerk and open_return is not None and claim.status == Claim.Status.APPROVED,
+        "return_form": PaymentReturnForm(),
     }
     return render(request, "reimbursement/claim_detail.html", context)
 
@@ -352,14 +387,36 @@ def claim_edit(request, pk: int):
         current_account=claim.bank_account,
     )
     if request.method == "POST" and form.is_valid():
+        before_status, before_due = claim.status, claim.due_on
         try:
-            services.claim_update(claim=claim, by=request.user, details=form.to_details())
+            updated = services.claim_update(claim=claim, by=request.user, details=form.to_details())
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "申请信息已修改；待遇需要重新计算。")
+            _edit_messages(request, updated, before_status=before_status, before_due=before_due)
             return redirect("reimbursement:claim_detail", pk=pk)
     return render(request, "reimbursement/claim_edit.html", {"form": form, "claim": claim})
+
+
+def _edit_messages(request, claim: Claim, *, before_status: str, before_due) -> None:
+    missing = [m.label for m in claim.materials.all() if not m.received]
+    if before_status == Claim.Status.ACCEPTED and claim.status == Claim.Status.INCOMPLETE:
+        messages.warning(
+            request,
+            "申请信息已修改。修改后需补充材料：" + "；".join(missing)
+            + f"。申请转为“材料不全”，原办理期限 {before_due:%Y-%m-%d} 不再适用，补齐材料之日起重新计算；"
+            "新的一次性告知书正在生成，请交申请人。",
+        )
+    elif before_status == Claim.Status.INCOMPLETE and claim.status == Claim.Status.ACCEPTED:
+        messages.success(request, f"申请信息已修改，材料齐全，正式受理；办理期限 {claim.due_on:%Y-%m-%d}。受理回执正在生成。")
+    elif claim.status == Claim.Status.ACCEPTED and claim.due_on != before_due:
+        messages.warning(
+            request,
+            f"申请信息已修改；收齐材料日期不变，办理期限由 {before_due:%Y-%m-%d} 变为 {claim.due_on:%Y-%m-%d}，"
+            "新的受理回执正在生成，请交申请人。待遇需要重新计算。",
+        )
+    else:
+        messages.success(request, "申请信息已修改；待遇需要重新计算。")
 
 
 @role_required(Role.CLERK)
@@ -409,8 +466,22 @@ def claim_submit(request, pk: int):
 @role_required(Role.SUPERVISOR)
 @require_POST
 def claim_approve(request, pk: int):
-    expected = _decimal(request.POST.get("expected_fund_payment", ""))
-    return _action(request, pk, services.claim_approve, "已审批通过，转财务付款。", expected_fund_payment=expected)
+    raw = request.POST.get("expected_fund_payment", "")
+    expected = _decimal(raw)
+    claim = _claim_for(request, pk)
+    if raw.strip() and expected is None:
+        messages.error(request, "页面显示的金额无效，请刷新页面核对后再审批。")
+        return redirect("reimbursement:claim_detail", pk=pk)
+    try:
+        claim = services.claim_approve(claim=claim, by=request.user, expected_fund_payment=expected)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        if claim.status == Claim.Status.PAID:
+            messages.success(request, f"已审批通过。{services.NOTHING_TO_PAY}：申请已办结，不列入付款通知。")
+        else:
+            messages.success(request, "已审批通过，转财务付款。")
+    return redirect("reimbursement:claim_detail", pk=pk)
 
 
 def _reason_action(request, pk: int, action, success: str):
@@ -466,7 +537,12 @@ def claim_print(request, pk: int, form: str):
     claim = _claim_for(request, pk)
     notice = None
     if request.POST.get("notice"):
-        notice = ClaimNotice.objects.filter(claim=claim, pk=request.POST["notice"]).first()
+        notice_pk = _pk(request.POST["notice"])
+        notice = ClaimNotice.objects.filter(claim=claim, pk=notice_pk).first() if notice_pk else None
+        if notice is None:
+            titles = dict(ClaimNotice.Kind.choices)
+            messages.error(request, f"本申请没有可打印的{titles.get(form, '告知书')}：所选记录不存在，请刷新页面后重试。")
+            return redirect("reimbursement:claim_detail", pk=pk)
     try:
         job = services.claim_print(claim=claim, by=request.user, form=form, notice=notice)
     except DomainError as exc:
@@ -490,6 +566,40 @@ def claim_pay(request, pk: int):
         _fail(request, exc)
     else:
         messages.success(request, "已登记支付，申请办结。")
+    return redirect("reimbursement:claim_detail", pk=pk)
+
+
+@role_required(Role.FINANCE)
+@require_POST
+def claim_payment_return(request, pk: int):
+    claim = _claim_for(request, pk)
+    form = PaymentReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写有效的退票日期和退票原因。")
+        return redirect("reimbursement:claim_detail", pk=pk)
+    try:
+        services.payment_return_record(claim=claim, by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.warning(request, "已登记退票：申请转回“已审批（待付款）”，待经办人核对更正收款账户后重新出付款通知。")
+    return redirect("reimbursement:claim_detail", pk=pk)
+
+
+@role_required(Role.CLERK)
+@require_POST
+def claim_correct_payee(request, pk: int):
+    claim = _claim_for(request, pk)
+    form = PayeeCorrectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写收款人和开户银行（账号不修改可留空）。")
+        return redirect("reimbursement:claim_detail", pk=pk)
+    try:
+        services.claim_correct_payee(claim=claim, by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, "收款账户已更正（或核对无误），财务可重新出付款通知。")
     return redirect("reimbursement:claim_detail", pk=pk)
 
 
@@ -594,13 +704,15 @@ def batch_detail(request, pk: int):
     batch = get_object_for_user(request.user, PaymentBatch.objects.select_related("job", "created_by", "region"), pk=pk)
     from core.documents import latest_document
 
-    claims = batch.claims.select_related("person").order_by("number")
+    claims = list(batch.claims.select_related("person").order_by("number"))
     return render(
         request,
         "reimbursement/batch_detail.html",
         {
             "batch": batch,
             "claims": claims,
+            "returns": list(batch.returns.select_related("claim").order_by("pk")),
+            "claims_total": sum((claim.fund_payment or Decimal("0.00") for claim in claims), Decimal("0.00")),
             "document": latest_document(batch.document_key),
             "payment_form": PaymentRecordForm(),
             "history": entries_for(batch),

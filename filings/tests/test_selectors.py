@@ -197,3 +197,22 @@ def test_query_count_is_constant(person, django_assert_max_num_queries):
     beijing = region("110000")
     with django_assert_max_num_queries(1):
         filing_check(person=person, on_date=date(2026, 2, 1), treatment_region=beijing)
+
+
+def test_expiry_during_the_stay_is_mentioned_only_when_the_filing_ended_before_discharge(person):
+    """第十三条: only a filing whose last valid day is before the discharge needs the note."""
+    FilingFactory(
+        insured_person=person,
+        person_type=PersonType.OTHER_TEMPORARY,
+        start_date=date(2026, 1, 10),
+        end_date=date(2027, 1, 9),
+    )
+    long_valid = check(person, date(2026, 3, 10), admission_date=date(2026, 3, 2))
+    assert long_valid.status == FilingStatus.FILED
+    assert "到期" not in long_valid.message and "第十三条" not in long_valid.message
+    ended = check(person, date(2027, 1, 15), admission_date=date(2027, 1, 5))
+    assert ended.status == FilingStatus.FILED
+    assert "备案有效期至 2027-01-09（出院前已届满），入院时有效，整个住院期间按已备案结算（第十三条）" in ended.message
+    # the last valid day itself is the discharge day: still valid, nothing to say
+    same_day = check(person, date(2027, 1, 9), admission_date=date(2027, 1, 5))
+    assert "第十三条" not in same_day.message

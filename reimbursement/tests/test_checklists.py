@@ -60,3 +60,17 @@ def test_any_alternative_satisfies_an_item_and_missing_lists_the_rest():
     assert satisfied(diagnosis, {"diagnosis_or_summary"}) == []
     missing = missing_requirements(items, {"id_proof:0", "invoice", "diagnosis_or_summary:1"})
     assert [m.label for m in missing] == ["住院费用清单"]
+
+
+def test_one_discharge_summary_satisfies_the_base_alternative_and_the_rescue_item():
+    from reimbursement.checklists import expand_ticks
+
+    items = build_checklist(care_type="inpatient", rescue=True)
+    base = {"id_proof:0", "invoice", "inpatient_fee_list", "rescue_record"}
+    # ticked as the base alternative 出院小结 …
+    assert missing_requirements(items, base | {"diagnosis_or_summary:1"}) == []
+    # … or as the rescue item 出院小结: the same paper, one tick
+    assert missing_requirements(items, base | {"discharge_summary"}) == []
+    assert "diagnosis_or_summary:1" in expand_ticks(items, base | {"discharge_summary"})
+    # a 诊断证明 does not stand in for the 出院小结 rescue needs
+    assert [m.code for m in missing_requirements(items, base | {"diagnosis_or_summary:0"})] == ["discharge_summary"]

@@ -121,3 +121,60 @@ def test_payment_notice_has_payees_masked_accounts_figures_and_daxie(claim_ready
     assert "6222021234567891234" not in body
     assert "7,650.00" in body and "柒仟陆佰伍拾元整" in body
     assert "合计（1笔）" in body
+
+
+def test_payment_notice_signs_with_the_reviewers_and_approvers(claim_ready, clerk, supervisor, finance, run_jobs):
+    """审核人 = the clerk who reviewed and submitted; 复核人 = the supervisor who approved; 制表人 = finance."""
+    person, hospital = claim_ready
+    claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                  ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
+    services.claim_calculate(claim=claim, by=clerk)
+    services.claim_submit(claim=claim, by=clerk)
+    services.claim_approve(claim=claim, by=supervisor)
+    with run_jobs():
+        batch = services.payment_batch_create(claims=[claim], by=finance)
+    body = flat(text_of(Document.objects.get(key=batch.document_key))[0])
+    assert f"审核人：{clerk.get_full_name()}" in body
+    assert f"复核人：{supervisor.get_full_name()}" in body
+    assert f"制表人：{finance.get_full_name()}" in body
+
+
+def test_missing_materials_notice_tells_where_to_bring_them(claim_ready, clerk, run_jobs):
+    from core.models import Agency
+
+    Agency.objects.filter(region_id="320100").update(address="南京市建邺区江东中路000号市民服务中心")
+    person, hospital = claim_ready
+    with run_jobs():
+        claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                      ticked={"invoice"}, today=date(2026, 3, 16))
+    notice = claim.notices.get()
+    notice.refresh_from_db()
+    body = flat(text_of(notice.document)[0])
+    assert "办理地址：南京市建邺区江东中路000号市民服务中心" in body
+
+
+def test_missing_materials_notice_says_one_discharge_summary_serves_two_lines(claim_ready, clerk, run_jobs):
+    person, hospital = claim_ready
+    with run_jobs():
+        claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital, rescue=True),
+                                      ticked={"invoice", "id_proof:0", "inpatient_fee_list"}, today=date(2026, 3, 16))
+    notice = claim.notices.get()
+    notice.refresh_from_db()
+    body = flat(text_of(notice.document)[0])
+    assert "提供第3项“出院小结”的，本项无需另交" in body
+
+
+def test_reprinted_receipt_shows_what_was_told_then_not_the_claims_current_limit(claim_ready, clerk, supervisor, run_jobs):
+    person, hospital = claim_ready
+    claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                  ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
+    receipt = claim.notices.get()
+    assert (receipt.processing_days, receipt.special, receipt.complete_on) == (10, False, date(2026, 3, 16))
+    services.claim_mark_special(claim=claim, by=supervisor, reason="需协查", today=date(2026, 3, 17))
+    with run_jobs():
+        services.claim_print(claim=claim, by=clerk, form="receipt", notice=receipt)
+    receipt.refresh_from_db()
+    body = flat(text_of(receipt.document)[0])
+    assert "2026年3月30日前办结" in body
+    assert "10个工作日" in body
+    assert "20个工作日" not in body and "特殊情况" not in body

@@ -371,8 +371,8 @@ def test_special_case_extends_the_limit_to_twenty_working_days(ready, clerk, sup
     person, hospital = ready
     claim = create(clerk, person, inpatient_details(hospital))
     with pytest.raises(DomainError, match="请填写特殊情况的说明"):
-        services.claim_mark_special(claim=claim, by=supervisor, reason="")
-    claim = services.claim_mark_special(claim=claim, by=supervisor, reason="需发起费用协查")
+        services.claim_mark_special(claim=claim, by=supervisor, reason="", today=TODAY)
+    claim = services.claim_mark_special(claim=claim, by=supervisor, reason="需发起费用协查", today=TODAY)
     assert claim.special and claim.processing_days == 20
     assert claim.due_on == date(2026, 4, 14)  # 20 working days from Mon 16 March (Qingming 04-06 is a holiday)
 
@@ -499,3 +499,274 @@ def test_person_is_not_created_when_intake_is_refused(policy, clerk, hospital):
         person = insured_person_upsert(id_number=number, name="新人", insurance_type="310", insured_region=region("320100"))
         create(clerk, person, inpatient_details(hospital))
     assert not InsuredPerson.objects.filter(id_number=number).exists()
+
+
+# --- Review findings ------------------------------------------------------------------------------
+
+
+def test_stale_page_amount_is_told_with_both_figures(ready, clerk, supervisor):
+    """The page showed an amount the claim no longer has: say what the page showed and what is current."""
+    person, hospital = ready
+    claim = submitted(clerk, person, hospital)
+    with pytest.raises(DomainError) as info:
+        services.claim_approve(claim=claim, by=supervisor, expected_fund_payment=D("7000.00"))
+    assert info.value.message == "页面显示 7,000.00 元，当前计算结果为 7,650.00 元，请刷新页面核对后再审批。"
+    assert "变为 7,650.00 元" not in info.value.message
+    assert Claim.objects.get().status == Claim.Status.SUBMITTED
+
+
+@pytest.mark.parametrize("state", ["accepted", "submitted", "rejected"])
+def test_settlement_statement_is_refused_before_approval_and_after_rejection(ready, clerk, supervisor, state):
+    person, hospital = ready
+    claim = create(clerk, person, inpatient_details(hospital))
+    services.claim_calculate(claim=claim, by=clerk)
+    if state != "accepted":
+        services.claim_submit(claim=claim, by=clerk)
+    if state == "rejected":
+        services.claim_reject(claim=claim, by=supervisor, reason="票据为复印件", today=date(2026, 3, 18))
+    claim.refresh_from_db()
+    jobs = Job.objects.count()
+    with pytest.raises(DomainError, match="异地就医住院结算单（附件9）只在审批通过后打印.*当前状态为"):
+        services.claim_print(claim=claim, by=supervisor, form="settlement")
+    assert Job.objects.count() == jobs
+
+
+def test_settlement_statement_job_refuses_a_claim_that_is_no_longer_approved(ready, clerk, supervisor):
+    """A print queued earlier must not render a fund payment for a claim rejected meanwhile."""
+    from reimbursement.jobs import generate_claim_document
+
+    person, hospital = ready
+    claim = submitted(clerk, person, hospital)
+    services.claim_reject(claim=claim, by=supervisor, reason="票据为复印件", today=date(2026, 3, 18))
+    job = Job.objects.create(kind="reimbursement.claim_document", title="结算单", created_by=supervisor,
+                             params={"claim_id": claim.pk, "form": "settlement"})
+    with pytest.raises(DomainError, match="只在审批通过后打印"):
+        generate_claim_document(job, lambda *args, **kwargs: None)
+    assert not Document.objects.filter(kind="reimbursement_settlement").exists()
+
+
+def test_marking_special_after_the_deadline_is_refused_and_keeps_the_overdue_record(ready, clerk, supervisor):
+    person, hospital = ready
+    claim = create(clerk, person, inpatient_details(hospital))  # due 2026-03-30
+    before = AuditLog.objects.count()
+    with pytest.raises(DomainError, match="办理期限已过，不能再认定为特殊情况.*2026-03-30.*第二十八条"):
+        services.claim_mark_special(claim=claim, by=supervisor, reason="需协查", today=date(2026, 3, 31))
+    claim.refresh_from_db()
+    assert not claim.special and claim.due_on == date(2026, 3, 30) and claim.processing_days == 10
+    assert AuditLog.objects.count() == before
+    # on the last day it is still possible
+    claim = services.claim_mark_special(claim=claim, by=supervisor, reason="需协查", today=date(2026, 3, 30))
+    assert claim.special and claim.due_on == date(2026, 4, 14)
+
+
+def test_zero_fund_payment_closes_the_claim_at_approval(policy, person, hospital, long_term_filing, clerk, supervisor, finance):
+    """Below the deductible nothing is paid: the claim is closed at approval and never goes on a payment notice."""
+    claim = submitted(clerk, person, hospital, total_amount=D("600.00"), in_scope_amount=D("600.00"),
+                      class_b_self_pay=D("0"), over_limit_self_pay=D("0"), self_funded_amount=D("0"))
+    assert claim.fund_payment == D("0.00")
+    claim = services.claim_approve(claim=claim, by=supervisor, today=date(2026, 3, 18))
+    assert claim.status == Claim.Status.PAID
+    assert claim.finished_on == date(2026, 3, 18) and claim.paid_on is None and claim.payment_batch is None
+    assert claim.deadline_flag == ""
+    assert "基金支付为零，无需付款" in AuditLog.objects.filter(object_id=str(claim.pk)).order_by("-pk").first().message
+    # its deductible still counts for later claims of the year
+    assert BenefitUsage.objects.get(claim=claim).deductible_applied == D("600.00")
+    from reimbursement.selectors import approved_for_payment
+
+    assert claim not in approved_for_payment(user=finance)
+
+
+def test_zero_fund_payment_claim_is_refused_on_a_payment_notice(ready, clerk, supervisor, finance):
+    person, hospital = ready
+    claim = submitted(clerk, person, hospital)
+    services.claim_approve(claim=claim, by=supervisor)
+    Claim.objects.filter(pk=claim.pk).update(fund_payment=D("0.00"), personal_payment=D("12000.00"))  # an older record
+    with pytest.raises(DomainError, match="基金支付为零，无需付款"):
+        services.payment_batch_create(claims=[claim], by=finance)
+    assert not PaymentBatch.objects.exists()
+    assert Claim.objects.get().status == Claim.Status.APPROVED
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"total_amount": D("1000000000000.00"), "self_funded_amount": D("999999989000.00")},
+      "总费用金额过大：不能超过 999,999,999,999.99 元")],
+)
+def test_oversized_amounts_are_refused_in_chinese(ready, clerk, changes, message):
+    person, hospital = ready
+    with pytest.raises(DomainError, match=message):
+        create(clerk, person, inpatient_details(hospital, **changes))
+    nothing_written()
+
+
+def test_rescue_inpatient_claim_needs_the_discharge_summary_only_once(ready, clerk):
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "inpatient_fee_list", "diagnosis_or_summary:1", "rescue_record"}
+    claim = create(clerk, person, inpatient_details(hospital, rescue=True), ticks=ticks)
+    assert claim.status == Claim.Status.ACCEPTED
+    summary = claim.materials.get(code="discharge_summary")
+    assert summary.received and summary.received_as == "出院小结"
+    # handed in later as the rescue item, it also satisfies the base item
+    claim = create(clerk, person, inpatient_details(hospital, rescue=True, invoice_numbers="PJ-R2"),
+                   ticks={"id_proof:1", "invoice", "inpatient_fee_list", "rescue_record"})
+    assert claim.notices.get().items == ["诊断证明（或出院小结）", "出院小结"]
+    claim = services.claim_materials_receive(claim=claim, by=clerk, ticked={"discharge_summary"}, today=date(2026, 3, 17))
+    assert claim.status == Claim.Status.ACCEPTED
+    assert claim.materials.get(code="diagnosis_or_summary").received_as == "出院小结"
+
+
+def test_missing_materials_notice_never_asks_for_a_document_already_handed_in(ready, clerk):
+    person, hospital = ready
+    claim = create(clerk, person, inpatient_details(hospital, rescue=True),
+                   ticks={"diagnosis_or_summary:1", "invoice"})
+    items = claim.notices.get().items
+    assert "出院小结" not in items and "诊断证明（或出院小结）" not in items
+    assert items == ["有效身份证明材料（医保电子凭证、有效身份证件或社会保障卡）", "住院费用清单", "门诊抢救病历"]
+
+
+def test_correcting_the_care_type_keeps_the_completion_date_when_the_papers_still_suffice(ready, clerk):
+    """A counter typo (门诊 instead of 急诊): the papers handed in are the same, the clock is not reset."""
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "outpatient_fee_list", "prescription_or_record:1"}
+    claim = create(clerk, person, outpatient_details(hospital, D("800.00")), ticks=ticks, today=date(2026, 3, 2))
+    assert (claim.complete_on, claim.due_on, claim.processing_days) == (date(2026, 3, 2), date(2026, 3, 9), 5)
+    claim = services.claim_update(
+        claim=claim, by=clerk, today=date(2026, 3, 4),
+        details=outpatient_details(hospital, D("800.00"), care_type="emergency", situation="filed_not_settled"),
+    )
+    assert claim.status == Claim.Status.ACCEPTED
+    assert claim.complete_on == date(2026, 3, 2)  # not reset
+    assert claim.due_on == date(2026, 3, 16) and claim.processing_days == 10  # 急诊: 10 working days
+    materials = {m.code: m for m in claim.materials.all()}
+    assert materials["emergency_fee_list"].received and materials["emergency_fee_list"].received_on == date(2026, 3, 2)
+    assert materials["emergency_diagnosis_or_record"].received_as == "急诊病历"
+    # the deadline moved: a new 受理回执 is issued and the history says so
+    receipts = list(claim.notices.filter(kind="receipt").order_by("pk"))
+    assert [r.due_on for r in receipts] == [date(2026, 3, 9), date(2026, 3, 16)]
+    assert receipts[-1].processing_days == 10 and receipts[-1].complete_on == date(2026, 3, 2)
+    messages = list(AuditLog.objects.filter(object_id=str(claim.pk)).values_list("message", flat=True))
+    assert any("办理期限由 2026-03-09 变为 2026-03-16" in m and "重新出具受理回执" in m for m in messages)
+    assert any("费用类型" in m for m in messages)
+
+
+def test_correcting_inpatient_to_maternity_keeps_the_clock_when_the_discharge_summary_was_given(ready, clerk):
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "inpatient_fee_list", "diagnosis_or_summary:1"}
+    claim = create(clerk, person, inpatient_details(hospital), ticks=ticks)
+    claim = services.claim_update(claim=claim, by=clerk, today=date(2026, 3, 17),
+                                  details=inpatient_details(hospital, care_type="maternity", situation="maternity",
+                                                            settlement_failure=""))
+    assert claim.status == Claim.Status.ACCEPTED and claim.complete_on == TODAY and claim.due_on == date(2026, 3, 30)
+    assert claim.notices.filter(kind="receipt").count() == 1  # the deadline did not move: no new receipt
+
+
+def test_an_edit_that_needs_a_new_paper_reopens_the_claim_and_says_so(ready, clerk):
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "inpatient_fee_list", "diagnosis_or_summary:0"}  # 诊断证明, no 出院小结
+    claim = create(clerk, person, inpatient_details(hospital), ticks=ticks)
+    claim = services.claim_update(claim=claim, by=clerk, today=date(2026, 3, 17),
+                                  details=inpatient_details(hospital, care_type="maternity", situation="maternity",
+                                                            settlement_failure=""))
+    assert claim.status == Claim.Status.INCOMPLETE and claim.complete_on is None and claim.due_on is None
+    assert claim.notices.order_by("-pk").first().items == ["出院小结"]
+    entry = AuditLog.objects.filter(object_id=str(claim.pk)).order_by("-pk").first()
+    assert "修改后需补充材料：出院小结" in entry.message
+    assert "原收齐材料日期 2026-03-16" in entry.message and "重新计算办理期限" in entry.message
+
+
+def test_editing_the_amount_that_moves_the_deadline_issues_a_new_receipt(ready, clerk):
+    person, hospital = ready
+    ticks = {"id_proof:1", "invoice", "outpatient_fee_list", "prescription_or_record:1"}
+    claim = create(clerk, person, outpatient_details(hospital, D("1000.01")), ticks=ticks, today=date(2026, 3, 2))
+    claim = services.claim_update(claim=claim, by=clerk, details=outpatient_details(hospital, D("1000.00")),
+                                  today=date(2026, 3, 3))
+    latest = claim.notices.order_by("-pk").first()
+    assert latest.kind == "receipt" and latest.due_on == date(2026, 3, 9) and latest.processing_days == 5
+    assert Job.objects.filter(params__notice_id=latest.pk).exists()
+
+
+def test_marking_special_issues_a_new_receipt_with_the_longer_limit(ready, clerk, supervisor):
+    person, hospital = ready
+    claim = create(clerk, person, inpatient_details(hospital))
+    services.claim_mark_special(claim=claim, by=supervisor, reason="需协查", today=date(2026, 3, 17))
+    receipts = list(claim.notices.filter(kind="receipt").order_by("pk"))
+    assert [(r.due_on, r.processing_days, r.special) for r in receipts] == [
+        (date(2026, 3, 30), 10, False), (date(2026, 4, 14), 20, True)]
+
+
+def test_other_allowed_claim_without_filing_is_reduced_as_unfiled(policy, person, hospital, clerk):
+    from reimbursement.models import OtherAllowedCase
+
+    case = OtherAllowedCase.objects.create(region=region("320100"), name="系统故障未能直接结算")
+    jiangsu = InstitutionFactory(code="H3205T", name="苏州测试医院", region=region("320500"), level="3")
+    claim = create(clerk, person, inpatient_details(jiangsu, situation="other_allowed", other_case=case,
+                                                    settlement_failure=""))
+    assert claim.filing_status == "not_filed" and claim.adjustment_situation == "unfiled"
+    claim = services.claim_calculate(claim=claim, by=clerk)
+    assert claim.calculation["years"][0]["effective_ratio"] == "65.00"  # 85 − 20 points (江苏 第十八条)
+
+
+def retro_filing(person, applied_on):
+    from filings.models import PersonType
+    from filings.tests.factories import FilingFactory
+
+    return FilingFactory(insured_person=person, person_type=PersonType.OTHER_TEMPORARY, destination=region("320500"),
+                         start_date=date(2026, 3, 2), applied_on=applied_on, end_date=date(2026, 9, 1),
+                         retroactive=True, manual_reimbursement_eligible=True, settlement_state="self_paid")
+
+
+@pytest.mark.parametrize(("applied_on", "situation", "ratio"), [
+    (date(2026, 6, 10), "other_temporary", "85.00"),  # 3 months after the 2026-03-10 discharge: in time
+    (date(2026, 6, 11), "unfiled", "65.00"),  # one day late: 第十八条, 20 points off
+])
+def test_retroactive_filing_in_time_restores_normal_benefits_and_late_is_unfiled(
+        policy, person, clerk, applied_on, situation, ratio):
+    jiangsu = InstitutionFactory(code="H3205T", name="苏州测试医院", region=region("320500"), level="3")
+    retro_filing(person, applied_on)
+    claim = create(clerk, person, inpatient_details(jiangsu, situation="retroactive", settlement_failure=""),
+                   today=date(2026, 6, 15))
+    assert claim.filing_status == "late_filed" and claim.adjustment_situation == situation
+    claim = services.claim_calculate(claim=claim, by=clerk)
+    assert claim.calculation["years"][0]["effective_ratio"] == ratio
+
+
+def test_the_retroactive_limit_is_regional_data_on_the_policy(policy, person, clerk):
+    policy.retroactive_filing_months = 6
+    policy.save()
+    jiangsu = InstitutionFactory(code="H3205T", name="苏州测试医院", region=region("320500"), level="3")
+    retro_filing(person, date(2026, 8, 1))
+    claim = create(clerk, person, inpatient_details(jiangsu, situation="retroactive", settlement_failure=""),
+                   today=date(2026, 8, 3))
+    assert claim.adjustment_situation == "other_temporary"
+    assert "出院后6个月" in claim.eligibility_note
+
+
+def test_student_vacation_periods_are_regional_data(policy, clerk, hospital):
+    from reimbursement.models import StudentVacation
+
+    student = InsuredPersonFactory(insured_region=region("320100"), insurance_type="390")
+    details = inpatient_details(hospital, situation="student_vacation", settlement_failure="",
+                                admission_date=date(2026, 6, 29), discharge_date=date(2026, 7, 3))
+    with pytest.raises(DomainError, match="不在寒暑假期间（寒假 2026-01-01 至 2026-02-28；暑假 2026-07-01 至 2026-08-31）"):
+        create(clerk, student, details, today=date(2026, 7, 10))
+    nothing_written()
+    StudentVacation.objects.create(region=region("320100"), year=2026, name="暑假",
+                                   start_date=date(2026, 6, 27), end_date=date(2026, 8, 31))
+    claim = create(clerk, student, details, today=date(2026, 7, 10))
+    assert claim.situation == "student_vacation" and claim.adjustment_situation == "student"
+    # once the region has published its 2026 calendar, the default months no longer apply that year
+    january = inpatient_details(hospital, situation="student_vacation", settlement_failure="", invoice_numbers="J1",
+                                admission_date=date(2026, 1, 5), discharge_date=date(2026, 1, 8))
+    with pytest.raises(DomainError, match="不在寒暑假期间（暑假 2026-06-27 至 2026-08-31）"):
+        create(clerk, student, january, today=date(2026, 7, 10))
+
+
+def test_province_wide_vacation_periods_apply_to_its_cities(policy, clerk, hospital):
+    from reimbursement.models import StudentVacation
+
+    StudentVacation.objects.create(region=region("320000"), year=2026, name="寒假",
+                                   start_date=date(2026, 1, 24), end_date=date(2026, 3, 1))
+    student = InsuredPersonFactory(insured_region=region("320100"), insurance_type="390")
+    details = inpatient_details(hospital, situation="student_vacation", settlement_failure="",
+                                admission_date=date(2026, 3, 1), discharge_date=date(2026, 3, 4))
+    assert create(clerk, student, details, today=date(2026, 3, 10)).status in (Claim.Status.ACCEPTED, Claim.Status.INCOMPLETE)

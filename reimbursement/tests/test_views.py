@@ -379,3 +379,170 @@ def test_trial_page_opens_with_a_claims_values(client, claim, clerk, clerk_wuxi)
     assert 'value="12000.00"' in page and 'value="10000.00"' in page
     client.force_login(clerk_wuxi)
     assert client.get(reverse("reimbursement:trial"), {"claim": claim.pk}).status_code == 404
+
+
+# --- Review findings ------------------------------------------------------------------------------
+
+
+def test_settlement_button_only_for_approved_claims(client, submitted_claim, supervisor, make_staff):
+    url = reverse("reimbursement:claim_detail", args=[submitted_claim.pk])
+    print_url = reverse("reimbursement:claim_print", args=[submitted_claim.pk, "settlement"])
+    client.force_login(supervisor)
+    page = client.get(url).content.decode()
+    assert print_url not in page and "审批通过后可生成" in page
+    services.claim_reject(claim=submitted_claim, by=supervisor, reason="票据为复印件")
+    page = client.get(url).content.decode()
+    assert print_url not in page and "不予报销，不出具结算单" in page
+    assert "审核时计算 7,650.00，未支付" in page
+    response = client.post(print_url, follow=True)
+    assert "只在审批通过后打印" in response.content.decode()
+
+
+def test_settlement_button_shown_once_approved(client, submitted_claim, supervisor):
+    services.claim_approve(claim=submitted_claim, by=supervisor)
+    client.force_login(supervisor)
+    page = client.get(reverse("reimbursement:claim_detail", args=[submitted_claim.pk])).content.decode()
+    assert reverse("reimbursement:claim_print", args=[submitted_claim.pk, "settlement"]) in page
+
+
+def test_special_button_hidden_once_the_deadline_passed(client, claim, supervisor):
+    client.force_login(supervisor)
+    url = reverse("reimbursement:claim_detail", args=[claim.pk])
+    assert "认定特殊情况" in client.get(url).content.decode()
+    Claim.objects.filter(pk=claim.pk).update(due_on=timezone.localdate() - timedelta(days=1))
+    assert "认定特殊情况" not in client.get(url).content.decode()
+    response = client.post(reverse("reimbursement:claim_special", args=[claim.pk]), {"reason": "需协查"}, follow=True)
+    assert "办理期限已过，不能再认定为特殊情况" in response.content.decode()
+    assert not Claim.objects.get(pk=claim.pk).special
+
+
+def test_zero_fund_payment_approval_explains_there_is_nothing_to_pay(client, policy, person, hospital, long_term_filing,
+                                                                     clerk, supervisor, finance):
+    claim = services.claim_create(by=clerk, person=person, ticked=ALL_INPATIENT_TICKS, details=details(
+        hospital, total_amount=D("600.00"), in_scope_amount=D("600.00"), class_b_self_pay=D("0"),
+        over_limit_self_pay=D("0"), self_funded_amount=D("0")))
+    services.claim_calculate(claim=claim, by=clerk)
+    services.claim_submit(claim=claim, by=clerk)
+    client.force_login(supervisor)
+    page = client.get(reverse("reimbursement:claim_detail", args=[claim.pk])).content.decode()
+    assert "基金支付为零：审批通过后申请直接办结，无需财务付款" in page
+    response = client.post(reverse("reimbursement:claim_approve", args=[claim.pk]), {"expected_fund_payment": "0.00"},
+                           follow=True)
+    page = response.content.decode()
+    assert "基金支付为零，无需付款：申请已办结，不列入付款通知" in page
+    assert 'id="nothing-to-pay"' in page
+    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.PAID
+    client.force_login(finance)
+    assert claim.number not in client.get(reverse("reimbursement:payments")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"institution": "abc"},
+        {"other_case": "abc", "situation": "other_allowed"},
+        {"total_amount": "NaN"},
+        {"total_amount": "Infinity", "in_scope_amount": "-Infinity"},
+        {"institution": "abc", "other_case": "abc", "total_amount": "NaN", "treatment_region": "abc",
+         "admission_date": "2026-13-40"},
+    ],
+)
+def test_live_panel_survives_crafted_input(client, policy, clerk, person, hospital, long_term_filing, data):
+    client.force_login(clerk)
+    base = {"care_type": "inpatient", "id_number": person.id_number, "institution": hospital.pk,
+            "admission_date": "2026-03-02", "discharge_date": "2026-03-10", "situation": "filed_not_settled",
+            "settlement_failure": "not_networked"}
+    base.update(data)
+    response = client.post(reverse("reimbursement:intake_panel"), base, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "材料清单" in response.content.decode()
+
+
+def test_print_with_a_crafted_notice_id_is_refused_politely(client, claim, clerk):
+    client.force_login(clerk)
+    for value in ("abc", "99999999999999999999999", "-1"):
+        response = client.post(reverse("reimbursement:claim_print", args=[claim.pk, "receipt"]), {"notice": value})
+        assert response.status_code == 302
+        page = client.get(response["Location"]).content.decode()
+        assert "没有可打印的受理回执" in page, value
+
+
+def test_approve_with_a_crafted_expected_amount_is_refused_politely(client, submitted_claim, supervisor):
+    client.force_login(supervisor)
+    response = client.post(reverse("reimbursement:claim_approve", args=[submitted_claim.pk]),
+                           {"expected_fund_payment": "NaN"}, follow=True)
+    assert response.status_code == 200
+    assert Claim.objects.get().status == Claim.Status.SUBMITTED
+    assert "页面显示的金额无效" in response.content.decode()
+
+
+def test_oversized_amount_gets_a_clear_chinese_message(client, policy, hospital, clerk):
+    client.force_login(clerk)
+    response = client.post(reverse("reimbursement:intake"), intake_data(hospital, total_amount="12345678901234.00"))
+    page = response.content.decode()
+    assert "金额过大：不能超过 999,999,999,999.99 元" in page
+    assert "确认总共不超过" not in page and "确认小数点前不超过" not in page
+    assert not Claim.objects.exists()
+
+
+def test_institution_dropdown_does_not_double_the_non_designated_mark(db):
+    from core.tests.factories import InstitutionFactory
+    from reimbursement.forms import ClaimDetailsForm
+
+    named = InstitutionFactory(code="X1", name="某民营医院（非定点）", region=region("110000"), designated=False)
+    plain = InstitutionFactory(code="X2", name="某诊所", region=region("110000"), designated=False)
+    field = ClaimDetailsForm().fields["institution"]
+    assert field.label_from_instance(named) == "北京 · 某民营医院（非定点）"
+    assert field.label_from_instance(plain) == "北京 · 某诊所（非定点）"
+
+
+def test_xlsx_export_writes_dates_as_dates(client, claim, clerk):
+    from openpyxl import load_workbook
+
+    client.force_login(clerk)
+    sheet = load_workbook(io.BytesIO(client.get(reverse("reimbursement:claim_export")).content)).active
+    header = [cell.value for cell in sheet[1]]
+    row = {header[i]: cell for i, cell in enumerate(sheet[2])}
+    for column, expected in (("入院（就诊）日期", claim.admission_date), ("出院（就诊）日期", claim.discharge_date),
+                             ("申请日期", claim.received_on), ("收齐材料日期", claim.complete_on),
+                             ("办理期限", claim.due_on)):
+        cell = row[column]
+        assert cell.is_date, column
+        assert cell.value.date() == expected, column
+        assert "yy" in cell.number_format.lower()
+    assert row["办结日期"].value in (None, "")
+
+
+def test_batch_page_has_a_total_row(client, submitted_claim, supervisor, finance):
+    services.claim_approve(claim=submitted_claim, by=supervisor)
+    batch = services.payment_batch_create(claims=[submitted_claim], by=finance)
+    client.force_login(finance)
+    page = client.get(reverse("reimbursement:batch_detail", args=[batch.pk])).content.decode()
+    assert 'id="batch-total"' in page
+    total = page[page.index('id="batch-total"'):][:400]
+    assert "合计（1 笔）" in total and "7,650.00" in total
+
+
+def test_live_checklist_counts_one_discharge_summary_for_both_items(client, policy, clerk):
+    client.force_login(clerk)
+    page = client.post(reverse("reimbursement:intake_panel"),
+                       {"care_type": "inpatient", "rescue": "on",
+                        "material": ["id_proof:0", "invoice", "inpatient_fee_list", "rescue_record", "diagnosis_or_summary:1"]},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert "材料齐全" in page
+    block = page[page.index('data-material="discharge_summary"'):][:600]
+    assert "已随" in block and "出院小结" in block
+
+
+def test_edit_page_says_clearly_when_a_correction_needs_new_materials(client, claim, clerk):
+    from reimbursement.forms import ClaimDetailsForm
+
+    client.force_login(clerk)
+    url = reverse("reimbursement:claim_edit", args=[claim.pk])
+    data = {key: value for key, value in ClaimDetailsForm.initial_from_claim(claim).items() if value not in (None, False)}
+    data.update({"care_type": "inpatient", "designated": "on", "bank_account": "", "drugs_bought_outside": "on",
+                 "admission_date": claim.admission_date.isoformat(), "discharge_date": claim.discharge_date.isoformat()})
+    page = client.post(url, data, follow=True).content.decode()
+    assert "修改后需补充材料：外购发票；住院医嘱单（或外购药处方原件复印件）" in page
+    assert "申请转为“材料不全”" in page and "补齐材料之日起重新计算" in page
+    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.INCOMPLETE
