@@ -90,13 +90,23 @@ def seed(stdout=None) -> None:
     upsert(
         Agency,
         region=province,
-        defaults={"name": "江苏省医疗保障基金管理中心", "short_name": "省医保中心", "phone": "025-83270000"},
+        defaults={
+            "name": "江苏省医疗保障基金管理中心",
+            "short_name": "省医保中心",
+            "phone": "025-83270000",
+            "address": "南京市玄武区中央路（演示地址）",
+        },
     )
     for code, name, short in HOME_CITIES:
         upsert(
             Agency,
             region=regions[code],
-            defaults={"name": f"{name}医疗保障基金管理中心", "short_name": f"{short}医保中心", "phone": "12393"},
+            defaults={
+                "name": f"{name}医疗保障基金管理中心",
+                "short_name": f"{short}医保中心",
+                "phone": "12393",
+                "address": f"{name}政务服务中心医保窗口（演示地址）",
+            },
         )
     for code, name, region, kind, level, designated, networked, can_refer in INSTITUTIONS:
         upsert(
