@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.idcard import parse_id_number
-from core.models import Institution, InsuranceType, Region
+from core.models import Institution, InsuranceType, InsuredPerson, Region
 from core.reference import HOME_PROVINCE
 from filings import materials as checklist
 from filings.models import (
@@ -18,7 +18,7 @@ from filings.models import (
     PersonType,
     SettlementState,
 )
-from filings.services import FilingData, PersonData, minimum_end_date, settings_for
+from filings.services import FilingData, PersonData, foreign_person_message, minimum_end_date, settings_for
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
@@ -122,6 +122,7 @@ class FilingForm(forms.Form):
         self.hospital = hospital
         self.person = person
         self.change_of = change_of
+        self.foreign_person = False
         self.fields["destination"].choices = destination_choices(exclude_code=region.code)
         self.fields["referring_institution"].queryset = Institution.objects.filter(
             region=region, kind=Institution.Kind.HOSPITAL, designated=True, can_refer=True
@@ -158,9 +159,18 @@ class FilingForm(forms.Form):
             return self.person.id_number
         value = self.cleaned_data.get("id_number", "")
         try:
-            return parse_id_number(value).number
+            number = parse_id_number(value).number
         except ValidationError as exc:
             raise ValidationError(exc.messages[0]) from None
+        if not self.user.sees_all_regions:
+            insured_in = (
+                InsuredPerson.objects.filter(id_number=number).values_list("insured_region_id", flat=True).first()
+            )
+            if insured_in is not None and insured_in != self.region.code:
+                # Checked before anything else: no name comparison, no "new person" fields.
+                self.foreign_person = True
+                raise ValidationError(foreign_person_message(self.region))
+        return number
 
     def clean_proxy_id_number(self):
         value = (self.cleaned_data.get("proxy_id_number") or "").strip()
@@ -173,6 +183,10 @@ class FilingForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if self.foreign_person:
+            # Only the "not of this region" error: the person's fields are not asked for.
+            for name in ("name", "insurance_type", "phone", "phone_alt"):
+                self._errors.pop(name, None)
         if cleaned.get("by_proxy"):
             for name, label in (("proxy_name", "代办人姓名"), ("proxy_id_number", "代办人身份证号"),
                                 ("proxy_phone", "代办人联系电话")):

@@ -25,7 +25,7 @@ from core.services import insured_person_upsert
 from core.tabular import decode_text
 from filings import materials as checklist
 from filings.models import Filing, PersonType
-from filings.services import FilingData, filing_submit_online
+from filings.services import FilingData, filing_submit_online, foreign_person_message
 
 # Column headers of the online-application file (the template offers them in this order).
 IMPORT_COLUMNS: list[tuple[str, str, bool]] = [
@@ -225,6 +225,9 @@ class OnlineApplicationResource(resources.ModelResource):
 
     def _person(self, application: dict) -> InsuredPerson:
         existing = InsuredPerson.objects.filter(id_number=application["id_number"]).first()
+        if existing is not None and not self.by.sees_all_regions and existing.insured_region_id != self.by.region_code:
+            # Before the name is compared: nothing about another region's person may leak.
+            raise DomainError(foreign_person_message(self.by.region), code="other_region")
         if existing is None:
             own = self.by.region
             if own is None or own.is_province:

@@ -372,17 +372,27 @@ def _lock_person(person_id: int) -> None:
     InsuredPerson.objects.select_for_update().filter(pk=person_id).first()
 
 
+def own_region_of(by) -> Region | None:
+    """The pooling region a user files for: a hospital's region for hospital staff,
+    otherwise the agency's region."""
+    if by.has_role(Role.HOSPITAL) and not by.has_role(Role.CLERK) and getattr(by, "institution_id", None):
+        return by.institution.region
+    return by.region
+
+
+def foreign_person_message(own: Region | None) -> str:
+    """The refusal for another region's insured person. It names neither the
+    person nor where they are insured: the clerk must not learn who holds a number."""
+    where = f"（{own.name}）" if own is not None else ""
+    return f"该参保人不属于本统筹区{where}，异地就医备案应由其参保地经办机构办理。"
+
+
 def _check_person_region(person: InsuredPerson, by) -> None:
     if by is None or by.sees_all_regions:
         return
-    region_code = by.region_code
-    if by.has_role(Role.HOSPITAL) and getattr(by, "institution_id", None):
-        region_code = by.institution.region_id
-    if person.insured_region_id != region_code:
-        raise DomainError(
-            f"{person.name}的参保地是{person.insured_region.name}，异地就医备案应由参保地经办机构办理。",
-            code="other_region",
-        )
+    own = own_region_of(by)
+    if own is None or person.insured_region_id != own.code:
+        raise DomainError(foreign_person_message(own), code="other_region")
 
 
 # --- Creating and activating -----------------------------------------------------------
@@ -497,9 +507,18 @@ def filing_register_walk_in(
     """One screen at the counter: find or register the person, then file. A refused
     filing registers no one."""
     if not by.sees_all_regions:
-        own = by.institution.region_id if channel == Channel.HOSPITAL and by.institution_id else by.region_code
-        known = InsuredPerson.objects.filter(id_number=normalize_id_number(person_data.id_number)).exists()
-        if not known and person_data.insured_region.code != own:
+        # Another region's person is refused before anything else (the name
+        # comparison included): nothing about them may leak to this clerk.
+        own_region = by.institution.region if channel == Channel.HOSPITAL and by.institution_id else by.region
+        own = own_region.code if own_region is not None else None
+        known = (
+            InsuredPerson.objects.filter(id_number=normalize_id_number(person_data.id_number))
+            .values_list("insured_region_id", flat=True)
+            .first()
+        )
+        if known is not None and known != own:
+            raise DomainError(foreign_person_message(own_region), code="other_region")
+        if known is None and person_data.insured_region.code != own:
             raise DomainError(
                 f"只能为本统筹区的参保人员办理备案：新登记人员的参保地应为本统筹区，而不是{person_data.insured_region.name}。",
                 code="other_region",

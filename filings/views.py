@@ -188,18 +188,21 @@ def _done_message(filing: Filing, text: str) -> str:
 
 def _lookup(user, region: Region, raw: str) -> dict:
     """What the counter knows about an ID number: the person (of this region), or why not."""
-    context = {"id_number": raw, "person": None, "error": "", "open_filings": [], "info": None}
+    context = {"id_number": raw, "person": None, "error": "", "open_filings": [], "info": None, "foreign": False}
     try:
         info = parse_id_number(raw)
     except Exception as exc:
         context["error"] = getattr(exc, "messages", [str(exc)])[0] if (raw or "").strip() else ""
         return context
     context["id_number"] = info.number
-    context["info"] = info
     person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
     if person is not None and not user.sees_all_regions and person.insured_region_id != region.code:
-        context["error"] = f"该身份证号已在{person.insured_region.name}参保登记，异地就医备案应由参保地经办机构办理。"
-    elif person is not None:
+        # Only the refusal: no "new person" box, no fields, nothing about who it is.
+        context["error"] = services.foreign_person_message(region)
+        context["foreign"] = True
+        return context
+    context["info"] = info
+    if person is not None:
         context["person"] = person
         context["open_filings"] = services.open_filings_of(person)
     return context

@@ -583,7 +583,8 @@ def test_walk_in_bad_id_number_message(make_data, clerk, nothing_written):
 def test_clerk_cannot_file_another_regions_person(make_data, clerk_wuxi, person, nothing_written):
     with nothing_written(), pytest.raises(DomainError) as exc:
         register(person, make_data(), clerk_wuxi)
-    assert exc.value.message == "钱玉兰的参保地是南京市，异地就医备案应由参保地经办机构办理。"
+    # Neither the person's name nor where they are insured is told to another region's clerk.
+    assert exc.value.message == "该参保人不属于本统筹区（无锡市），异地就医备案应由其参保地经办机构办理。"
 
 
 def test_hospital_channel_only_files_referrals(person, make_data, make_staff, nothing_written):

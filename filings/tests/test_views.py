@@ -202,7 +202,7 @@ def test_person_lookup_finds_registers_or_refuses(client, clerk, filing):
     assert "公民身份号码应为18位，您输入的是13位。" in bad
     wuxi_person = InsuredPersonFactory(insured_region=region("320200"))
     other = client.get(url, {"id_number": wuxi_person.id_number}).text
-    assert "已在无锡市参保登记" in other and wuxi_person.name not in other
+    assert "该参保人不属于本统筹区（南京市）" in other and wuxi_person.name not in other
 
 
 def test_hospital_files_referral_for_its_own_patients(client, hospital):
