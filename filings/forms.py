@@ -18,9 +18,31 @@ from filings.models import (
     PersonType,
     SettlementState,
 )
-from filings.services import FilingData, PersonData, foreign_person_message, minimum_end_date, settings_for
+from filings.services import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    FilingData,
+    PersonData,
+    date_out_of_range,
+    foreign_person_message,
+    minimum_end_date,
+    settings_for,
+)
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+DATE_WIDGET = forms.DateInput(
+    attrs={"type": "date", "class": "form-control", "min": f"{EARLIEST_DAY:%Y-%m-%d}", "max": f"{LATEST_DAY:%Y-%m-%d}"},
+    format="%Y-%m-%d",
+)
+
+
+class BoundedDateField(forms.DateField):
+    """A date a filing can plausibly carry: a mistyped year (9999) is an error, not a crash."""
+
+    def validate(self, value):
+        super().validate(value)
+        problem = date_out_of_range(self.label, value)
+        if problem:
+            raise ValidationError(problem)
 
 
 def destination_choices(exclude_code: str | None = None) -> list:
@@ -84,8 +106,8 @@ class FilingForm(forms.Form):
 
     person_type = forms.ChoiceField(label="人员类别", choices=PersonType.choices, widget=forms.RadioSelect)
     destination = RegionChoiceField(label="就医地")
-    start_date = forms.DateField(label="开始日期", widget=DATE_WIDGET)
-    end_date = forms.DateField(label="结束日期", widget=DATE_WIDGET, required=False)
+    start_date = BoundedDateField(label="开始日期", widget=DATE_WIDGET)
+    end_date = BoundedDateField(label="结束日期", widget=DATE_WIDGET, required=False)
     contact_address = forms.CharField(label="就医地联系地址", max_length=200, required=False)
     materials = forms.MultipleChoiceField(
         label="已收材料", choices=list(checklist.MATERIALS.items()), required=False,
@@ -104,12 +126,12 @@ class FilingForm(forms.Form):
     proxy_relation = forms.CharField(label="与参保人关系", max_length=20, required=False)
 
     retroactive = forms.BooleanField(label="补办备案（就医已经发生）", required=False)
-    admission_date = forms.DateField(label="入院（就诊）日期", widget=DATE_WIDGET, required=False)
+    admission_date = BoundedDateField(label="入院（就诊）日期", widget=DATE_WIDGET, required=False)
     treatment_institution = forms.CharField(label="就医机构", max_length=100, required=False)
     settlement_state = forms.ChoiceField(
         label="出院结算情况", choices=[("", "请选择"), *SettlementState.choices], required=False
     )
-    discharge_date = forms.DateField(label="出院日期", widget=DATE_WIDGET, required=False)
+    discharge_date = BoundedDateField(label="出院日期", widget=DATE_WIDGET, required=False)
     remarks = forms.CharField(label="备注", max_length=300, required=False)
 
     PERSON_FIELDS = ("id_number", "name", "insurance_type", "phone", "phone_alt")
@@ -298,8 +320,9 @@ def checklist_context(form: FilingForm) -> dict:
             from datetime import date
 
             start_day = date.fromisoformat(str(start)) if start else timezone.localdate()
-            earliest_end = minimum_end_date(start_day, region_settings.temporary_min_months)
-        except ValueError:
+            if not date_out_of_range("", start_day):
+                earliest_end = minimum_end_date(start_day, region_settings.temporary_min_months)
+        except (ValueError, OverflowError):
             earliest_end = None
     group = PersonType(person_type).group
     return {
@@ -374,7 +397,8 @@ class RegionSettingsForm(forms.ModelForm):
     class Meta:
         model = FilingRegionSettings
         fields = [
-            "commitment_materials_months", "commitment_lock_months", "temporary_min_months", "review_working_days",
+            "commitment_materials_months", "commitment_lock_months", "temporary_min_months", "retroactive_max_days",
+            "review_working_days",
             "agency_phone", "commitment_notice_extra",
         ]
         widgets = {"commitment_notice_extra": forms.Textarea(attrs={"rows": 3})}

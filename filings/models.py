@@ -96,6 +96,9 @@ class UploadAction(models.TextChoices):
     NEW = "new", "新增"
     CHANGE = "change", "变更"
     CANCEL = "cancel", "取消"
+    #: A filing whose validity had already ended when it was registered (a late 补办):
+    #: the provincial system records it as history, never as a current filing.
+    BACKFILL = "backfill", "补录（已到期）"
 
 
 class FilingQuerySet(RegionScopedQuerySet):
@@ -394,6 +397,12 @@ class FilingRegionSettings(models.Model):
         validators=[MinValueValidator(6), MaxValueValidator(24)],
         help_text="临时外出就医、异地转诊备案的有效期不少于6个月。",
     )
+    retroactive_max_days = models.PositiveSmallIntegerField(
+        "补办备案最长追溯天数",
+        default=365,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="补办备案的入院（就诊）日期和开始日期最早可追溯到办理之日前多少天。",
+    )
     review_working_days = models.PositiveSmallIntegerField(
         "线上申请审核时限（工作日）", default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
@@ -437,6 +446,7 @@ class UploadBatch(models.Model):
     count_new = models.PositiveIntegerField("新增", default=0)
     count_change = models.PositiveIntegerField("变更", default=0)
     count_cancel = models.PositiveIntegerField("取消", default=0)
+    count_backfill = models.PositiveIntegerField("补录（已到期）", default=0)
     document = models.ForeignKey(
         "core.Document", verbose_name="导出文件", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -453,4 +463,12 @@ class UploadBatch(models.Model):
 
     @property
     def total(self) -> int:
-        return self.count_new + self.count_change + self.count_cancel
+        return self.count_new + self.count_change + self.count_cancel + self.count_backfill
+
+    @property
+    def summary(self) -> str:
+        """“新增3、变更1、取消0”, plus the 补录 when there were any."""
+        text = f"新增{self.count_new}、变更{self.count_change}、取消{self.count_cancel}"
+        if self.count_backfill:
+            text += f"、补录（已到期）{self.count_backfill}"
+        return text

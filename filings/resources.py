@@ -304,6 +304,7 @@ class FilingUploadResource(resources.Resource):
     insured_region = fields.Field(column_name="参保地")
     person_group = fields.Field(column_name="备案类型")
     person_type = fields.Field(column_name="人员类别")
+    status = fields.Field(column_name="备案状态")
     destination_code = fields.Field(column_name="就医地代码")
     destination = fields.Field(column_name="就医地")
     start_date = fields.Field(column_name="开始日期")
@@ -321,7 +322,7 @@ class FilingUploadResource(resources.Resource):
     class Meta:
         export_order = (
             "upload_action", "number", "replaces", "name", "id_number", "sex", "insurance_type",
-            "insured_region_code", "insured_region", "person_group", "person_type", "destination_code",
+            "insured_region_code", "insured_region", "person_group", "person_type", "status", "destination_code",
             "destination", "start_date", "end_date", "terminated_on", "basis", "multi_place", "retroactive",
             "channel", "phone", "reason", "created_by", "activated_at",
         )
@@ -358,6 +359,9 @@ class FilingUploadResource(resources.Resource):
 
     def dehydrate_person_type(self, filing):
         return filing.get_person_type_display()
+
+    def dehydrate_status(self, filing):
+        return filing.get_status_display()
 
     def dehydrate_destination_code(self, filing):
         return filing.destination_id

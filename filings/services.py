@@ -42,6 +42,16 @@ from filings.models import (
 
 #: How far ahead of the application a filing may start (catches mistyped years).
 MAX_DAYS_AHEAD = 366
+#: Dates outside these years are typing mistakes (and would overflow date arithmetic).
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def date_out_of_range(label: str, day: date | None) -> str:
+    """The message for a date no filing can have ("" when the date is plausible)."""
+    if day is None or EARLIEST_DAY <= day <= LATEST_DAY:
+        return ""
+    return f"{label} {_fmt(day)} 超出可办理的范围（{EARLIEST_DAY.year}—{LATEST_DAY.year}年），请核对年份。"
 
 
 # --- Small date rules --------------------------------------------------------------
@@ -168,8 +178,17 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
         )
 
     start, end = data.start_date, data.end_date
+    admission, discharge = data.admission_date, data.discharge_date
+    for label, day in (("开始日期", start), ("结束日期", end), ("入院日期", admission), ("出院日期", discharge)):
+        problem = date_out_of_range(label, day)
+        if problem:
+            errors.append(problem)
+    if any(date_out_of_range("", day) for day in (start, end, admission, discharge)):
+        raise DomainError("\n".join(errors), code="invalid")
     if start is None:
         errors.append("请填写备案开始日期。")
+    elif start < person.birth_date:
+        errors.append(f"开始日期 {_fmt(start)} 早于参保人出生日期 {_fmt(person.birth_date)}。")
     if group == PersonGroup.LONG_TERM:
         if end is not None:
             errors.append("长期异地居住人员备案长期有效（变更或取消前一直有效），不填写结束日期。")
@@ -190,7 +209,8 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
     retro = {"retroactive": False, "admission_date": None, "treatment_institution": "", "settlement_state": "",
              "discharge_date": None, "manual_reimbursement_eligible": False}
     if data.retroactive:
-        retro.update(_validate_retroactive(data, start=start, today=today, errors=errors))
+        retro.update(_validate_retroactive(data, person=person, start=start, today=today, errors=errors,
+                                           max_days=region_settings.retroactive_max_days))
     elif start is not None and start < applied_on:
         errors.append(
             f"开始日期 {_fmt(start)} 早于办理日期 {_fmt(applied_on)}。已经发生的就医请勾选“补办备案”并填写入院日期。"
@@ -235,19 +255,34 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
     }
 
 
-def _validate_retroactive(data: FilingData, *, start: date | None, today: date, errors: list[str]) -> dict:
+def _validate_retroactive(
+    data: FilingData, *, person: InsuredPerson, start: date | None, today: date, errors: list[str], max_days: int
+) -> dict:
     """补办 (新疆 二(四)): before discharge settlement the stay is settled directly;
-    after a self-paid discharge the person may claim manual reimbursement."""
+    after a self-paid discharge the person may claim manual reimbursement. It
+    reaches back at most `max_days` (a regional setting), never before birth."""
     admission = data.admission_date
     state = data.settlement_state
     discharge = data.discharge_date
+    earliest = today - timedelta(days=max_days)
     if admission is None:
         errors.append("补办备案须填写本次就医的入院（就诊）日期。")
     else:
         if admission > today:
             errors.append(f"入院日期 {_fmt(admission)} 晚于今天，补办备案只针对已经发生的就医。")
+        if admission < person.birth_date:
+            errors.append(f"入院日期 {_fmt(admission)} 早于参保人出生日期 {_fmt(person.birth_date)}。")
+        elif admission < earliest:
+            errors.append(
+                f"补办备案最多追溯{max_days}天（本统筹区设置）：入院日期 {_fmt(admission)} 早于 {_fmt(earliest)}。"
+                "更早发生的就医请按参保地规定申请零星报销。"
+            )
         if start is not None and start > admission:
             errors.append(f"补办备案的开始日期 {_fmt(start)} 应不晚于入院日期 {_fmt(admission)}，否则本次住院不在备案有效期内。")
+        elif start is not None and start >= person.birth_date and start < earliest <= admission:
+            errors.append(
+                f"补办备案最多追溯{max_days}天（本统筹区设置）：开始日期 {_fmt(start)} 早于 {_fmt(earliest)}。"
+            )
     if state not in SettlementState.values:
         errors.append("补办备案须选择出院结算情况：尚未出院结算，或已出院自费结算。")
     if state == SettlementState.SELF_PAID and discharge is None:
@@ -422,7 +457,15 @@ def _activate(filing: Filing, *, by, today: date, from_state: str, message: str)
     filing.activated_at = timezone.now()
     filing.upload_status = UploadStatus.PENDING
     filing.upload_pending_since = filing.activated_at
-    if filing.upload_action != UploadAction.CHANGE:
+    if filing.end_date is not None and filing.end_date < today:
+        # A late 补办 whose validity has already ended: it counts for the days it
+        # covered (filing_check) but is not a current filing. The provincial system
+        # gets it once as a 补录 of a past filing (a stay admitted during validity is
+        # still settled through it, 第十三条), never as a current 新增.
+        filing.status = Filing.Status.EXPIRED
+        filing.upload_action = UploadAction.BACKFILL
+        message += f"（有效期已于 {_fmt(filing.end_date)} 届满，登记为“已到期”）"
+    elif filing.upload_action != UploadAction.CHANGE:
         filing.upload_action = UploadAction.NEW
     filing.save()
     for other in elsewhere:
@@ -858,6 +901,7 @@ def upload_export(*, by, file_format: str = "xlsx") -> UploadBatch:
     batch = UploadBatch.objects.create(
         region=region, created_by=by, file_format=file_format, count_new=counts[UploadAction.NEW],
         count_change=counts[UploadAction.CHANGE], count_cancel=counts[UploadAction.CANCEL],
+        count_backfill=counts[UploadAction.BACKFILL],
     )
     stamp = timezone.localtime(now)
     batch.document = store_document(
@@ -879,7 +923,7 @@ def upload_export(*, by, file_format: str = "xlsx") -> UploadBatch:
         raise DomainError("导出期间备案状态发生变化，请重试。", code="race")
     log_action(
         action=AuditLog.Action.EXPORT, user=by, obj=batch,
-        message=f"导出上传省平台：新增{batch.count_new}、变更{batch.count_change}、取消{batch.count_cancel}",
+        message=f"导出上传省平台：{batch.summary}",
         data={"filings": pks},
     )
     return batch

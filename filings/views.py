@@ -177,6 +177,8 @@ def filing_new(request):
 
 
 def _done_message(filing: Filing, text: str) -> str:
+    if filing.status == Filing.Status.EXPIRED:
+        text = f"补办备案已登记，有效期已于 {filing.end_date:%Y-%m-%d} 届满，状态为“已到期”（入院时在有效期内的住院按补办备案处理）"
     message = f"{text}：{filing.number}，{filing.insured_person.name}，{filing.get_person_type_display()}，" \
               f"就医地 {filing.destination.name}，{filing.validity_text}。"
     if filing.is_commitment and filing.materials_due_on:
@@ -586,7 +588,7 @@ def upload(request):
         else:
             messages.success(
                 request,
-                f"已导出 {batch.total} 条（新增{batch.count_new}、变更{batch.count_change}、取消{batch.count_cancel}），"
+                f"已导出 {batch.total} 条（{batch.summary}），"
                 "已标记为已上传。请下载文件上传省级异地就医系统。",
             )
             return redirect(f"{reverse('filings:upload')}?batch={batch.pk}")
@@ -596,7 +598,7 @@ def upload(request):
     start_of_day = timezone.make_aware(datetime.combine(today, time.min))
     for filing in page.object_list:
         filing.flag_upload_late = filing.upload_pending_since and filing.upload_pending_since < start_of_day
-    batches = UploadBatch.objects.for_user(request.user).select_related("created_by", "document")[:10]
+    batches = UploadBatch.objects.for_user(request.user).select_related("created_by", "document", "region")[:10]
     highlight = None
     if request.GET.get("batch"):
         highlight = UploadBatch.objects.for_user(request.user).filter(pk=request.GET["batch"]).first()

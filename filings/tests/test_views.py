@@ -618,14 +618,14 @@ def test_printing_twice_keeps_versions(client, clerk, filing, run_jobs):
 def test_supervisor_edits_regional_settings(client, supervisor, clerk):
     login(client, supervisor)
     response = client.post(reverse("filings:settings"), {
-        "commitment_materials_months": 3, "commitment_lock_months": 6, "temporary_min_months": 6,
+        "commitment_materials_months": 3, "commitment_lock_months": 6, "temporary_min_months": 6, "retroactive_max_days": 365,
         "review_working_days": 1, "agency_phone": "025-12393", "commitment_notice_extra": "",
     })
     assert response.status_code == 302
     settings_row = FilingRegionSettings.objects.get(region_id="320100")
     assert settings_row.commitment_materials_months == 3 and settings_row.updated_by == supervisor
     bad = client.post(reverse("filings:settings"), {
-        "commitment_materials_months": 3, "commitment_lock_months": 9, "temporary_min_months": 3,
+        "commitment_materials_months": 3, "commitment_lock_months": 9, "temporary_min_months": 3, "retroactive_max_days": 365,
         "review_working_days": 1,
     })
     assert "确保该值小于或等于6" in bad.text
@@ -676,7 +676,7 @@ def test_province_administrator_edits_any_regions_settings(client, administrator
     page = client.get(reverse("filings:settings"), {"region": "320200"}).text
     assert "无锡市" in page
     client.post(reverse("filings:settings") + "?region=320200", {
-        "commitment_materials_months": 4, "commitment_lock_months": 6, "temporary_min_months": 6,
+        "commitment_materials_months": 4, "commitment_lock_months": 6, "temporary_min_months": 6, "retroactive_max_days": 365,
         "review_working_days": 1,
     })
     assert FilingRegionSettings.objects.get(region_id="320200").commitment_materials_months == 4
