@@ -192,6 +192,10 @@ class Filing(models.Model):
         "承诺材料补交期限", null=True, blank=True, help_text="承诺制备案应在此日期前补齐证明材料。"
     )
     materials_completed_on = models.DateField("承诺材料补齐日期", null=True, blank=True)
+    commitment_on = models.DateField(
+        "承诺日期", null=True, blank=True,
+        help_text="以个人承诺办理生效之日。承诺材料补交期限和变更/取消等待期由此起算，变更后的备案沿用。",
+    )
 
     by_proxy = models.BooleanField("代办", default=False)
     proxy_name = models.CharField("代办人姓名", max_length=50, blank=True)

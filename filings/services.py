@@ -78,8 +78,11 @@ def settings_for(region: Region | str) -> FilingRegionSettings:
 
 
 def commitment_unlock_date(filing: Filing) -> date:
+    """When a commitment-letter filing may be changed or cancelled: the lock runs from
+    the day the commitment was made (carried over by changes), not from the start
+    date, which a 补办 may set far back."""
     months = settings_for(filing.insured_region_id).commitment_lock_months
-    return add_months(filing.start_date, months)
+    return add_months(filing.commitment_on or filing.applied_on, months)
 
 
 def _today(today: date | None) -> date:
@@ -448,10 +451,24 @@ def _activate(filing: Filing, *, by, today: date, from_state: str, message: str)
     elsewhere = _check_against_active(filing, exclude=[filing.replaces_id] if filing.replaces_id else [])
     filing.multi_place = bool(elsewhere)
     if filing.basis == Basis.COMMITMENT:
-        months = settings_for(filing.insured_region_id).commitment_materials_months
-        filing.materials_due_on = add_months(today, months)
+        previous = filing.replaces
+        if (
+            previous is not None
+            and previous.basis == Basis.COMMITMENT
+            and previous.materials_completed_on is None
+            and previous.commitment_on is not None
+        ):
+            # A change does not renew the commitment: the materials stay due (or
+            # overdue) on the same day, and the lock keeps running from the same date.
+            filing.commitment_on = previous.commitment_on
+            filing.materials_due_on = previous.materials_due_on
+        else:
+            months = settings_for(filing.insured_region_id).commitment_materials_months
+            filing.commitment_on = today
+            filing.materials_due_on = add_months(today, months)
         filing.materials_completed_on = None
     else:
+        filing.commitment_on = None
         filing.materials_due_on = None
     filing.status = Filing.Status.ACTIVE
     filing.activated_at = timezone.now()
@@ -706,7 +723,7 @@ def _check_commitment_lock(filing: Filing, *, verb: str, today: date) -> None:
         months = settings_for(filing.insured_region_id).commitment_lock_months
         raise DomainError(
             f"{filing.number}是以个人承诺方式办理的长期异地居住备案，需满{months}个月方可{verb}："
-            f"备案开始于 {_fmt(filing.start_date)}，{_fmt(unlock)} 起可以{verb}。",
+            f"以个人承诺方式办理于 {_fmt(filing.commitment_on or filing.applied_on)}，{_fmt(unlock)} 起可以{verb}。",
             code="commitment_lock",
         )
 

@@ -339,7 +339,7 @@ def test_commitment_filing_cannot_change_or_cancel_before_six_months(person, mak
     with nothing_written(), pytest.raises(DomainError) as exc:
         filing_cancel(filing=filing, by=clerk, reason="回原籍", today=day_before)
     assert exc.value.message == (
-        f"{filing.number}是以个人承诺方式办理的长期异地居住备案，需满6个月方可取消：备案开始于 2026-03-16，2026-09-16 起可以取消。"
+        f"{filing.number}是以个人承诺方式办理的长期异地居住备案，需满6个月方可取消：以个人承诺方式办理于 2026-03-16，2026-09-16 起可以取消。"
     )
     with nothing_written(), pytest.raises(DomainError) as exc:
         filing_change(filing=filing, data=make_data(destination="310000", start=day_before, commitment=True),
@@ -602,3 +602,33 @@ def test_add_months_clamps_to_month_end():
     assert services.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
     assert services.add_months(date(2026, 3, 16), 6) == date(2026, 9, 16)
     assert services.minimum_end_date(date(2026, 3, 16), 6) == date(2026, 9, 15)
+
+
+# --- The commitment: its date, not the filing's start, runs the lock and the deadline --------------
+
+
+def test_backdated_commitment_filing_is_locked_from_the_commitment_date(person, make_data, clerk, nothing_written):
+    admission = date(2025, 8, 1)  # a 补办 reaching back more than six months
+    data = make_data(commitment=True, start=admission, retroactive=True, admission_date=admission,
+                     settlement_state="not_settled")
+    filing = register(person, data, clerk)
+    assert filing.commitment_on == TODAY and filing.materials_due_on == date(2026, 9, 16)
+    assert services.commitment_unlock_date(filing) == date(2026, 9, 16)
+    with nothing_written(), pytest.raises(DomainError) as exc:
+        filing_cancel(filing=filing, by=clerk, reason="回原籍", today=date(2026, 3, 17))
+    assert "以个人承诺方式办理于 2026-03-16" in exc.value.message and "2026-09-16 起可以取消" in exc.value.message
+
+
+def test_change_of_an_overdue_commitment_filing_keeps_its_deadline_and_lock_start(person, make_data, clerk):
+    filing = register(person, make_data(commitment=True), clerk)  # committed 2026-03-16, materials due 2026-09-16
+    day = date(2026, 10, 1)  # lock over, materials overdue
+    new = filing_change(filing=filing, data=make_data(destination="310000", start=day, commitment=True),
+                        by=clerk, reason="搬到上海", today=day)
+    assert new.basis == Basis.COMMITMENT
+    assert new.materials_due_on == date(2026, 9, 16) and new.materials_overdue_on(day)
+    assert new.commitment_on == date(2026, 3, 16)
+    assert services.commitment_unlock_date(new) == date(2026, 9, 16)
+    # A change with the real materials ends the commitment.
+    later = filing_change(filing=new, data=make_data(destination="440100", start=date(2026, 10, 2)), by=clerk,
+                          reason="搬到广州", today=date(2026, 10, 2))
+    assert later.basis == Basis.MATERIALS and later.materials_due_on is None and later.commitment_on is None
