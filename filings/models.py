@@ -122,8 +122,12 @@ class FilingQuerySet(RegionScopedQuerySet):
         return super().for_user(user)
 
     def counting(self) -> FilingQuerySet:
-        """Filings that count for coverage: active, or ended later than the date asked about."""
-        return self.filter(status__in=Filing.COUNTING_STATUSES)
+        """Filings that count for coverage: active, or ended later than the date asked about.
+
+        Records of type 异地急诊抢救人员 (made before emergencies were recognised as
+        deemed filed) never count: an emergency is DEEMED_FILED by itself, and such
+        a record must not make an ordinary visit FILED."""
+        return self.filter(status__in=Filing.COUNTING_STATUSES).exclude(person_type=PersonType.EMERGENCY)
 
     def valid_on(self, day: date) -> FilingQuerySet:
         """Filings that were valid on `day` (dates of change, cancellation and expiry respected)."""

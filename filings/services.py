@@ -47,6 +47,13 @@ EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2099, 12, 31)
 
 
+#: Emergency treatment is deemed filed (视同已备案, 江苏 第八条(五)): no filing is made for it.
+EMERGENCY_NEEDS_NO_FILING = (
+    "异地急诊抢救人员视同已备案（江苏 第八条(五)），无需办理备案：急诊抢救费用可在就医地直接结算，"
+    "未能直接结算的凭急诊诊断证明申请零星报销。急诊抢救后需继续在异地治疗的，请办理异地转诊或其他临时外出就医备案。"
+)
+
+
 def date_out_of_range(label: str, day: date | None) -> str:
     """The message for a date no filing can have ("" when the date is plausible)."""
     if day is None or EARLIEST_DAY <= day <= LATEST_DAY:
@@ -165,6 +172,8 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
     errors: list[str] = []
     if data.person_type not in PersonType.values:
         raise DomainError(f"人员类别“{data.person_type}”无效。", code="person_type")
+    if data.person_type == PersonType.EMERGENCY:
+        raise DomainError(EMERGENCY_NEEDS_NO_FILING, code="emergency_deemed_filed")
     person_type = PersonType(data.person_type)
     group = group_of(person_type)
     region_settings = settings_for(person.insured_region_id)
@@ -364,6 +373,7 @@ def _check_against_active(filing: Filing, *, exclude: Iterable[int] = ()) -> lis
     others = (
         Filing.objects.filter(insured_person_id=filing.insured_person_id, status=Filing.Status.ACTIVE)
         .exclude(pk__in=[filing.pk, *exclude])
+        .exclude(person_type=PersonType.EMERGENCY)  # old records: emergency is deemed filed, not a filing
         .select_related("destination")
         .order_by("start_date", "pk")
     )

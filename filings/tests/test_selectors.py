@@ -116,6 +116,16 @@ def test_emergency_with_a_covering_filing_names_the_filing(person):
     assert result.filing == filing
 
 
+def test_an_old_emergency_record_covers_no_ordinary_visit(person):
+    """Emergency is deemed filed; a record of type 异地急诊抢救人员 (no longer created)
+    never makes an ordinary visit FILED."""
+    FilingFactory(insured_person=person, person_type=PersonType.EMERGENCY, start_date=date(2026, 1, 1), materials=[])
+    ordinary = check(person, date(2026, 2, 1))
+    assert ordinary.status == FilingStatus.NOT_FILED and ordinary.filing is None
+    emergency = check(person, date(2026, 2, 1), emergency=True)
+    assert emergency.status == FilingStatus.DEEMED_FILED and emergency.filing is None
+
+
 def test_retroactive_filing_covers_days_before_it_was_made_as_late(person):
     filing = FilingFactory(
         insured_person=person,

@@ -90,7 +90,6 @@ def test_missing_id_proof_named(person, make_data, clerk, nothing_written):
         ("posted_worker", ["id_card", "labour_contract"], "materials"),
         ("posted_worker", ["id_card", "commitment_letter"], "commitment"),
         ("other_temporary", ["social_security_card"], "materials"),
-        ("emergency", [], "materials"),
     ],
 )
 def test_each_alternative_of_the_checklist_is_enough(person, make_data, clerk, person_type, materials, basis):
@@ -181,7 +180,7 @@ def test_long_term_filing_has_no_end_date(person, make_data, clerk, nothing_writ
     assert "长期有效" in exc.value.message
 
 
-@pytest.mark.parametrize("person_type", ["other_temporary", "referral", "emergency"])
+@pytest.mark.parametrize("person_type", ["other_temporary", "referral"])
 def test_temporary_validity_at_least_six_months(person, make_data, clerk, nothing_written, person_type):
     extra = {"referring_institution": InstitutionFactory(can_refer=True)} if person_type == "referral" else {}
     with nothing_written(), pytest.raises(DomainError) as exc:
@@ -285,9 +284,17 @@ def test_referral_needs_a_referring_hospital_of_the_insured_region(person, make_
     assert "社区医院不具有转诊资质" in exc.value.message
 
 
-def test_emergency_filing_needs_no_materials(person, make_data, clerk):
-    filing = register(person, make_data(person_type="emergency", materials=[]), clerk)
-    assert filing.status == Filing.Status.ACTIVE and filing.materials == []
+EMERGENCY_NEEDS_NO_FILING = "异地急诊抢救人员视同已备案（江苏 第八条(五)），无需办理备案"
+
+
+def test_emergency_needs_no_filing_so_none_is_created(person, make_data, clerk, nothing_written):
+    with nothing_written(), pytest.raises(DomainError) as exc:
+        register(person, make_data(person_type="emergency", materials=[]), clerk)
+    assert EMERGENCY_NEEDS_NO_FILING in exc.value.message
+    assert "异地转诊或其他临时外出就医备案" in exc.value.message
+    with nothing_written(), pytest.raises(DomainError) as exc:
+        submit(person, make_data(person_type="emergency", materials=[], start=date(2026, 3, 13)), clerk)
+    assert EMERGENCY_NEEDS_NO_FILING in exc.value.message
 
 
 def test_retroactive_before_discharge_settlement(person, make_data, clerk):
@@ -299,7 +306,7 @@ def test_retroactive_before_discharge_settlement(person, make_data, clerk):
 
 
 def test_retroactive_after_self_paid_discharge_marks_manual_reimbursement(person, make_data, clerk):
-    data = make_data(person_type="emergency", start=date(2026, 2, 20), retroactive=True,
+    data = make_data(person_type="other_temporary", start=date(2026, 2, 20), retroactive=True,
                      admission_date=date(2026, 2, 20), settlement_state="self_paid", discharge_date=date(2026, 2, 26),
                      treatment_institution="北京协和医院")
     filing = register(person, data, clerk)

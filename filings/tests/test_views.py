@@ -184,7 +184,7 @@ def test_checklist_changes_with_person_type(client, clerk):
     referral = client.post(url, {"person_type": "referral"}).text
     assert "转诊转院证明" in referral and "个人承诺书" not in referral and "不少于6个月" in referral
     emergency = client.post(url, {"person_type": "emergency"}).text
-    assert "视同已备案" in emergency
+    assert "视同已备案" in emergency and "无需办理备案" in emergency
     with_proxy = client.post(url, {"person_type": "other_temporary", "by_proxy": "on"}).text
     assert "代办人有效身份证明" in with_proxy
     complete = client.post(url, {"person_type": "long_term_resident", "materials": ["id_card", "commitment_letter"]})
@@ -694,3 +694,11 @@ def test_detail_shows_history_timeline(client, clerk):
     page = client.get(reverse("filings:detail", args=[filing.pk])).text
     assert "经办窗口办理备案登记" in page and "取消备案：病愈返回" in page
     assert "有效 → 已取消" in page
+
+
+def test_counter_explains_that_emergency_needs_no_filing(client, clerk, nothing_written):
+    login(client, clerk)
+    with nothing_written():
+        response = client.post(reverse("filings:new"), walk_in_post(person_type="emergency", materials=[]))
+    assert response.status_code == 200
+    assert "异地急诊抢救人员视同已备案（江苏 第八条(五)），无需办理备案" in response.text
