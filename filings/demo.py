@@ -258,7 +258,7 @@ def _upload_on(*, clerk, day: date) -> None:
     """The real export (file archived, filings marked), dated that evening."""
     if not Filing.objects.for_user(clerk).filter(upload_status=UploadStatus.PENDING).exists():
         return
-    batch = services.upload_export(by=clerk, file_format="xlsx")
+    batches = services.upload_export(by=clerk, file_format="xlsx")
     moment = _at(day, 17, 30)
-    UploadBatch.objects.filter(pk=batch.pk).update(created_at=moment)
-    Filing.objects.filter(upload_batch=batch).update(uploaded_at=moment)
+    UploadBatch.objects.filter(pk__in=[batch.pk for batch in batches]).update(created_at=moment)
+    Filing.objects.filter(upload_batch__in=batches).update(uploaded_at=moment)

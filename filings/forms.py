@@ -389,8 +389,12 @@ class ImportForm(forms.Form):
 
 
 class UploadExportForm(forms.Form):
-    file_format = forms.ChoiceField(label="文件格式", choices=[("xlsx", "Excel（XLSX）"), ("csv", "CSV")],
-                                    initial="xlsx", widget=forms.Select(attrs={"class": "form-select"}))
+    file_format = forms.ChoiceField(
+        label="文件格式", choices=[("xlsx", "Excel（XLSX，推荐）"), ("csv", "CSV（UTF-8 文本）")], initial="xlsx",
+        widget=forms.Select(attrs={"class": "form-select"}),
+        help_text="XLSX 中身份证号、地区代码、电话均为文本格式，用 Excel/WPS 打开不会变形。"
+                  "CSV 供能直接读取文本文件的系统使用：用 Excel 双击打开会把18位身份证号显示成科学计数法，请勿打开后另存再上传。",
+    )
 
 
 class RegionSettingsForm(forms.ModelForm):

@@ -8,6 +8,7 @@ rolled back); the confirmed run imports the valid rows and skips the rest.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, datetime
 
@@ -24,8 +25,8 @@ from core.models import Institution, InsuranceType, InsuredPerson, Region
 from core.services import insured_person_upsert
 from core.tabular import decode_text
 from filings import materials as checklist
-from filings.models import Filing, PersonType
-from filings.services import FilingData, filing_submit_online, foreign_person_message
+from filings.models import Filing, PersonType, UploadAction
+from filings.services import FilingData, filing_submit_online, foreign_person_message, province_known
 
 # Column headers of the online-application file (the template offers them in this order).
 IMPORT_COLUMNS: list[tuple[str, str, bool]] = [
@@ -291,6 +292,16 @@ def _safe_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _subject(filing: Filing) -> Filing:
+    """The filing a row describes: for the cancellation of a change the province
+    never received, the uploaded filing being cancelled."""
+    if filing.upload_action == UploadAction.CANCEL:
+        known = province_known(filing)
+        if known is not None:
+            return known
+    return filing
+
+
 class FilingUploadResource(resources.Resource):
     """The rows handed to the provincial 异地就医 system: new, changed and cancelled filings."""
 
@@ -319,23 +330,39 @@ class FilingUploadResource(resources.Resource):
     reason = fields.Field(column_name="变更/取消原因")
     created_by = fields.Field(column_name="经办人")
     activated_at = fields.Field(column_name="办理时间")
+    note = fields.Field(column_name="说明")
 
     class Meta:
         export_order = (
             "upload_action", "number", "replaces", "name", "id_number", "sex", "insurance_type",
             "insured_region_code", "insured_region", "person_group", "person_type", "status", "destination_code",
             "destination", "start_date", "end_date", "terminated_on", "basis", "multi_place", "retroactive",
-            "channel", "phone", "reason", "created_by", "activated_at",
+            "channel", "phone", "reason", "created_by", "activated_at", "note",
         )
 
     def dehydrate_upload_action(self, filing):
         return filing.get_upload_action_display()
 
+    # The provincial system knows only what was uploaded. A change refers to the
+    # last uploaded filing of its chain; a cancellation of a change that never
+    # reached the province cancels that uploaded filing instead.
+
     def dehydrate_number(self, filing):
-        return _safe_cell(filing.number)
+        return _safe_cell(_subject(filing).number)
 
     def dehydrate_replaces(self, filing):
-        return filing.replaces.number if filing.replaces_id else ""
+        if filing.upload_action != UploadAction.CHANGE:
+            return ""
+        known = province_known(filing.replaces)
+        return known.number if known is not None else ""
+
+    def dehydrate_note(self, filing):
+        known = _subject(filing)
+        if known.pk != filing.pk:
+            return f"本地变更后的备案 {filing.number} 尚未上传即取消，取消省平台上的备案 {known.number}"
+        if filing.upload_action == UploadAction.BACKFILL:
+            return "补办时有效期已届满：补录历史备案，不作为当前有效备案"
+        return ""
 
     def dehydrate_name(self, filing):
         return _safe_cell(filing.insured_person.name)
@@ -356,39 +383,49 @@ class FilingUploadResource(resources.Resource):
         return filing.insured_region.name
 
     def dehydrate_person_group(self, filing):
+        filing = _subject(filing)
         return filing.get_person_group_display()
 
     def dehydrate_person_type(self, filing):
+        filing = _subject(filing)
         return filing.get_person_type_display()
 
     def dehydrate_status(self, filing):
         return filing.get_status_display()
 
     def dehydrate_destination_code(self, filing):
+        filing = _subject(filing)
         return filing.destination_id
 
     def dehydrate_destination(self, filing):
+        filing = _subject(filing)
         return filing.destination.name
 
     def dehydrate_start_date(self, filing):
+        filing = _subject(filing)
         return f"{filing.start_date:%Y-%m-%d}"
 
     def dehydrate_end_date(self, filing):
+        filing = _subject(filing)
         return f"{filing.end_date:%Y-%m-%d}" if filing.end_date else "长期"
 
     def dehydrate_terminated_on(self, filing):
         return f"{filing.terminated_on:%Y-%m-%d}" if filing.terminated_on else ""
 
     def dehydrate_basis(self, filing):
+        filing = _subject(filing)
         return filing.get_basis_display() if filing.is_long_term else ""
 
     def dehydrate_multi_place(self, filing):
+        filing = _subject(filing)
         return "是" if filing.multi_place else "否"
 
     def dehydrate_retroactive(self, filing):
+        filing = _subject(filing)
         return "是" if filing.retroactive else "否"
 
     def dehydrate_channel(self, filing):
+        filing = _subject(filing)
         return filing.get_channel_display()
 
     def dehydrate_phone(self, filing):
@@ -407,3 +444,39 @@ class FilingUploadResource(resources.Resource):
 
 
 EXPORT_FORMATS = {"xlsx": base_formats.XLSX, "csv": base_formats.CSV}
+
+
+def upload_file_content(dataset: tablib.Dataset, file_format: str) -> bytes:
+    """The upload file's bytes.
+
+    XLSX (the default) is written cell by cell as text (number format "@"), so
+    ID numbers, codes and phone numbers stay exactly as they are when the file is
+    opened in Excel or WPS. CSV is plain UTF-8 (with BOM) text for systems that
+    read CSV directly; opened by double-click in Excel, 18-digit numbers turn into
+    scientific notation — the upload page says so, and recommends XLSX."""
+    if file_format == "csv":
+        return ("\ufeff" + EXPORT_FORMATS["csv"]().export_data(dataset)).encode("utf-8")
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "备案上传"
+    widths = [len(str(h)) * 2 + 2 for h in dataset.headers]
+    for row_index, values in enumerate([dataset.headers, *dataset], start=1):
+        for column_index, value in enumerate(values, start=1):
+            text = ILLEGAL_CHARACTERS_RE.sub("", _safe_cell(value))
+            cell = sheet.cell(row=row_index, column=column_index, value=text)
+            cell.data_type = "s"  # never a formula, never a number
+            cell.number_format = "@"
+            if row_index == 1:
+                cell.font = Font(bold=True)
+            widths[column_index - 1] = min(max(widths[column_index - 1], len(text) + 2), 40)
+    for column_index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column_index)].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -891,40 +891,65 @@ def open_filings_of(person: InsuredPerson) -> list[Filing]:
 # --- Provincial upload -------------------------------------------------------------------
 
 
+def province_known(filing: Filing | None) -> Filing | None:
+    """The filing of `filing`'s change chain (itself or an ancestor through `replaces`)
+    that the provincial system knows: the nearest one that was uploaded. None when
+    nothing of the chain ever reached the province."""
+    seen = set()
+    while filing is not None and filing.pk not in seen:
+        seen.add(filing.pk)
+        if filing.uploaded_at is not None or filing.upload_status == UploadStatus.UPLOADED:
+            return filing
+        filing = filing.replaces
+    return None
+
+
 @transaction.atomic
-def upload_export(*, by, file_format: str = "xlsx") -> UploadBatch:
-    """Export the filings waiting for the provincial system (new, changed, cancelled)
-    and mark them uploaded. Rows are locked, so two clerks exporting at once never
-    hand the same filing up twice."""
-    from core.documents import store_document
-    from filings.resources import EXPORT_FORMATS, FilingUploadResource
+def upload_export(*, by, file_format: str = "xlsx") -> list[UploadBatch]:
+    """Export the filings waiting for the provincial system (new, changed, cancelled,
+    补录) and mark them uploaded: one batch and file per pooling region, so province-level
+    staff exporting for every city get each city's own file. Rows are locked, so two
+    clerks exporting at once never hand the same filing up twice."""
+    from filings.resources import EXPORT_FORMATS
 
     if file_format not in EXPORT_FORMATS:
         raise DomainError("导出格式只能是 XLSX 或 CSV。", code="format")
-    region = by.region
-    if region is None:
+    if by.region is None and not by.sees_all_regions:
         raise DomainError("您的账号没有所属经办机构，不能导出上传文件。", code="no_region")
     visible = Filing.objects.for_user(by).filter(upload_status=UploadStatus.PENDING).values_list("pk", flat=True)
-    pks = list(
+    locked = list(
         Filing.objects.select_for_update()
         .filter(pk__in=list(visible), upload_status=UploadStatus.PENDING)
-        .values_list("pk", flat=True)
+        .values_list("pk", "insured_region_id")
     )
-    if not pks:
+    if not locked:
         raise DomainError("没有待上传省平台的备案。", code="nothing")
+    by_region: dict[str, list[int]] = {}
+    for pk, region_code in locked:
+        by_region.setdefault(region_code, []).append(pk)
+    regions = Region.objects.in_bulk(list(by_region))
+    now = timezone.now()
+    return [
+        _export_batch(region=regions[code], pks=by_region[code], by=by, file_format=file_format, now=now)
+        for code in sorted(by_region)
+    ]
+
+
+def _export_batch(*, region: Region, pks: list[int], by, file_format: str, now) -> UploadBatch:
+    from core.documents import store_document
+    from filings.resources import EXPORT_FORMATS, FilingUploadResource, upload_file_content
+
     filings = (
         Filing.objects.filter(pk__in=pks)
-        .select_related("insured_person", "insured_region", "destination", "replaces", "created_by")
+        .select_related("insured_person", "insured_region", "destination", "created_by",
+                        "replaces__replaces__replaces")
         .order_by("upload_pending_since", "pk")
     )
     dataset = FilingUploadResource().export(queryset=filings)
-    content = EXPORT_FORMATS[file_format]().export_data(dataset)
-    if isinstance(content, str):
-        content = ("\ufeff" + content).encode("utf-8")
+    content = upload_file_content(dataset, file_format)
     counts = {action: 0 for action in UploadAction.values}
     for filing in filings:
         counts[filing.upload_action or UploadAction.NEW] += 1
-    now = timezone.now()
     batch = UploadBatch.objects.create(
         region=region, created_by=by, file_format=file_format, count_new=counts[UploadAction.NEW],
         count_change=counts[UploadAction.CHANGE], count_cancel=counts[UploadAction.CANCEL],
@@ -934,7 +959,7 @@ def upload_export(*, by, file_format: str = "xlsx") -> UploadBatch:
     batch.document = store_document(
         kind="filing_upload",
         key=f"filing-upload:{batch.pk}",
-        title=f"异地就医备案上传省平台 {stamp:%Y-%m-%d %H:%M}（{len(pks)}条）",
+        title=f"{region.name}异地就医备案上传省平台 {stamp:%Y-%m-%d %H:%M}（{len(pks)}条）",
         filename=f"filing-upload-{region.code}-{stamp:%Y%m%d-%H%M%S}.{file_format}",
         content=content,
         by=by,
@@ -950,7 +975,7 @@ def upload_export(*, by, file_format: str = "xlsx") -> UploadBatch:
         raise DomainError("导出期间备案状态发生变化，请重试。", code="race")
     log_action(
         action=AuditLog.Action.EXPORT, user=by, obj=batch,
-        message=f"导出上传省平台：{batch.summary}",
+        message=f"导出上传省平台（{region.name}）：{batch.summary}",
         data={"filings": pks},
     )
     return batch

@@ -582,16 +582,19 @@ def upload(request):
     form = UploadExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            batch = services.upload_export(by=request.user, file_format=form.cleaned_data["file_format"])
+            batches = services.upload_export(by=request.user, file_format=form.cleaned_data["file_format"])
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
+            total = sum(batch.total for batch in batches)
+            text = "；".join(f"{batch.region.name} {batch.total} 条（{batch.summary}）" for batch in batches)
             messages.success(
                 request,
-                f"已导出 {batch.total} 条（{batch.summary}），"
-                "已标记为已上传。请下载文件上传省级异地就医系统。",
+                f"已导出 {total} 条，已标记为已上传：{text}。请下载文件上传省级异地就医系统"
+                + ("（每个统筹区一个文件）。" if len(batches) > 1 else "。"),
             )
-            return redirect(f"{reverse('filings:upload')}?batch={batch.pk}")
+            query = "&".join(f"batch={batch.pk}" for batch in batches)
+            return redirect(f"{reverse('filings:upload')}?{query}")
     today = timezone.localdate()
     pending = selectors.not_uploaded(user=request.user)
     page = Paginator(pending, 50).get_page(request.GET.get("page"))
@@ -599,11 +602,12 @@ def upload(request):
     for filing in page.object_list:
         filing.flag_upload_late = filing.upload_pending_since and filing.upload_pending_since < start_of_day
     batches = UploadBatch.objects.for_user(request.user).select_related("created_by", "document", "region")[:10]
-    highlight = None
-    if request.GET.get("batch"):
-        highlight = UploadBatch.objects.for_user(request.user).filter(pk=request.GET["batch"]).first()
+    wanted = [value for value in request.GET.getlist("batch") if value.isdigit()][:50]
+    highlights = list(
+        UploadBatch.objects.for_user(request.user).filter(pk__in=wanted).select_related("document", "region")
+    )
     return render(request, "filings/upload.html",
-                  {"form": form, "page": page, "batches": batches, "highlight": highlight, "today": today})
+                  {"form": form, "page": page, "batches": batches, "highlights": highlights, "today": today})
 
 
 # --- Regional settings -----------------------------------------------------------------------
