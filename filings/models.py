@@ -218,6 +218,10 @@ class Filing(models.Model):
     )
     diagnosis = models.CharField("诊断/转诊原因", max_length=200, blank=True)
     contact_address = models.CharField("就医地联系地址", max_length=200, blank=True)
+    contact_phone = models.CharField(
+        "申请联系电话", max_length=30, blank=True,
+        help_text="线上申请填写的联系电话；审核通过后才更新到参保人员信息。",
+    )
 
     retroactive = models.BooleanField("补办备案", default=False)
     admission_date = models.DateField("入院日期", null=True, blank=True, help_text="补办备案所针对的住院的入院日期。")

@@ -141,16 +141,36 @@ class OnlineApplicationResource(resources.ModelResource):
     def get_queryset(self):
         return Filing.objects.all()
 
+    def before_import(self, dataset, **kwargs):
+        """Number the rows as the spreadsheet does and find references used twice in the file."""
+        self.source_rows = list(getattr(dataset, "source_rows", None) or range(2, len(dataset) + 2))
+        seen: dict[str, list[int]] = {}
+        for number, values in zip(self.source_rows, dataset, strict=False):
+            reference = _text(dict(zip(dataset.headers, values, strict=False)), "申请流水号")
+            if reference:
+                seen.setdefault(reference, []).append(number)
+        self.duplicates = {reference: numbers for reference, numbers in seen.items() if len(numbers) > 1}
+
+    def spreadsheet_row(self, index: int) -> int:
+        """The spreadsheet's row number of the dataset's `index`-th row (1-based)."""
+        rows = getattr(self, "source_rows", None) or []
+        return rows[index - 1] if 0 < index <= len(rows) else index + 1
+
     def skip_row(self, instance, original, row, import_validation_errors=None):
         # An application already imported (this file twice, or an overlap of two
-        # exports) is reported and left as it is.
-        return instance.pk is not None
+        # exports) is reported and left as it is -- unless the row itself is wrong.
+        return instance.pk is not None and not import_validation_errors
 
     def import_instance(self, instance, row, **kwargs):
+        reference = _text(row, "申请流水号")
+        numbers = getattr(self, "duplicates", {}).get(reference)
+        if numbers:
+            rows = "、".join(f"第{number}行" for number in numbers)
+            raise ValidationError({"申请流水号": f"申请流水号 {reference} 在本文件中重复：{rows}。"
+                                   "同一申请只能有一行，请核对后修改或删除多余的行。"})
         if instance.pk is not None:
             return
         errors: dict[str, str] = {}
-        reference = _text(row, "申请流水号")
         if not reference:
             errors["申请流水号"] = "请填写申请流水号。"
         applied_on = _date(row, "申请日期", errors, required=True)
@@ -199,6 +219,7 @@ class OnlineApplicationResource(resources.ModelResource):
                 materials=materials,
                 referring_institution=institution,
                 contact_address=_text(row, "就医地联系地址"),
+                contact_phone=_text(row, "联系电话"),
                 by_proxy=bool(proxy_name),
                 proxy_name=proxy_name,
                 proxy_id_number=_text(row, "代办人身份证号"),
@@ -241,36 +262,79 @@ class OnlineApplicationResource(resources.ModelResource):
                 insurance_type=application["insurance_type"] or InsuranceType.EMPLOYEE, insured_region=own,
                 phone=application["phone"], by=self.by,
             )
+        # A registered person's phone is not touched here: the application keeps it
+        # (Filing.contact_phone) and approval applies it.
         return insured_person_upsert(
             id_number=application["id_number"], name=application["name"], insurance_type=existing.insurance_type,
-            insured_region=existing.insured_region, phone=application["phone"], by=self.by,
+            insured_region=existing.insured_region, by=self.by,
         )
 
 
+NOT_XLSX = "文件不是有效的 XLSX（可能是其他格式改了扩展名）：请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）或 CSV 后重新上传。"
+
+
 def load_dataset(content: bytes, filename: str) -> tablib.Dataset:
-    """Read an uploaded CSV (UTF-8, UTF-8 BOM or GB18030) or XLSX into a Dataset."""
+    """Read an uploaded CSV (UTF-8, UTF-8 BOM or GB18030) or XLSX into a Dataset.
+
+    Blank lines are dropped, but every row keeps the number the spreadsheet shows
+    (header = row 1) in `dataset.source_rows`, so the preview's row numbers match
+    what the clerk sees in Excel."""
     name = (filename or "").lower()
-    try:
-        if name.endswith(".xlsx") or content[:2] == b"PK":
-            dataset = base_formats.XLSX().create_dataset(content)
-        else:
-            dataset = base_formats.CSV().create_dataset(decode_text(content))
-    except DomainError:
-        raise
-    except Exception as exc:
-        raise DomainError(f"无法读取文件：{exc}。请上传 CSV 或 XLSX 文件。", code="unreadable") from None
-    dataset.headers = [str(header or "").strip() for header in (dataset.headers or [])]
-    missing = [column for column, _hint, required in IMPORT_COLUMNS if required and column not in dataset.headers]
+    if content[:4] == b"\xd0\xcf\x11\xe0":
+        raise DomainError("这是旧版 Excel（.xls）文件：请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后重新上传。",
+                          code="unreadable")
+    if name.endswith(".xlsx") or content[:2] == b"PK":
+        records = _xlsx_records(content)
+    else:
+        records = _csv_records(decode_text(content))
+    if not records:
+        raise DomainError("文件是空的，或缺少表头行。", code="empty")
+    headers = [str(header if header is not None else "").strip() for header in records[0][1]]
+    while headers and not headers[-1]:
+        headers.pop()
+    missing = [column for column, _hint, required in IMPORT_COLUMNS if required and column not in headers]
     if missing:
         raise DomainError(f"文件缺少必需的列：{'、'.join(missing)}。请使用导入模板。", code="columns")
-    # Drop blank lines (Excel leaves them at the end).
-    rows = [row for row in dataset if any(cell not in (None, "") for cell in row)]
-    clean = tablib.Dataset(headers=dataset.headers)
-    for row in rows:
-        clean.append(row)
+    clean = tablib.Dataset(headers=headers)
+    source_rows = []
+    for number, cells in records[1:]:
+        cells = list(cells)[: len(headers)]
+        if not any(cell not in (None, "") and str(cell).strip() for cell in cells):
+            continue  # a blank line (Excel leaves them, people add them)
+        clean.append(cells + [None] * (len(headers) - len(cells)))
+        source_rows.append(number)
     if not len(clean):
         raise DomainError("文件里没有任何申请记录。", code="empty")
+    clean.source_rows = source_rows
     return clean
+
+
+def _csv_records(text: str) -> list[tuple[int, list]]:
+    """(spreadsheet row number, cells) of every record, blank lines included."""
+    import csv
+
+    try:
+        return list(enumerate(csv.reader(io.StringIO(text)), start=1))
+    except csv.Error:
+        raise DomainError("CSV 文件格式有误（引号不成对或含有无法识别的内容），请在 Excel 中另存为 CSV 或 XLSX 后重新上传。",
+                          code="unreadable") from None
+
+
+def _xlsx_records(content: bytes) -> list[tuple[int, list]]:
+    """(spreadsheet row number, cells) of the first sheet, blank rows included."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError):
+        raise DomainError(NOT_XLSX, code="unreadable") from None
+    except Exception:  # noqa: BLE001 - any other damage: the same advice, never a library's English message
+        raise DomainError(NOT_XLSX, code="unreadable") from None
+    sheet = workbook.worksheets[0]
+    return [(row[0].row, [cell.value for cell in row]) for row in sheet.iter_rows() if row]
 
 
 def template_csv() -> str:

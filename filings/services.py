@@ -102,8 +102,9 @@ def _fmt(day: date | None) -> str:
 
 def _describe(filing: Filing) -> str:
     """“备案 3201002603150000012（异地长期居住人员，就医地 北京市，2026-03-15 起长期有效）”"""
+    kind = "待审核的线上申请" if filing.status == Filing.Status.PENDING_REVIEW else "备案"
     return (
-        f"备案 {filing.number}（{filing.get_person_type_display()}，就医地 {filing.destination.name}，"
+        f"{kind} {filing.number}（{filing.get_person_type_display()}，就医地 {filing.destination.name}，"
         f"{filing.validity_text}）"
     )
 
@@ -129,6 +130,7 @@ class FilingData:
     referring_institution: Institution | None = None
     diagnosis: str = ""
     contact_address: str = ""
+    contact_phone: str = ""
     retroactive: bool = False
     admission_date: date | None = None
     treatment_institution: str = ""
@@ -150,6 +152,7 @@ class FilingData:
         "referring_institution",
         "diagnosis",
         "contact_address",
+        "contact_phone",
         "retroactive",
         "admission_date",
         "treatment_institution",
@@ -261,6 +264,7 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
         "referring_institution": institution,
         "diagnosis": (data.diagnosis or "").strip(),
         "contact_address": (data.contact_address or "").strip(),
+        "contact_phone": (data.contact_phone or "").strip()[:30],
         "remarks": (data.remarks or "").strip(),
         **proxy,
         **retro,
@@ -367,11 +371,14 @@ def _destinations_overlap(a: Region, b: Region) -> bool:
     )
 
 
-def _check_against_active(filing: Filing, *, exclude: Iterable[int] = ()) -> list[Filing]:
+def _check_against_active(
+    filing: Filing, *, exclude: Iterable[int] = (), statuses: Iterable[str] = (Filing.Status.ACTIVE,)
+) -> list[Filing]:
     """The overlap and multi-place rules (江苏 第十一条). Returns the person's other
-    active long-term filings elsewhere when this one makes a multi-place filing."""
+    active long-term filings elsewhere when this one makes a multi-place filing.
+    An online application is also checked against the applications still awaiting review."""
     others = (
-        Filing.objects.filter(insured_person_id=filing.insured_person_id, status=Filing.Status.ACTIVE)
+        Filing.objects.filter(insured_person_id=filing.insured_person_id, status__in=list(statuses))
         .exclude(pk__in=[filing.pk, *exclude])
         .exclude(person_type=PersonType.EMERGENCY)  # old records: emergency is deemed filed, not a filing
         .select_related("destination")
@@ -666,6 +673,9 @@ def filing_submit_online(
         person=person, data=data, channel=Channel.ONLINE, by=by, applied_on=applied_on, today=today,
         status=Filing.Status.PENDING_REVIEW, online_reference=reference,
     )
+    # The overlap and multi-place rules already at import (and so in the preview), without
+    # locks: the supervisor's approval checks again, under the person's lock.
+    _check_against_active(filing, statuses=(Filing.Status.ACTIVE, Filing.Status.PENDING_REVIEW))
     log_action(
         action=AuditLog.Action.IMPORT, user=by, obj=filing, to_state=filing.status,
         message=f"导入线上备案申请 {reference}，审核期限 {_fmt(filing.review_due_on)}",
@@ -695,7 +705,23 @@ def filing_approve(*, filing: Filing, by, materials: list[str] | None = None, no
     filing.review_note = (note or "").strip()[:300]
     late = filing.review_due_on is not None and today > filing.review_due_on
     message = "审核通过线上备案申请" + ("（已超过审核期限）" if late else "")
-    return _activate(filing, by=by, today=today, from_state=Filing.Status.PENDING_REVIEW, message=message)
+    filing = _activate(filing, by=by, today=today, from_state=Filing.Status.PENDING_REVIEW, message=message)
+    _apply_contact_phone(filing, by=by)
+    return filing
+
+
+def _apply_contact_phone(filing: Filing, *, by) -> None:
+    """The phone given in an online application reaches the person's record only once
+    the application is approved (an unreviewed file must not overwrite it)."""
+    phone = (filing.contact_phone or "").strip()
+    person = InsuredPerson.objects.get(pk=filing.insured_person_id)
+    if not phone or person.phone == phone:
+        return
+    old = person.phone
+    person.phone = phone
+    person.save(update_fields=["phone"])
+    log_action(action=AuditLog.Action.CHANGE, user=by, obj=person,
+               message=f"线上申请 {filing.online_reference} 审核通过，联系电话由 {old or '（空）'} 更新为 {phone}")
 
 
 @transaction.atomic

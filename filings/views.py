@@ -420,9 +420,10 @@ def filing_review(request, pk: int):
         else:
             return redirect("filings:review_queue")
     result = checklist.evaluate(filing.person_type, filing.materials, by_proxy=filing.by_proxy)
+    open_filings = [other for other in services.open_filings_of(filing.insured_person) if other.pk != filing.pk]
     return render(request, "filings/filing_review.html",
                   {"filing": filing, "form": form, "checklist": result, "today": timezone.localdate(),
-                   "review_overdue": filing.review_overdue_on(timezone.localdate())})
+                   "review_overdue": filing.review_overdue_on(timezone.localdate()), "open_filings": open_filings})
 
 
 @role_required(*VIEW_ROLES)
@@ -480,25 +481,28 @@ def import_applications(request):
             except DomainError as exc:
                 form.add_error("file", exc.message)
             else:
-                result = OnlineApplicationResource(by=request.user).import_data(dataset, dry_run=True)
+                resource = OnlineApplicationResource(by=request.user)
+                result = resource.import_data(dataset, dry_run=True)
                 storage = MediaStorage(MEDIA_FOLDER="filings-import")
                 storage.save(content)
                 request.session[_IMPORT_SESSION_KEY] = {"name": storage.name, "filename": upload.name}
                 return render(request, "filings/import_preview.html",
-                              {"result": result, "filename": upload.name, **_import_summary(result)})
+                              {"result": result, "filename": upload.name, **_import_summary(result, resource)})
     return render(request, "filings/import.html", {"form": form})
 
 
-def _import_summary(result) -> dict:
-    """Counts and rows of an import result; row numbers as the spreadsheet shows them (header = row 1)."""
+def _import_summary(result, resource) -> dict:
+    """Counts and rows of an import result; row numbers as the spreadsheet shows them
+    (header = row 1, blank lines counted)."""
     from import_export.results import RowResult
 
     invalid = [
-        {"number": invalid_row.number + 1, "errors": _flatten(invalid_row.error_dict)}
+        {"number": resource.spreadsheet_row(invalid_row.number), "errors": _flatten(invalid_row.error_dict)}
         for invalid_row in result.invalid_rows
     ]
     errors = [
-        {"number": number + 1, "errors": [str(err.error) for err in errs]} for number, errs in result.row_errors()
+        {"number": resource.spreadsheet_row(number), "errors": [str(err.error) for err in errs]}
+        for number, errs in result.row_errors()
     ]
     totals = result.totals
     return {
@@ -547,8 +551,9 @@ def _import_confirm(request):
         messages.error(request, "导入预览已失效，请重新上传文件。")
         return redirect("filings:import")
     dataset = load_dataset(content, stored["filename"])
-    result = OnlineApplicationResource(by=request.user).import_data(dataset, dry_run=False)
-    summary = _import_summary(result)
+    resource = OnlineApplicationResource(by=request.user)
+    result = resource.import_data(dataset, dry_run=False)
+    summary = _import_summary(result, resource)
     if summary["errors"]:
         messages.error(request, "导入出错，没有导入任何申请：" + "；".join(
             f"第{e['number']}行 {'、'.join(e['errors'])}" for e in summary["errors"]))
