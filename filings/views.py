@@ -65,6 +65,14 @@ def _filing_region(user) -> Region | None:
     return user.region
 
 
+def _pk(value) -> int | None:
+    """A primary key from a query or form value; None for anything else ("abc", "", 10**30)."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
 def _get_filing(request, pk: int) -> Filing:
     return get_object_for_user(request.user, selectors.filing_list(user=request.user), pk=pk)
 
@@ -234,8 +242,9 @@ def checklist_partial(request):
     region = _filing_region(user)
     person = None
     change_of = None
-    if request.POST.get("filing"):
-        filing = _get_filing(request, int(request.POST["filing"]))
+    filing_pk = _pk(request.POST.get("filing"))
+    filing = selectors.filing_list(user=user).filter(pk=filing_pk).first() if filing_pk else None
+    if filing is not None:
         person = filing.insured_person
         change_of = filing if filing.status == Filing.Status.ACTIVE else None
     form = FilingForm(request.POST, user=user, region=region, hospital=_hospital_of(user), person=person,
@@ -255,8 +264,9 @@ def filing_detail(request, pk: int):
     keys = [document_key(filing, code) for code in FORMS]
     documents = {doc.key.rsplit(":", 1)[1]: doc for doc in Document.objects.filter(key__in=keys, is_latest=True)}
     job = None
-    if request.GET.get("job"):
-        job = Job.objects.for_user(request.user).filter(pk=request.GET["job"]).first()
+    job_pk = _pk(request.GET.get("job"))
+    if job_pk:
+        job = Job.objects.for_user(request.user).filter(pk=job_pk).first()
     user = request.user
     is_agency_clerk = user.has_role(*COUNTER_ROLES)
     unlock = None
@@ -607,7 +617,7 @@ def upload(request):
     for filing in page.object_list:
         filing.flag_upload_late = filing.upload_pending_since and filing.upload_pending_since < start_of_day
     batches = UploadBatch.objects.for_user(request.user).select_related("created_by", "document", "region")[:10]
-    wanted = [value for value in request.GET.getlist("batch") if value.isdigit()][:50]
+    wanted = [pk for pk in map(_pk, request.GET.getlist("batch")) if pk][:50]
     highlights = list(
         UploadBatch.objects.for_user(request.user).filter(pk__in=wanted).select_related("document", "region")
     )

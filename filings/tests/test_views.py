@@ -702,3 +702,18 @@ def test_counter_explains_that_emergency_needs_no_filing(client, clerk, nothing_
         response = client.post(reverse("filings:new"), walk_in_post(person_type="emergency", materials=[]))
     assert response.status_code == 200
     assert "异地急诊抢救人员视同已备案（江苏 第八条(五)），无需办理备案" in response.text
+
+
+# --- Crafted input never makes a 500 --------------------------------------------------------------
+
+
+def test_crafted_query_values_get_friendly_answers(client, clerk, filing):
+    login(client, clerk)
+    assert client.get(reverse("filings:detail", args=[filing.pk]), {"job": "abc"}).status_code == 200
+    assert client.get(reverse("filings:detail", args=[filing.pk]), {"job": "99999999999999999999"}).status_code == 200
+    assert client.get(reverse("filings:upload"), {"batch": "abc"}).status_code == 200
+    response = client.post(reverse("filings:checklist"), {"filing": "abc", "person_type": "long_term_resident"})
+    assert response.status_code == 200 and "所需材料" in response.text
+    response = client.post(reverse("filings:checklist"), {"filing": "99999999999999999999",
+                                                          "person_type": "long_term_resident"})
+    assert response.status_code == 200
