@@ -100,11 +100,17 @@ class FilingForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True, "placeholder": "18位身份证号，回车查找"}),
     )
     name = forms.CharField(label="姓名", max_length=50)
-    insurance_type = forms.ChoiceField(label="险种类型", choices=InsuranceType.choices, initial=InsuranceType.EMPLOYEE)
+    insurance_type = forms.ChoiceField(
+        label="险种类型", choices=InsuranceType.choices, initial=InsuranceType.EMPLOYEE,
+        error_messages={"invalid_choice": "险种类型“%(value)s”无效，应为职工（310）或城乡居民（390）。"},
+    )
     phone = forms.CharField(label="联系电话1", max_length=30)
     phone_alt = forms.CharField(label="联系电话2", max_length=30, required=False)
 
-    person_type = forms.ChoiceField(label="人员类别", choices=PersonType.choices, widget=forms.RadioSelect)
+    person_type = forms.ChoiceField(
+        label="人员类别", choices=PersonType.choices, widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "人员类别“%(value)s”无效，请重新选择。", "required": "请选择人员类别。"},
+    )
     destination = RegionChoiceField(label="就医地")
     start_date = BoundedDateField(label="开始日期", widget=DATE_WIDGET)
     end_date = BoundedDateField(label="结束日期", widget=DATE_WIDGET, required=False)
@@ -112,6 +118,7 @@ class FilingForm(forms.Form):
     materials = forms.MultipleChoiceField(
         label="已收材料", choices=list(checklist.MATERIALS.items()), required=False,
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "材料“%(value)s”不在材料清单中，请在清单中勾选。"},
     )
     referring_institution = forms.ModelChoiceField(
         label="转出医疗机构（开具转诊转院证明）", queryset=Institution.objects.none(), required=False,
@@ -161,6 +168,7 @@ class FilingForm(forms.Form):
             self.fields["phone_alt"].initial = person.phone_alt
         if hospital is not None:
             self.fields["person_type"].choices = [(PersonType.REFERRAL, PersonType.REFERRAL.label)]
+            self.fields["person_type"].error_messages["invalid_choice"] = "医疗机构只能办理异地转诊备案。"
             self.fields["person_type"].initial = PersonType.REFERRAL
             self.fields["referring_institution"].queryset = Institution.objects.filter(pk=hospital.pk)
             self.fields["referring_institution"].initial = hospital.pk
@@ -257,6 +265,17 @@ class FilingForm(forms.Form):
             phone_alt=data.get("phone_alt", ""),
         )
 
+    def field_error_list(self) -> list[str]:
+        """“字段：错误” for every field error, for the summary at the top of the form
+        (some fields are hidden or far down the page)."""
+        items = []
+        for name, errors in self.errors.items():
+            if name == "__all__":
+                continue
+            label = self.fields[name].label if name in self.fields else name
+            items.extend(f"{label}：{error}" for error in errors)
+        return items
+
     def add_domain_error(self, message: str) -> None:
         for line in message.splitlines():
             if line.strip():
@@ -296,7 +315,9 @@ def checklist_context(form: FilingForm) -> dict:
     """The materials checklist and type-specific hints for the current person type."""
     person_type = form.current("person_type") or ""
     by_proxy = str(form.current("by_proxy", "")).lower() in ("on", "true", "1")
-    provided = form.current("materials") or []
+    provided = list(form.current("materials") or [])
+    if form.hospital is not None and "referral_certificate" not in provided:
+        provided.append("referral_certificate")  # the hospital issues it itself
     if person_type not in PersonType.values:
         return {"person_type": None}
     result = checklist.evaluate(person_type, provided, by_proxy=by_proxy)

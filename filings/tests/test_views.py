@@ -220,7 +220,7 @@ def test_hospital_cannot_file_other_types(client, hospital, nothing_written):
     with nothing_written():
         response = client.post(reverse("filings:new"), walk_in_post())
     # The hospital form offers referrals only; the service refuses anything else too (test_services).
-    assert response.status_code == 200 and "不在可用的选项中" in response.text
+    assert response.status_code == 200 and "医疗机构只能办理异地转诊备案" in response.text
 
 
 def test_change_and_cancel_at_the_counter(client, clerk, filing):
@@ -717,3 +717,41 @@ def test_crafted_query_values_get_friendly_answers(client, clerk, filing):
     response = client.post(reverse("filings:checklist"), {"filing": "99999999999999999999",
                                                           "person_type": "long_term_resident"})
     assert response.status_code == 200
+
+
+# --- Every form error is shown --------------------------------------------------------------------
+
+
+def test_unknown_material_is_explained(client, clerk, nothing_written):
+    login(client, clerk)
+    with nothing_written():
+        response = client.post(reverse("filings:new"), walk_in_post(materials=["id_card", "bogus"]))
+    assert "材料“bogus”不在材料清单中，请在清单中勾选。" in response.text
+    partial = client.post(reverse("filings:checklist"), walk_in_post(materials=["id_card", "bogus"])).text
+    assert "材料“bogus”不在材料清单中" in partial
+
+
+def test_wrong_insurance_type_of_a_known_person_is_explained(client, clerk, filing, nothing_written):
+    login(client, clerk)
+    person = filing.insured_person
+    with nothing_written():
+        response = client.post(reverse("filings:new"), walk_in_post(
+            id_number=person.id_number, name=person.name, insurance_type="999", destination="440100",
+            person_type="other_temporary", materials=["id_card"]))
+    assert "险种类型“999”无效，应为职工（310）或城乡居民（390）。" in response.text
+
+
+def test_hospital_posting_another_type_is_told_plainly(client, hospital, nothing_written):
+    login(client, hospital)
+    with nothing_written():
+        response = client.post(reverse("filings:new"), walk_in_post(person_type="other_temporary"))
+    assert "医疗机构只能办理异地转诊备案" in response.text
+    assert "不在可用的选项中" not in response.text
+
+
+def test_hospital_form_does_not_mention_a_draft_it_cannot_save(client, hospital):
+    login(client, hospital)
+    page = client.get(reverse("filings:new")).text
+    assert "暂存草稿" not in page
+    partial = client.post(reverse("filings:checklist"), {"person_type": "referral", "materials": []}).text
+    assert "暂存草稿" not in partial and "材料收齐后才能确认备案" in partial
