@@ -139,10 +139,12 @@ class FilingQuerySet(RegionScopedQuerySet):
         )
 
     def commitment_open(self) -> FilingQuerySet:
-        """Commitment-letter filings whose real materials are still owed."""
+        """Commitment-letter filings whose real materials are still owed by a date
+        (drafts and applications get their deadline only when they take effect)."""
         return self.filter(
             basis=Basis.COMMITMENT,
             materials_completed_on__isnull=True,
+            materials_due_on__isnull=False,
             status__in=[Filing.Status.ACTIVE, Filing.Status.DRAFT, Filing.Status.PENDING_REVIEW],
         )
 

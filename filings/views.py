@@ -139,6 +139,9 @@ def commitment_list(request):
         filings = selectors.commitment_due(user=request.user, today=today)
     page = Paginator(filings.order_by("materials_due_on", "pk"), PER_PAGE).get_page(request.GET.get("page"))
     _flag(page.object_list, today)
+    for filing in page.object_list:
+        filing.due_in = (filing.materials_due_on - today).days
+        filing.overdue_days = -filing.due_in
     return render(request, "filings/commitment_list.html", {"page": page, "today": today, "show": show})
 
 

@@ -355,7 +355,7 @@ def test_commitment_list_shows_due_and_overdue(client, clerk):
     page = client.get(reverse("filings:commitments")).text
     assert overdue.number in page and soon.number in page
     assert later.number not in page and done.number not in page
-    assert "已逾期" in page and "即将到期" in page
+    assert "已逾期2天" in page and "10天后到期" in page and "即将到期" not in page
     only_overdue = client.get(reverse("filings:commitments"), {"show": "overdue"}).text
     assert overdue.number in only_overdue and soon.number not in only_overdue
 
@@ -755,3 +755,19 @@ def test_hospital_form_does_not_mention_a_draft_it_cannot_save(client, hospital)
     assert "暂存草稿" not in page
     partial = client.post(reverse("filings:checklist"), {"person_type": "referral", "materials": []}).text
     assert "暂存草稿" not in partial and "材料收齐后才能确认备案" in partial
+
+
+def test_commitment_list_shows_how_far_each_deadline_is_and_only_filings_with_one(client, clerk):
+    today = timezone.localdate()
+    due_today = FilingFactory(basis=Basis.COMMITMENT, materials_due_on=today)
+    later = FilingFactory(basis=Basis.COMMITMENT, materials_due_on=today + timedelta(days=180),
+                          destination=region("440100"))
+    draft = FilingFactory(basis=Basis.COMMITMENT, status=Filing.Status.DRAFT, materials_due_on=None,
+                          destination=region("310000"))
+    pending = FilingFactory(basis=Basis.COMMITMENT, status=Filing.Status.PENDING_REVIEW, materials_due_on=None,
+                            destination=region("330100"))
+    login(client, clerk)
+    page = client.get(reverse("filings:commitments"), {"show": "all"}).text
+    assert due_today.number in page and "今天到期" in page
+    assert later.number in page and "未到期（还有180天）" in page
+    assert draft.number not in page and pending.number not in page
