@@ -17,6 +17,7 @@ from filings.models import (
     PersonGroup,
     PersonType,
     SettlementState,
+    destination_label,
 )
 from filings.services import (
     EARLIEST_DAY,
@@ -55,8 +56,7 @@ def destination_choices(exclude_code: str | None = None) -> list:
         if region.is_province:
             if region.code == HOME_PROVINCE:
                 continue
-            # 直辖市 are provinces named …市: no “全省” for them.
-            provinces.append((region.code, region.name if region.name.endswith("市") else f"{region.name}（全省）"))
+            provinces.append((region.code, destination_label(region)))
         elif region.parent_id == HOME_PROVINCE:
             home_cities.append((region.code, region.name))
         else:

@@ -57,6 +57,18 @@ def group_of(person_type: str) -> PersonGroup:
     return PERSON_TYPE_GROUPS[person_type]
 
 
+def destination_label(region) -> str:
+    """How a destination reads on screens and receipts: a whole province says so in
+    words that fit it — 浙江省（全省）, 北京市（全市）, 广西壮族自治区（全区）."""
+    if not region.is_province:
+        return region.name
+    if region.name.endswith("市"):
+        return f"{region.name}（全市）"
+    if region.name.endswith(("自治区", "特别行政区")):
+        return f"{region.name}（全区）"
+    return f"{region.name}（全省）"
+
+
 class FilingStatus(models.TextChoices):
     """What the filing query (selectors.filing_check) answers about a treatment."""
 

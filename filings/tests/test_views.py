@@ -771,3 +771,18 @@ def test_commitment_list_shows_how_far_each_deadline_is_and_only_filings_with_on
     assert due_today.number in page and "今天到期" in page
     assert later.number in page and "未到期（还有180天）" in page
     assert draft.number not in page and pending.number not in page
+
+
+@pytest.mark.parametrize(("code", "label"), [
+    ("110000", "北京市（全市）"), ("310000", "上海市（全市）"), ("450000", "广西壮族自治区（全区）"),
+    ("330000", "浙江省（全省）"), ("330100", "杭州市"),
+])
+def test_whole_province_destinations_read_naturally(client, clerk, code, label):
+    filing = FilingFactory(destination=region(code))
+    login(client, clerk)
+    for name in ("filings:detail", "filings:receipt"):
+        text = client.get(reverse(name, args=[filing.pk])).text
+        assert label in text, name
+        assert "市（全省）" not in text and "区（全省）" not in text
+    form = client.get(reverse("filings:new")).text
+    assert "市（全省）" not in form and "自治区（全省）" not in form
