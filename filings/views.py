@@ -149,7 +149,8 @@ def commitment_list(request):
 
 
 def _form_context(form: FilingForm, **extra) -> dict:
-    return {"form": form, "checklist": checklist_context(form), **extra}
+    return {"form": form, "checklist": checklist_context(form), "region_settings": services.settings_for(form.region),
+            **extra}
 
 
 @role_required(*FILE_ROLES)
@@ -296,6 +297,7 @@ def filing_detail(request, pk: int):
         "can_review": user.has_role(*REVIEW_ROLES) and filing.status == Filing.Status.PENDING_REVIEW,
         "can_print": user.has_role(*PRINT_ROLES),
         "locked": unlock is not None and today < unlock,
+        "region_settings": services.settings_for(filing.insured_region_id),
     }
     return render(request, "filings/filing_detail.html", context)
 
@@ -382,6 +384,11 @@ def filing_change(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def filing_cancel(request, pk: int):
     filing = _get_filing(request, pk)
+    context = {"filing": filing, "today": timezone.localdate(),
+               "region_settings": services.settings_for(filing.insured_region_id)}
+    if filing.status != Filing.Status.ACTIVE:
+        # Nothing to cancel: say why, without a form (a repeated POST changes nothing either).
+        return render(request, "filings/filing_cancel.html", context)
     form = ReasonForm(request.POST or None, label="取消原因")
     if request.method == "POST" and form.is_valid():
         try:
@@ -392,8 +399,7 @@ def filing_cancel(request, pk: int):
             messages.success(request, f"备案 {filing.number} 已取消。可打印取消回执交参保人。")
             return redirect("filings:detail", pk=pk)
     unlock = services.commitment_unlock_date(filing) if filing.is_long_term and filing.is_commitment else None
-    return render(request, "filings/filing_cancel.html",
-                  {"filing": filing, "form": form, "unlock": unlock, "today": timezone.localdate()})
+    return render(request, "filings/filing_cancel.html", {**context, "form": form, "unlock": unlock})
 
 
 @role_required(*COUNTER_ROLES)

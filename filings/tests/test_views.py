@@ -786,3 +786,35 @@ def test_whole_province_destinations_read_naturally(client, clerk, code, label):
         assert "市（全省）" not in text and "区（全省）" not in text
     form = client.get(reverse("filings:new")).text
     assert "市（全省）" not in form and "自治区（全省）" not in form
+
+
+def test_lock_and_validity_months_come_from_the_regional_setting(client, clerk, filing):
+    FilingRegionSettings.objects.create(region=region("320100"), commitment_lock_months=4, temporary_min_months=8)
+    Filing.objects.filter(pk=filing.pk).update(basis=Basis.COMMITMENT, materials=["id_card", "commitment_letter"],
+                                               commitment_on=timezone.localdate())
+    login(client, clerk)
+    detail = client.get(reverse("filings:detail", args=[filing.pk])).text
+    cancel = client.get(reverse("filings:cancel", args=[filing.pk])).text
+    change = client.get(reverse("filings:change", args=[filing.pk])).text
+    new = client.get(reverse("filings:new")).text
+    assert "需满4个月方可变更或取消" in detail
+    assert "需满4个月方可取消" in cancel
+    assert "需满4个月方可变更" in change
+    assert "临时外出就医人员（不少于8个月）" in new
+    for page in (detail, cancel, change, new):
+        assert "6个月" not in page
+
+
+def test_cancel_page_of_a_cancelled_filing_says_so_without_a_form(client, clerk, filing, nothing_written):
+    Filing.objects.filter(pk=filing.pk).update(status=Filing.Status.CANCELLED, terminated_on=date(2026, 3, 20),
+                                               cancel_reason="回南京居住")
+    login(client, clerk)
+    page = client.get(reverse("filings:cancel", args=[filing.pk])).text
+    assert "这份备案已于 2026-03-20 取消" in page and "回南京居住" in page
+    assert 'name="reason"' not in page and "确认取消" not in page
+    with nothing_written():
+        response = client.post(reverse("filings:cancel", args=[filing.pk]), {"reason": "再取消一次"})
+    assert "这份备案已于 2026-03-20 取消" in response.text
+    changed = FilingFactory(status=Filing.Status.CHANGED, terminated_on=date(2026, 3, 1), destination=region("310000"))
+    page = client.get(reverse("filings:cancel", args=[changed.pk])).text
+    assert "现为“已变更”，只有有效的备案可以取消" in page and 'name="reason"' not in page
