@@ -790,6 +790,7 @@ def filing_change(
         )
     if data.retroactive:
         raise DomainError("变更不能补办：已经发生的就医请单独办理补办备案。", code="change_retroactive")
+    _check_something_changes(old, _validate(data, person=old.insured_person, applied_on=today, today=today))
     new = _new_filing(
         person=old.insured_person, data=data, channel=channel, by=by, applied_on=today, today=today,
         status=Filing.Status.DRAFT, replaces=old, change_reason=reason,
@@ -812,6 +813,27 @@ def filing_change(
                to_state=old.status, message=f"变更为 {new.number}：{reason}")
     # Real materials already handed in stay valid for the new filing's checklist.
     return _activate(new, by=by, today=today, from_state="", message=f"由 {old.number} 变更而来：{reason}")
+
+
+def _check_something_changes(old: Filing, values: dict) -> None:
+    """A 变更 must change what the filing is: type, place, validity, materials or
+    the referral's details (who handled the change is not a change of the filing)."""
+    referring = values["referring_institution"]
+    same = (
+        values["person_type"] == old.person_type
+        and values["destination"].code == old.destination_id
+        and values["end_date"] == old.end_date
+        and set(values["materials"]) == set(old.materials)
+        and (referring.pk if referring else None) == old.referring_institution_id
+        and values["diagnosis"] == old.diagnosis
+        and values["contact_address"] == old.contact_address
+    )
+    if same:
+        raise DomainError(
+            f"没有任何变更：人员类别、就医地、有效期、材料和联系地址都与原备案 {old.number} 相同，无需办理变更。"
+            "只是补交承诺制材料的，请在备案详情页点“补齐承诺材料”。",
+            code="no_change",
+        )
 
 
 @transaction.atomic

@@ -639,3 +639,16 @@ def test_change_of_an_overdue_commitment_filing_keeps_its_deadline_and_lock_star
     later = filing_change(filing=new, data=make_data(destination="440100", start=date(2026, 10, 2)), by=clerk,
                           reason="搬到广州", today=date(2026, 10, 2))
     assert later.basis == Basis.MATERIALS and later.materials_due_on is None and later.commitment_on is None
+
+
+def test_a_change_that_changes_nothing_is_refused(person, make_data, clerk, nothing_written):
+    filing = register(person, make_data(), clerk)
+    with nothing_written(), pytest.raises(DomainError) as exc:
+        filing_change(filing=filing, data=make_data(start=date(2026, 3, 20)), by=clerk, reason="再办一次",
+                      today=date(2026, 3, 20))
+    assert exc.value.message.startswith("没有任何变更：")
+    assert filing.number in exc.value.message
+    # The same place with another person type is a change.
+    new = filing_change(filing=filing, data=make_data(person_type="posted_worker", start=date(2026, 3, 20)),
+                        by=clerk, reason="改为常驻异地工作", today=date(2026, 3, 20))
+    assert new.person_type == "posted_worker"
