@@ -100,11 +100,13 @@ def filing_list(request):
     query = (request.GET.get("q") or "").strip()
     if query and not page.paginator.count:
         suggestion = _person_without_filing(request.user, query)
+    person_pk = _pk(request.GET.get("person"))
+    person = InsuredPerson.objects.for_user(request.user).filter(pk=person_pk).first() if person_pk else None
     return render(
         request,
         "filings/filing_list.html",
         {"filter": filterset, "page": page, "today": today, "query": query, "suggestion": suggestion,
-         "can_file": request.user.has_role(*FILE_ROLES)},
+         "person": person, "can_file": request.user.has_role(*FILE_ROLES)},
     )
 
 
@@ -161,11 +163,14 @@ def filing_new(request):
     if region is None:
         raise Http404("您的账号没有所属经办机构或医疗机构。")
     hospital = _hospital_of(user)
-    initial = {"id_number": request.GET.get("id_number", "")}
+    # "为其办理备案" from the search posts the number (never in an address) with `prefill`.
+    prefill = request.method == "POST" and "prefill" in request.POST
+    initial = {"id_number": (request.POST if prefill else request.GET).get("id_number", "")}
     if hospital is not None:
         initial["person_type"] = "referral"
         initial["materials"] = ["referral_certificate"]  # the hospital issues it itself
-    form = FilingForm(request.POST or None, initial=initial, user=user, region=region, hospital=hospital)
+    bound = request.POST if request.method == "POST" and not prefill else None
+    form = FilingForm(bound, initial=initial, user=user, region=region, hospital=hospital)
     if request.method == "POST" and form.is_valid():
         draft = "save_draft" in request.POST and hospital is None
         try:
@@ -181,7 +186,10 @@ def filing_new(request):
             else:
                 messages.success(request, _done_message(filing, "备案已生效"))
             return redirect("filings:detail", pk=filing.pk)
-    lookup = _lookup(user, region, form["id_number"].value() or "") if form.is_bound else {}
+    lookup = _lookup(user, region, form["id_number"].value() or "") if form.is_bound or prefill else {}
+    if prefill and lookup.get("person") is not None:
+        for name in FilingForm.PERSON_FIELDS:
+            form.initial[name] = getattr(lookup["person"], name)
     if form.is_bound and form.errors.get("id_number"):
         lookup["error"] = ""  # the field already shows the same message
     return render(request, "filings/filing_form.html",

@@ -818,3 +818,46 @@ def test_cancel_page_of_a_cancelled_filing_says_so_without_a_form(client, clerk,
     changed = FilingFactory(status=Filing.Status.CHANGED, terminated_on=date(2026, 3, 1), destination=region("310000"))
     page = client.get(reverse("filings:cancel", args=[changed.pk])).text
     assert "现为“已变更”，只有有效的备案可以取消" in page and 'name="reason"' not in page
+
+
+# --- Search by a masked number; no full ID numbers in links --------------------------------------
+
+
+def test_search_by_the_masked_number_copied_from_the_list(client, clerk, filing):
+    other = FilingFactory(insured_person=InsuredPersonFactory(name="周晓东"), destination=region("310000"))
+    login(client, clerk)
+    masked = filing.insured_person.masked_id_number
+    text = client.get(reverse("filings:list"), {"q": masked}).text
+    assert filing.number in text and other.number not in text
+    spaced = client.get(reverse("filings:list"), {"q": f" {masked[:6]} ＊＊＊＊＊＊＊＊ {masked[-4:]} "}).text
+    assert filing.number in spaced
+
+
+def test_all_filings_of_a_person_by_link_without_the_id_number(client, clerk, filing):
+    second = FilingFactory(insured_person=filing.insured_person, person_type="other_temporary",
+                           destination=region("440100"))
+    other = FilingFactory(insured_person=InsuredPersonFactory(), destination=region("310000"))
+    login(client, clerk)
+    person = filing.insured_person
+    detail = client.get(reverse("filings:detail", args=[filing.pk])).text
+    assert person.id_number not in detail
+    link = f'{reverse("filings:list")}?person={person.pk}'
+    assert link in detail
+    listing = client.get(link).text
+    assert filing.number in listing and second.number in listing and other.number not in listing
+    assert f"{person.name}（{person.masked_id_number}）的全部备案" in listing
+    assert client.get(reverse("filings:list"), {"person": "abc"}).status_code == 200
+    assert client.get(reverse("filings:list"), {"person": "9" * 30}).status_code == 200
+    wuxi = FilingFactory(insured_person=InsuredPersonFactory(insured_region=region("320200")))
+    assert wuxi.number not in client.get(reverse("filings:list"), {"person": wuxi.insured_person.pk}).text
+
+
+def test_offer_to_file_for_a_searched_person_posts_the_number(client, clerk):
+    person = InsuredPersonFactory(name="陆海燕")
+    login(client, clerk)
+    page = client.get(reverse("filings:list"), {"q": person.id_number}).text
+    assert f"?id_number={person.id_number}" not in page
+    form = client.post(reverse("filings:new"), {"prefill": "1", "id_number": person.id_number})
+    assert form.status_code == 200
+    assert "已登记：<strong>陆海燕</strong>" in form.text and "不能办理" not in form.text
+    assert not Filing.objects.exists()
