@@ -498,6 +498,10 @@ def import_applications(request):
     form = ImportForm()
     if request.method == "POST" and "confirm" in request.POST:
         return _import_confirm(request)
+    if request.method == "POST" and "cancel" in request.POST:
+        _forget_preview(request)
+        messages.info(request, "已放弃本次导入，预览文件已删除。")
+        return redirect("filings:import")
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -510,7 +514,8 @@ def import_applications(request):
             else:
                 resource = OnlineApplicationResource(by=request.user)
                 result = resource.import_data(dataset, dry_run=True)
-                storage = MediaStorage(MEDIA_FOLDER="filings-import")
+                _forget_preview(request)  # a newer preview replaces an unconfirmed one
+                storage = MediaStorage(MEDIA_FOLDER=services.IMPORT_PREVIEW_FOLDER)
                 storage.save(content)
                 request.session[_IMPORT_SESSION_KEY] = {"name": storage.name, "filename": upload.name}
                 return render(request, "filings/import_preview.html",
@@ -566,18 +571,33 @@ def _flatten(error_dict: dict) -> list[str]:
     return texts
 
 
+def _forget_preview(request) -> None:
+    """Delete the unconfirmed preview file of this session (it holds full ID numbers)."""
+    stored = request.session.pop(_IMPORT_SESSION_KEY, None) or {}
+    name = stored.get("name", "")
+    if re.fullmatch(r"[0-9a-f]{32}", name):
+        services.import_preview_remove(name)
+
+
 def _import_confirm(request):
     stored = request.session.get(_IMPORT_SESSION_KEY)
     if not stored or not re.fullmatch(r"[0-9a-f]{32}", stored.get("name", "")):
         messages.error(request, "导入预览已失效，请重新上传文件。")
         return redirect("filings:import")
-    storage = MediaStorage(name=stored["name"], MEDIA_FOLDER="filings-import")
+    storage = MediaStorage(name=stored["name"], MEDIA_FOLDER=services.IMPORT_PREVIEW_FOLDER)
     try:
         content = storage.read()
     except FileNotFoundError:
+        request.session.pop(_IMPORT_SESSION_KEY, None)
         messages.error(request, "导入预览已失效，请重新上传文件。")
         return redirect("filings:import")
-    dataset = load_dataset(content, stored["filename"])
+    # The file is read: whatever happens next, it is not kept.
+    _forget_preview(request)
+    try:
+        dataset = load_dataset(content, stored["filename"])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("filings:import")
     resource = OnlineApplicationResource(by=request.user)
     result = resource.import_data(dataset, dry_run=False)
     summary = _import_summary(result, resource)
@@ -585,8 +605,6 @@ def _import_confirm(request):
         messages.error(request, "导入出错，没有导入任何申请：" + "；".join(
             f"第{e['number']}行 {'、'.join(e['errors'])}" for e in summary["errors"]))
         return redirect("filings:import")
-    storage.remove()
-    del request.session[_IMPORT_SESSION_KEY]
     text = f"已导入 {summary['new']} 份线上申请，等待审核（1个工作日内）。"
     if summary["skipped"]:
         text += f"{summary['skipped']} 份此前已导入，已跳过。"

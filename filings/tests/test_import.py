@@ -143,3 +143,51 @@ def test_unreadable_xlsx_is_explained_in_chinese(client, clerk, content, message
     text = client.post(reverse("filings:import"), {"file": upload}).text
     assert message in text
     assert "zip" not in text.lower().replace("gzip", "")
+
+
+# --- Previews do not linger in MEDIA_ROOT (they hold full ID numbers) --------------------------------
+
+
+def _preview_files(settings):
+    folder = settings.MEDIA_ROOT / "filings-import"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_preview_file_removed_after_confirm_and_after_cancel(client, clerk, settings):
+    client.force_login(clerk)
+    one = build_id_number("320104", date(1960, 2, 2), 41)
+    preview(client, HEADER + row("WS001", one, "顾春兰"))
+    assert len(_preview_files(settings)) == 1
+    client.post(reverse("filings:import"), {"confirm": "1"})
+    assert _preview_files(settings) == []
+    preview(client, HEADER + row("WS002", one, "顾春兰", destination="上海市"))
+    assert len(_preview_files(settings)) == 1
+    response = client.post(reverse("filings:import"), {"cancel": "1"}, follow=True)
+    assert "已放弃本次导入" in response.text
+    assert _preview_files(settings) == []
+    assert "导入预览已失效" in client.post(reverse("filings:import"), {"confirm": "1"}, follow=True).text
+
+
+def test_a_new_preview_replaces_the_previous_file(client, clerk, settings):
+    client.force_login(clerk)
+    one = build_id_number("320104", date(1960, 2, 2), 41)
+    preview(client, HEADER + row("WS001", one, "顾春兰"))
+    preview(client, HEADER + row("WS002", one, "顾春兰"))
+    assert len(_preview_files(settings)) == 1
+
+
+def test_daily_task_sweeps_previews_older_than_a_day(settings):
+    import os
+    import time
+
+    from filings.tasks import expire_filings
+
+    folder = settings.MEDIA_ROOT / "filings-import"
+    folder.mkdir(parents=True)
+    old, fresh = folder / ("a" * 32), folder / ("b" * 32)
+    old.write_bytes(b"320104196002020412")
+    fresh.write_bytes(b"320104196002020412")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    expire_filings.run()
+    assert _preview_files(settings) == [fresh]
