@@ -147,7 +147,7 @@ class FilingQuerySet(RegionScopedQuerySet):
             self.counting()
             .filter(start_date__lte=day)
             .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
-            .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gt=day))
+            .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=day))
         )
 
     def commitment_open(self) -> FilingQuerySet:
@@ -202,7 +202,8 @@ class Filing(models.Model):
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期", null=True, blank=True, help_text="长期异地居住备案长期有效，不填。")
     terminated_on = models.DateField(
-        "终止日期", null=True, blank=True, help_text="变更或取消办理之日；备案自该日起不再有效。"
+        "终止日期", null=True, blank=True,
+        help_text="变更或取消后备案的最后有效日（含当日）：取消的为取消办理之日，变更的为新备案开始的前一日。",
     )
 
     materials = models.JSONField("已收材料", default=list, blank=True)
@@ -354,7 +355,7 @@ class Filing(models.Model):
             return False
         if self.end_date is not None and day > self.end_date:
             return False
-        return not (self.terminated_on is not None and day >= self.terminated_on)
+        return not (self.terminated_on is not None and day > self.terminated_on)
 
     def covers_region(self, region_code: str) -> bool:
         from core.models import province_code_of
@@ -366,13 +367,7 @@ class Filing(models.Model):
     @property
     def last_valid_day(self) -> date | None:
         """The last day the filing was (or will be) valid; None while open-ended."""
-        from datetime import timedelta
-
-        ends = []
-        if self.end_date is not None:
-            ends.append(self.end_date)
-        if self.terminated_on is not None:
-            ends.append(self.terminated_on - timedelta(days=1))
+        ends = [day for day in (self.end_date, self.terminated_on) if day is not None]
         return min(ends) if ends else None
 
     @property
@@ -383,7 +378,10 @@ class Filing(models.Model):
             text = f"{self.start_date:%Y-%m-%d} 至 {self.end_date:%Y-%m-%d}"
         if self.terminated_on is not None:
             verb = "变更" if self.status == self.Status.CHANGED else "取消"
-            text += f"（{self.terminated_on:%Y-%m-%d} {verb}）"
+            if self.terminated_on < self.start_date:
+                text += f"（未生效即{verb}）"
+            else:
+                text += f"（已{verb}，有效至 {self.terminated_on:%Y-%m-%d}）"
         return text
 
     def materials_overdue_on(self, day: date) -> bool:

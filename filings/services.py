@@ -806,7 +806,9 @@ def filing_change(
             old.upload_action = ""
         new.upload_action = UploadAction.CHANGE
     old.status = Filing.Status.CHANGED
-    old.terminated_on = max(new.start_date, old.start_date)
+    # Its last valid day is the day before the new filing starts (the day before its own
+    # start when it had not started yet: it never took effect).
+    old.terminated_on = max(new.start_date, old.start_date) - timedelta(days=1)
     old.change_reason = reason[:300]
     old.save()
     log_action(action=AuditLog.Action.TRANSITION, user=by, obj=old, from_state=Filing.Status.ACTIVE,
@@ -838,7 +840,8 @@ def _check_something_changes(old: Filing, values: dict) -> None:
 
 @transaction.atomic
 def filing_cancel(*, filing: Filing, by, reason: str, today: date | None = None) -> Filing:
-    """取消: ends the filing today; the reason is recorded."""
+    """取消: the filing is valid through today (the day of cancellation) and ends; the
+    reason is recorded."""
     today = _today(today)
     reason = (reason or "").strip()
     if not reason:
@@ -847,7 +850,9 @@ def filing_cancel(*, filing: Filing, by, reason: str, today: date | None = None)
     _check_active(filing, "取消")
     _check_commitment_lock(filing, verb="取消", today=today)
     filing.status = Filing.Status.CANCELLED
-    filing.terminated_on = max(today, filing.start_date)
+    # It covers the day of the cancellation itself (a visit that day is still filed);
+    # one cancelled before it started never took effect.
+    filing.terminated_on = today if today >= filing.start_date else filing.start_date - timedelta(days=1)
     filing.cancel_reason = reason[:300]
     if filing.upload_status == UploadStatus.PENDING and filing.upload_action == UploadAction.NEW:
         filing.upload_status = UploadStatus.NOT_REQUIRED  # never reached the provincial system

@@ -88,7 +88,8 @@ def test_intra_province_city_destination(person):
 
 @pytest.mark.parametrize("status", [Filing.Status.CHANGED, Filing.Status.CANCELLED])
 def test_filing_ended_later_still_answers_for_the_days_it_was_valid(person, status):
-    FilingFactory(insured_person=person, start_date=date(2025, 1, 1), status=status, terminated_on=date(2026, 3, 1))
+    # terminated_on is the last day the filing was valid.
+    FilingFactory(insured_person=person, start_date=date(2025, 1, 1), status=status, terminated_on=date(2026, 2, 28))
     result = check(person, date(2026, 2, 28))
     assert result.status == FilingStatus.FILED
     assert f"现为“{Filing.Status(status).label}”" in result.message

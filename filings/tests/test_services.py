@@ -362,7 +362,7 @@ def test_material_based_long_term_filing_can_change_any_time(person, make_data, 
                         reason="居住地改为上海", today=date(2026, 3, 17))
     filing.refresh_from_db()
     assert filing.status == Filing.Status.CHANGED
-    assert filing.terminated_on == date(2026, 3, 17)
+    assert filing.terminated_on == date(2026, 3, 16)  # its last day: the new one starts on the 17th
     assert new.replaces == filing and new.status == Filing.Status.ACTIVE
     assert new.destination.code == "310000"
     # The old filing was never uploaded: the new one goes up as a new filing.
@@ -652,3 +652,44 @@ def test_a_change_that_changes_nothing_is_refused(person, make_data, clerk, noth
     new = filing_change(filing=filing, data=make_data(person_type="posted_worker", start=date(2026, 3, 20)),
                         by=clerk, reason="改为常驻异地工作", today=date(2026, 3, 20))
     assert new.person_type == "posted_worker"
+
+
+# --- The day of a cancellation is still covered --------------------------------------------------
+
+
+def test_filing_still_covers_the_day_it_was_cancelled(person, make_data, clerk):
+    from filings.selectors import FilingStatus, filing_check
+
+    filing = register(person, make_data(person_type="other_temporary"), clerk)
+    cancelled = filing_cancel(filing=filing, by=clerk, reason="提前返回", today=date(2026, 4, 2))
+    assert cancelled.terminated_on == date(2026, 4, 2) and cancelled.last_valid_day == date(2026, 4, 2)
+    beijing = region("110000")
+    on_the_day = filing_check(person=person, on_date=date(2026, 4, 2), treatment_region=beijing)
+    assert on_the_day.status == FilingStatus.FILED and on_the_day.filing == cancelled
+    assert filing_check(person=person, on_date=date(2026, 4, 3), treatment_region=beijing).status == "not_filed"
+    assert "有效至 2026-04-02" in cancelled.validity_text
+    assert Filing.objects.valid_on(date(2026, 4, 2)).filter(pk=filing.pk).exists()
+
+
+def test_filing_cancelled_before_it_started_never_covers(person, make_data, clerk):
+    from filings.selectors import FilingStatus, filing_check
+
+    filing = register(person, make_data(person_type="other_temporary", start=date(2026, 4, 1)), clerk)
+    cancelled = filing_cancel(filing=filing, by=clerk, reason="行程取消", today=TODAY)
+    for day in (TODAY, date(2026, 4, 1), date(2026, 5, 1)):
+        assert filing_check(person=person, on_date=day, treatment_region=region("110000")).status == \
+            FilingStatus.NOT_FILED
+    assert "未生效即取消" in cancelled.validity_text
+
+
+def test_changed_filing_is_valid_until_the_day_before_its_replacement(person, make_data, clerk):
+    from filings.selectors import filing_check
+
+    filing = register(person, make_data(), clerk)
+    new = filing_change(filing=filing, data=make_data(destination="310000", start=date(2026, 4, 1)), by=clerk,
+                        reason="搬家", today=date(2026, 3, 20))
+    filing.refresh_from_db()
+    assert filing.terminated_on == date(2026, 3, 31)
+    assert filing_check(person=person, on_date=date(2026, 3, 31), treatment_region=region("110000")).filing == filing
+    assert filing_check(person=person, on_date=date(2026, 4, 1), treatment_region=region("310000")).filing == new
+    assert filing_check(person=person, on_date=date(2026, 4, 1), treatment_region=region("110000")).filing is None
