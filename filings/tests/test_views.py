@@ -806,15 +806,16 @@ def test_lock_and_validity_months_come_from_the_regional_setting(client, clerk, 
 
 
 def test_cancel_page_of_a_cancelled_filing_says_so_without_a_form(client, clerk, filing, nothing_written):
-    Filing.objects.filter(pk=filing.pk).update(status=Filing.Status.CANCELLED, terminated_on=date(2026, 3, 20),
+    day = filing.start_date + timedelta(days=3)
+    Filing.objects.filter(pk=filing.pk).update(status=Filing.Status.CANCELLED, terminated_on=day,
                                                cancel_reason="回南京居住")
     login(client, clerk)
     page = client.get(reverse("filings:cancel", args=[filing.pk])).text
-    assert "这份备案已于 2026-03-20 取消" in page and "回南京居住" in page
+    assert f"这份备案已于 {day:%Y-%m-%d} 取消" in page and "回南京居住" in page
     assert 'name="reason"' not in page and "确认取消" not in page
     with nothing_written():
         response = client.post(reverse("filings:cancel", args=[filing.pk]), {"reason": "再取消一次"})
-    assert "这份备案已于 2026-03-20 取消" in response.text
+    assert f"这份备案已于 {day:%Y-%m-%d} 取消" in response.text
     changed = FilingFactory(status=Filing.Status.CHANGED, terminated_on=date(2026, 3, 1), destination=region("310000"))
     page = client.get(reverse("filings:cancel", args=[changed.pk])).text
     assert "现为“已变更”，只有有效的备案可以取消" in page and 'name="reason"' not in page
