@@ -6,6 +6,11 @@ no end date; temporary ones (临时外出就医) last at least six months (江�
 A change (变更) ends the old filing (status "changed") and starts a new one that
 `replaces` it; history is kept on both, with the dates they were valid, so the
 question "was this person filed on that day" can be answered later.
+
+`terminated_on` is the last day a changed or cancelled filing was valid: a
+cancelled filing still covers the day it was cancelled; a changed one ends the
+day before its replacement starts. No filing is made for 异地急诊抢救人员:
+emergency treatment is deemed filed (视同已备案) by the filing query itself.
 """
 
 from __future__ import annotations

@@ -668,6 +668,8 @@ def filing_submit_online(
         raise DomainError(f"线上申请 {reference} 已经导入过。", code="duplicate_reference")
     if applied_on > today:
         raise DomainError(f"申请日期 {_fmt(applied_on)} 晚于今天。", code="applied_on")
+    if date_out_of_range("申请日期", applied_on):
+        raise DomainError(date_out_of_range("申请日期", applied_on), code="applied_on")
     _check_person_region(person, by)
     filing = _new_filing(
         person=person, data=data, channel=Channel.ONLINE, by=by, applied_on=applied_on, today=today,

@@ -191,3 +191,10 @@ def test_daily_task_sweeps_previews_older_than_a_day(settings):
     os.utime(old, (two_days_ago, two_days_ago))
     expire_filings.run()
     assert _preview_files(settings) == [fresh]
+
+
+def test_absurd_dates_in_an_import_are_row_errors(client, clerk):
+    client.force_login(clerk)
+    one = build_id_number("320104", date(1960, 2, 2), 41)
+    text = preview(client, HEADER + f"WS1,0001-01-01,{one},顾春兰,职工,138,异地长期居住人员,北京市,9999-12-31,,有效身份证件、居住证明\n")
+    assert "第2行" in text and "请核对年份" in text
