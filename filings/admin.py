@@ -39,7 +39,7 @@ class FilingRegionSettingsAdmin(SimpleHistoryAdmin):
 
 @admin.register(UploadBatch)
 class UploadBatchAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "region", "created_by", "count_new", "count_change", "count_cancel", "document"]
+    list_display = ["created_at", "region", "created_by", "count_new", "count_change", "count_cancel", "count_backfill", "document"]
     list_filter = ["region"]
 
     def has_add_permission(self, request):

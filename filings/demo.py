@@ -1,4 +1,5 @@
-"""Demo filings for 南京 and 无锡: every person type, channel and status.
+"""Demo filings for 南京 and 无锡: every person type, channel and status (but 异地急诊抢救人员:
+emergency is deemed filed, no filing is made for it).
 
 Everything goes through the services (so materials, rules, audit trail and
 upload status are real), with dates relative to today so the counter shows
@@ -64,7 +65,7 @@ NANJING = [
     DemoFiling("王芳", "long_term_resident", "310000", 160, commitment=True, uploaded=False),
     DemoFiling("刘洋", "referral", "110000", 30, channel=Channel.HOSPITAL, referring="H32010600001"),
     DemoFiling("陈静", "other_temporary", "440100", 200, end_in_days=-17, outcome="expired"),
-    DemoFiling("杨帆", "emergency", "510100", 40, retro={"admission": 40, "discharge": 33, "state": "self_paid",
+    DemoFiling("杨帆", "other_temporary", "510100", 40, retro={"admission": 40, "discharge": 33, "state": "self_paid",
                                                         "institution": "四川大学华西医院"}),
     DemoFiling("赵桂兰", "long_term_resident", "110000", 300, outcome="changed", change_to="120000",
                reason="随子女迁居天津", proxy={"name": "赵建军", "relation": "子女", "phone": "13905159901"}),
@@ -87,7 +88,7 @@ WUXI = [
     DemoFiling("马晓燕", "referral", "310000", 20, referring="H32020000001"),
     DemoFiling("朱军", "long_term_resident", "530100", 380, outcome="cancelled", reason="已回无锡定居"),
     DemoFiling("胡婷", "other_temporary", "320100", 170, end_in_days=12),
-    DemoFiling("郭志强", "emergency", "330100", 1, channel=Channel.ONLINE, outcome="pending"),
+    DemoFiling("郭志强", "other_temporary", "330200", 1, channel=Channel.ONLINE, outcome="pending"),
     DemoFiling("曹丽娟", "long_term_resident", "350100", 220, outcome="changed", change_to="350200",
                reason="在厦门购房定居"),
     DemoFiling("许文涛", "other_temporary", "420100", 230, end_in_days=-40, outcome="expired"),
@@ -257,7 +258,7 @@ def _upload_on(*, clerk, day: date) -> None:
     """The real export (file archived, filings marked), dated that evening."""
     if not Filing.objects.for_user(clerk).filter(upload_status=UploadStatus.PENDING).exists():
         return
-    batch = services.upload_export(by=clerk, file_format="xlsx")
+    batches = services.upload_export(by=clerk, file_format="xlsx")
     moment = _at(day, 17, 30)
-    UploadBatch.objects.filter(pk=batch.pk).update(created_at=moment)
-    Filing.objects.filter(upload_batch=batch).update(uploaded_at=moment)
+    UploadBatch.objects.filter(pk__in=[batch.pk for batch in batches]).update(created_at=moment)
+    Filing.objects.filter(upload_batch__in=batches).update(uploaded_at=moment)

@@ -17,6 +17,11 @@ DATE = forms.DateInput(attrs={"type": "date", "class": "form-control form-contro
 SELECT = forms.Select(attrs={"class": "form-select form-select-sm"})
 
 
+def person_pk(value) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 class FilingFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="身份证号/姓名/备案编号", method="filter_q",
@@ -49,6 +54,7 @@ class FilingFilter(django_filters.FilterSet):
     expiring = django_filters.BooleanFilter(
         label="30天内到期", method="filter_expiring", widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
     )
+    person = django_filters.CharFilter(label="参保人员", method="filter_person", widget=forms.HiddenInput)
     retroactive = django_filters.BooleanFilter(
         label="补办", widget=forms.CheckboxInput(attrs={"class": "form-check-input"}), method="filter_retroactive"
     )
@@ -67,6 +73,11 @@ class FilingFilter(django_filters.FilterSet):
             return queryset
         matching = filing_search(user=self.user, query=value).values("pk")
         return queryset.filter(pk__in=matching)
+
+    def filter_person(self, queryset, name, value):
+        """All filings of one person, by the person's key (no ID number in the address)."""
+        pk = person_pk(value)
+        return queryset.filter(insured_person_id=pk) if pk else queryset.none() if value else queryset
 
     def filter_destination(self, queryset, name, value):
         if not value:

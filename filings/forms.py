@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.idcard import parse_id_number
-from core.models import Institution, InsuranceType, Region
+from core.models import Institution, InsuranceType, InsuredPerson, Region
 from core.reference import HOME_PROVINCE
 from filings import materials as checklist
 from filings.models import (
@@ -17,10 +17,33 @@ from filings.models import (
     PersonGroup,
     PersonType,
     SettlementState,
+    destination_label,
 )
-from filings.services import FilingData, PersonData, minimum_end_date, settings_for
+from filings.services import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    FilingData,
+    PersonData,
+    date_out_of_range,
+    foreign_person_message,
+    minimum_end_date,
+    settings_for,
+)
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+DATE_WIDGET = forms.DateInput(
+    attrs={"type": "date", "class": "form-control", "min": f"{EARLIEST_DAY:%Y-%m-%d}", "max": f"{LATEST_DAY:%Y-%m-%d}"},
+    format="%Y-%m-%d",
+)
+
+
+class BoundedDateField(forms.DateField):
+    """A date a filing can plausibly carry: a mistyped year (9999) is an error, not a crash."""
+
+    def validate(self, value):
+        super().validate(value)
+        problem = date_out_of_range(self.label, value)
+        if problem:
+            raise ValidationError(problem)
 
 
 def destination_choices(exclude_code: str | None = None) -> list:
@@ -33,8 +56,7 @@ def destination_choices(exclude_code: str | None = None) -> list:
         if region.is_province:
             if region.code == HOME_PROVINCE:
                 continue
-            # 直辖市 are provinces named …市: no “全省” for them.
-            provinces.append((region.code, region.name if region.name.endswith("市") else f"{region.name}（全省）"))
+            provinces.append((region.code, destination_label(region)))
         elif region.parent_id == HOME_PROVINCE:
             home_cities.append((region.code, region.name))
         else:
@@ -78,18 +100,25 @@ class FilingForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True, "placeholder": "18位身份证号，回车查找"}),
     )
     name = forms.CharField(label="姓名", max_length=50)
-    insurance_type = forms.ChoiceField(label="险种类型", choices=InsuranceType.choices, initial=InsuranceType.EMPLOYEE)
+    insurance_type = forms.ChoiceField(
+        label="险种类型", choices=InsuranceType.choices, initial=InsuranceType.EMPLOYEE,
+        error_messages={"invalid_choice": "险种类型“%(value)s”无效，应为职工（310）或城乡居民（390）。"},
+    )
     phone = forms.CharField(label="联系电话1", max_length=30)
     phone_alt = forms.CharField(label="联系电话2", max_length=30, required=False)
 
-    person_type = forms.ChoiceField(label="人员类别", choices=PersonType.choices, widget=forms.RadioSelect)
+    person_type = forms.ChoiceField(
+        label="人员类别", choices=PersonType.choices, widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "人员类别“%(value)s”无效，请重新选择。", "required": "请选择人员类别。"},
+    )
     destination = RegionChoiceField(label="就医地")
-    start_date = forms.DateField(label="开始日期", widget=DATE_WIDGET)
-    end_date = forms.DateField(label="结束日期", widget=DATE_WIDGET, required=False)
+    start_date = BoundedDateField(label="开始日期", widget=DATE_WIDGET)
+    end_date = BoundedDateField(label="结束日期", widget=DATE_WIDGET, required=False)
     contact_address = forms.CharField(label="就医地联系地址", max_length=200, required=False)
     materials = forms.MultipleChoiceField(
         label="已收材料", choices=list(checklist.MATERIALS.items()), required=False,
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "材料“%(value)s”不在材料清单中，请在清单中勾选。"},
     )
     referring_institution = forms.ModelChoiceField(
         label="转出医疗机构（开具转诊转院证明）", queryset=Institution.objects.none(), required=False,
@@ -104,12 +133,12 @@ class FilingForm(forms.Form):
     proxy_relation = forms.CharField(label="与参保人关系", max_length=20, required=False)
 
     retroactive = forms.BooleanField(label="补办备案（就医已经发生）", required=False)
-    admission_date = forms.DateField(label="入院（就诊）日期", widget=DATE_WIDGET, required=False)
+    admission_date = BoundedDateField(label="入院（就诊）日期", widget=DATE_WIDGET, required=False)
     treatment_institution = forms.CharField(label="就医机构", max_length=100, required=False)
     settlement_state = forms.ChoiceField(
         label="出院结算情况", choices=[("", "请选择"), *SettlementState.choices], required=False
     )
-    discharge_date = forms.DateField(label="出院日期", widget=DATE_WIDGET, required=False)
+    discharge_date = BoundedDateField(label="出院日期", widget=DATE_WIDGET, required=False)
     remarks = forms.CharField(label="备注", max_length=300, required=False)
 
     PERSON_FIELDS = ("id_number", "name", "insurance_type", "phone", "phone_alt")
@@ -122,6 +151,7 @@ class FilingForm(forms.Form):
         self.hospital = hospital
         self.person = person
         self.change_of = change_of
+        self.foreign_person = False
         self.fields["destination"].choices = destination_choices(exclude_code=region.code)
         self.fields["referring_institution"].queryset = Institution.objects.filter(
             region=region, kind=Institution.Kind.HOSPITAL, designated=True, can_refer=True
@@ -138,6 +168,7 @@ class FilingForm(forms.Form):
             self.fields["phone_alt"].initial = person.phone_alt
         if hospital is not None:
             self.fields["person_type"].choices = [(PersonType.REFERRAL, PersonType.REFERRAL.label)]
+            self.fields["person_type"].error_messages["invalid_choice"] = "医疗机构只能办理异地转诊备案。"
             self.fields["person_type"].initial = PersonType.REFERRAL
             self.fields["referring_institution"].queryset = Institution.objects.filter(pk=hospital.pk)
             self.fields["referring_institution"].initial = hospital.pk
@@ -158,9 +189,18 @@ class FilingForm(forms.Form):
             return self.person.id_number
         value = self.cleaned_data.get("id_number", "")
         try:
-            return parse_id_number(value).number
+            number = parse_id_number(value).number
         except ValidationError as exc:
             raise ValidationError(exc.messages[0]) from None
+        if not self.user.sees_all_regions:
+            insured_in = (
+                InsuredPerson.objects.filter(id_number=number).values_list("insured_region_id", flat=True).first()
+            )
+            if insured_in is not None and insured_in != self.region.code:
+                # Checked before anything else: no name comparison, no "new person" fields.
+                self.foreign_person = True
+                raise ValidationError(foreign_person_message(self.region))
+        return number
 
     def clean_proxy_id_number(self):
         value = (self.cleaned_data.get("proxy_id_number") or "").strip()
@@ -173,6 +213,10 @@ class FilingForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if self.foreign_person:
+            # Only the "not of this region" error: the person's fields are not asked for.
+            for name in ("name", "insurance_type", "phone", "phone_alt"):
+                self._errors.pop(name, None)
         if cleaned.get("by_proxy"):
             for name, label in (("proxy_name", "代办人姓名"), ("proxy_id_number", "代办人身份证号"),
                                 ("proxy_phone", "代办人联系电话")):
@@ -221,6 +265,17 @@ class FilingForm(forms.Form):
             phone_alt=data.get("phone_alt", ""),
         )
 
+    def field_error_list(self) -> list[str]:
+        """“字段：错误” for every field error, for the summary at the top of the form
+        (some fields are hidden or far down the page)."""
+        items = []
+        for name, errors in self.errors.items():
+            if name == "__all__":
+                continue
+            label = self.fields[name].label if name in self.fields else name
+            items.extend(f"{label}：{error}" for error in errors)
+        return items
+
     def add_domain_error(self, message: str) -> None:
         for line in message.splitlines():
             if line.strip():
@@ -260,7 +315,9 @@ def checklist_context(form: FilingForm) -> dict:
     """The materials checklist and type-specific hints for the current person type."""
     person_type = form.current("person_type") or ""
     by_proxy = str(form.current("by_proxy", "")).lower() in ("on", "true", "1")
-    provided = form.current("materials") or []
+    provided = list(form.current("materials") or [])
+    if form.hospital is not None and "referral_certificate" not in provided:
+        provided.append("referral_certificate")  # the hospital issues it itself
     if person_type not in PersonType.values:
         return {"person_type": None}
     result = checklist.evaluate(person_type, provided, by_proxy=by_proxy)
@@ -284,8 +341,9 @@ def checklist_context(form: FilingForm) -> dict:
             from datetime import date
 
             start_day = date.fromisoformat(str(start)) if start else timezone.localdate()
-            earliest_end = minimum_end_date(start_day, region_settings.temporary_min_months)
-        except ValueError:
+            if not date_out_of_range("", start_day):
+                earliest_end = minimum_end_date(start_day, region_settings.temporary_min_months)
+        except (ValueError, OverflowError):
             earliest_end = None
     group = PersonType(person_type).group
     return {
@@ -352,15 +410,20 @@ class ImportForm(forms.Form):
 
 
 class UploadExportForm(forms.Form):
-    file_format = forms.ChoiceField(label="文件格式", choices=[("xlsx", "Excel（XLSX）"), ("csv", "CSV")],
-                                    initial="xlsx", widget=forms.Select(attrs={"class": "form-select"}))
+    file_format = forms.ChoiceField(
+        label="文件格式", choices=[("xlsx", "Excel（XLSX，推荐）"), ("csv", "CSV（UTF-8 文本）")], initial="xlsx",
+        widget=forms.Select(attrs={"class": "form-select"}),
+        help_text="XLSX 中身份证号、地区代码、电话均为文本格式，用 Excel/WPS 打开不会变形。"
+                  "CSV 供能直接读取文本文件的系统使用：用 Excel 双击打开会把18位身份证号显示成科学计数法，请勿打开后另存再上传。",
+    )
 
 
 class RegionSettingsForm(forms.ModelForm):
     class Meta:
         model = FilingRegionSettings
         fields = [
-            "commitment_materials_months", "commitment_lock_months", "temporary_min_months", "review_working_days",
+            "commitment_materials_months", "commitment_lock_months", "temporary_min_months", "retroactive_max_days",
+            "review_working_days",
             "agency_phone", "commitment_notice_extra",
         ]
         widgets = {"commitment_notice_extra": forms.Textarea(attrs={"rows": 3})}

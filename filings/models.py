@@ -6,6 +6,11 @@ no end date; temporary ones (临时外出就医) last at least six months (江�
 A change (变更) ends the old filing (status "changed") and starts a new one that
 `replaces` it; history is kept on both, with the dates they were valid, so the
 question "was this person filed on that day" can be answered later.
+
+`terminated_on` is the last day a changed or cancelled filing was valid: a
+cancelled filing still covers the day it was cancelled; a changed one ends the
+day before its replacement starts. No filing is made for 异地急诊抢救人员:
+emergency treatment is deemed filed (视同已备案) by the filing query itself.
 """
 
 from __future__ import annotations
@@ -57,6 +62,18 @@ def group_of(person_type: str) -> PersonGroup:
     return PERSON_TYPE_GROUPS[person_type]
 
 
+def destination_label(region) -> str:
+    """How a destination reads on screens and receipts: a whole province says so in
+    words that fit it — 浙江省（全省）, 北京市（全市）, 广西壮族自治区（全区）."""
+    if not region.is_province:
+        return region.name
+    if region.name.endswith("市"):
+        return f"{region.name}（全市）"
+    if region.name.endswith(("自治区", "特别行政区")):
+        return f"{region.name}（全区）"
+    return f"{region.name}（全省）"
+
+
 class FilingStatus(models.TextChoices):
     """What the filing query (selectors.filing_check) answers about a treatment."""
 
@@ -96,6 +113,9 @@ class UploadAction(models.TextChoices):
     NEW = "new", "新增"
     CHANGE = "change", "变更"
     CANCEL = "cancel", "取消"
+    #: A filing whose validity had already ended when it was registered (a late 补办):
+    #: the provincial system records it as history, never as a current filing.
+    BACKFILL = "backfill", "补录（已到期）"
 
 
 class FilingQuerySet(RegionScopedQuerySet):
@@ -119,8 +139,12 @@ class FilingQuerySet(RegionScopedQuerySet):
         return super().for_user(user)
 
     def counting(self) -> FilingQuerySet:
-        """Filings that count for coverage: active, or ended later than the date asked about."""
-        return self.filter(status__in=Filing.COUNTING_STATUSES)
+        """Filings that count for coverage: active, or ended later than the date asked about.
+
+        Records of type 异地急诊抢救人员 (made before emergencies were recognised as
+        deemed filed) never count: an emergency is DEEMED_FILED by itself, and such
+        a record must not make an ordinary visit FILED."""
+        return self.filter(status__in=Filing.COUNTING_STATUSES).exclude(person_type=PersonType.EMERGENCY)
 
     def valid_on(self, day: date) -> FilingQuerySet:
         """Filings that were valid on `day` (dates of change, cancellation and expiry respected)."""
@@ -128,14 +152,16 @@ class FilingQuerySet(RegionScopedQuerySet):
             self.counting()
             .filter(start_date__lte=day)
             .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
-            .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gt=day))
+            .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=day))
         )
 
     def commitment_open(self) -> FilingQuerySet:
-        """Commitment-letter filings whose real materials are still owed."""
+        """Commitment-letter filings whose real materials are still owed by a date
+        (drafts and applications get their deadline only when they take effect)."""
         return self.filter(
             basis=Basis.COMMITMENT,
             materials_completed_on__isnull=True,
+            materials_due_on__isnull=False,
             status__in=[Filing.Status.ACTIVE, Filing.Status.DRAFT, Filing.Status.PENDING_REVIEW],
         )
 
@@ -181,7 +207,8 @@ class Filing(models.Model):
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期", null=True, blank=True, help_text="长期异地居住备案长期有效，不填。")
     terminated_on = models.DateField(
-        "终止日期", null=True, blank=True, help_text="变更或取消办理之日；备案自该日起不再有效。"
+        "终止日期", null=True, blank=True,
+        help_text="变更或取消后备案的最后有效日（含当日）：取消的为取消办理之日，变更的为新备案开始的前一日。",
     )
 
     materials = models.JSONField("已收材料", default=list, blank=True)
@@ -189,6 +216,10 @@ class Filing(models.Model):
         "承诺材料补交期限", null=True, blank=True, help_text="承诺制备案应在此日期前补齐证明材料。"
     )
     materials_completed_on = models.DateField("承诺材料补齐日期", null=True, blank=True)
+    commitment_on = models.DateField(
+        "承诺日期", null=True, blank=True,
+        help_text="以个人承诺办理生效之日。承诺材料补交期限和变更/取消等待期由此起算，变更后的备案沿用。",
+    )
 
     by_proxy = models.BooleanField("代办", default=False)
     proxy_name = models.CharField("代办人姓名", max_length=50, blank=True)
@@ -207,6 +238,10 @@ class Filing(models.Model):
     )
     diagnosis = models.CharField("诊断/转诊原因", max_length=200, blank=True)
     contact_address = models.CharField("就医地联系地址", max_length=200, blank=True)
+    contact_phone = models.CharField(
+        "申请联系电话", max_length=30, blank=True,
+        help_text="线上申请填写的联系电话；审核通过后才更新到参保人员信息。",
+    )
 
     retroactive = models.BooleanField("补办备案", default=False)
     admission_date = models.DateField("入院日期", null=True, blank=True, help_text="补办备案所针对的住院的入院日期。")
@@ -325,7 +360,7 @@ class Filing(models.Model):
             return False
         if self.end_date is not None and day > self.end_date:
             return False
-        return not (self.terminated_on is not None and day >= self.terminated_on)
+        return not (self.terminated_on is not None and day > self.terminated_on)
 
     def covers_region(self, region_code: str) -> bool:
         from core.models import province_code_of
@@ -337,13 +372,7 @@ class Filing(models.Model):
     @property
     def last_valid_day(self) -> date | None:
         """The last day the filing was (or will be) valid; None while open-ended."""
-        from datetime import timedelta
-
-        ends = []
-        if self.end_date is not None:
-            ends.append(self.end_date)
-        if self.terminated_on is not None:
-            ends.append(self.terminated_on - timedelta(days=1))
+        ends = [day for day in (self.end_date, self.terminated_on) if day is not None]
         return min(ends) if ends else None
 
     @property
@@ -354,7 +383,10 @@ class Filing(models.Model):
             text = f"{self.start_date:%Y-%m-%d} 至 {self.end_date:%Y-%m-%d}"
         if self.terminated_on is not None:
             verb = "变更" if self.status == self.Status.CHANGED else "取消"
-            text += f"（{self.terminated_on:%Y-%m-%d} {verb}）"
+            if self.terminated_on < self.start_date:
+                text += f"（未生效即{verb}）"
+            else:
+                text += f"（已{verb}，有效至 {self.terminated_on:%Y-%m-%d}）"
         return text
 
     def materials_overdue_on(self, day: date) -> bool:
@@ -393,6 +425,12 @@ class FilingRegionSettings(models.Model):
         default=6,
         validators=[MinValueValidator(6), MaxValueValidator(24)],
         help_text="临时外出就医、异地转诊备案的有效期不少于6个月。",
+    )
+    retroactive_max_days = models.PositiveSmallIntegerField(
+        "补办备案最长追溯天数",
+        default=365,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="补办备案的入院（就诊）日期和开始日期最早可追溯到办理之日前多少天。",
     )
     review_working_days = models.PositiveSmallIntegerField(
         "线上申请审核时限（工作日）", default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
@@ -437,6 +475,7 @@ class UploadBatch(models.Model):
     count_new = models.PositiveIntegerField("新增", default=0)
     count_change = models.PositiveIntegerField("变更", default=0)
     count_cancel = models.PositiveIntegerField("取消", default=0)
+    count_backfill = models.PositiveIntegerField("补录（已到期）", default=0)
     document = models.ForeignKey(
         "core.Document", verbose_name="导出文件", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -453,4 +492,12 @@ class UploadBatch(models.Model):
 
     @property
     def total(self) -> int:
-        return self.count_new + self.count_change + self.count_cancel
+        return self.count_new + self.count_change + self.count_cancel + self.count_backfill
+
+    @property
+    def summary(self) -> str:
+        """“新增3、变更1、取消0”, plus the 补录 when there were any."""
+        text = f"新增{self.count_new}、变更{self.count_change}、取消{self.count_cancel}"
+        if self.count_backfill:
+            text += f"、补录（已到期）{self.count_backfill}"
+        return text

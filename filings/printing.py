@@ -31,6 +31,15 @@ FORMS: dict[str, FormSpec] = {
 }
 
 
+def fit_class(text, *, small: int, tiny: int) -> str:
+    """The CSS class that keeps a long value inside its slot of a printed form:
+    "" up to `small` characters, "fit-s" up to `tiny`, "fit-xs" beyond."""
+    length = len(str(text or ""))
+    if length <= small:
+        return ""
+    return "fit-s" if length <= tiny else "fit-xs"
+
+
 def form_available(filing: Filing, code: str) -> str:
     """Why a form cannot be printed for this filing ("" when it can)."""
     if code not in FORMS:
@@ -76,6 +85,12 @@ def render_annex1(filing: Filing, *, today: date | None = None) -> bytes:
             "agency_phone": region_settings.agency_phone or (agency.phone if agency else ""),
             "notice_extra": [line.strip() for line in region_settings.commitment_notice_extra.splitlines() if line.strip()],
             "printed_on": today,
+            "fit": {
+                "name": fit_class(filing.insured_person.name, small=6, tiny=12),
+                "phone": fit_class(filing.insured_person.phone, small=13, tiny=18),
+                "phone_alt": fit_class(filing.insured_person.phone_alt, small=13, tiny=18),
+                "destination": fit_class(filing.destination.name, small=8, tiny=14),
+            },
         },
     )
 
@@ -97,6 +112,7 @@ def render_annex8(filing: Filing, *, today: date | None = None, department: str 
                   outside_institution: str = "") -> bytes:
     today = today or timezone.localdate()
     person = filing.insured_person
+    diagnosis = diagnosis or filing.diagnosis
     return render_pdf(
         "pdf/filing_annex8.html",
         {
@@ -105,8 +121,14 @@ def render_annex8(filing: Filing, *, today: date | None = None, department: str 
             "insured_region": filing.insured_region,
             "age": person.age_on(today),
             "department": department,
-            "diagnosis": diagnosis or filing.diagnosis,
+            "diagnosis": diagnosis,
             "outside_institution": outside_institution,
+            "fit": {
+                "name": fit_class(person.name, small=10, tiny=16),
+                "department": fit_class(department, small=12, tiny=22),
+                "diagnosis": fit_class(diagnosis, small=80, tiny=120),
+                "outside_institution": fit_class(outside_institution, small=20, tiny=40),
+            },
         },
     )
 

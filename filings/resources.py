@@ -8,6 +8,7 @@ rolled back); the confirmed run imports the valid rows and skips the rest.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, datetime
 
@@ -24,8 +25,8 @@ from core.models import Institution, InsuranceType, InsuredPerson, Region
 from core.services import insured_person_upsert
 from core.tabular import decode_text
 from filings import materials as checklist
-from filings.models import Filing, PersonType
-from filings.services import FilingData, filing_submit_online
+from filings.models import Filing, PersonType, UploadAction
+from filings.services import FilingData, filing_submit_online, foreign_person_message, province_known
 
 # Column headers of the online-application file (the template offers them in this order).
 IMPORT_COLUMNS: list[tuple[str, str, bool]] = [
@@ -35,7 +36,8 @@ IMPORT_COLUMNS: list[tuple[str, str, bool]] = [
     ("姓名", "", True),
     ("险种类型", "职工 / 城乡居民（或 310 / 390）；已登记人员可不填", False),
     ("联系电话", "", False),
-    ("人员类别", "异地安置退休人员、异地长期居住人员、常驻异地工作人员、异地转诊人员、异地急诊抢救人员、其他临时外出就医人员", True),
+    ("人员类别", "异地安置退休人员、异地长期居住人员、常驻异地工作人员、异地转诊人员、其他临时外出就医人员"
+     "（异地急诊抢救人员视同已备案，无需申请）", True),
     ("就医地", "地区代码（如 110000、320500）或名称（如 北京市）", True),
     ("开始日期", "YYYY-MM-DD", True),
     ("结束日期", "临时外出就医可填，不填则按最短有效期；长期居住不填", False),
@@ -139,16 +141,36 @@ class OnlineApplicationResource(resources.ModelResource):
     def get_queryset(self):
         return Filing.objects.all()
 
+    def before_import(self, dataset, **kwargs):
+        """Number the rows as the spreadsheet does and find references used twice in the file."""
+        self.source_rows = list(getattr(dataset, "source_rows", None) or range(2, len(dataset) + 2))
+        seen: dict[str, list[int]] = {}
+        for number, values in zip(self.source_rows, dataset, strict=False):
+            reference = _text(dict(zip(dataset.headers, values, strict=False)), "申请流水号")
+            if reference:
+                seen.setdefault(reference, []).append(number)
+        self.duplicates = {reference: numbers for reference, numbers in seen.items() if len(numbers) > 1}
+
+    def spreadsheet_row(self, index: int) -> int:
+        """The spreadsheet's row number of the dataset's `index`-th row (1-based)."""
+        rows = getattr(self, "source_rows", None) or []
+        return rows[index - 1] if 0 < index <= len(rows) else index + 1
+
     def skip_row(self, instance, original, row, import_validation_errors=None):
         # An application already imported (this file twice, or an overlap of two
-        # exports) is reported and left as it is.
-        return instance.pk is not None
+        # exports) is reported and left as it is -- unless the row itself is wrong.
+        return instance.pk is not None and not import_validation_errors
 
     def import_instance(self, instance, row, **kwargs):
+        reference = _text(row, "申请流水号")
+        numbers = getattr(self, "duplicates", {}).get(reference)
+        if numbers:
+            rows = "、".join(f"第{number}行" for number in numbers)
+            raise ValidationError({"申请流水号": f"申请流水号 {reference} 在本文件中重复：{rows}。"
+                                   "同一申请只能有一行，请核对后修改或删除多余的行。"})
         if instance.pk is not None:
             return
         errors: dict[str, str] = {}
-        reference = _text(row, "申请流水号")
         if not reference:
             errors["申请流水号"] = "请填写申请流水号。"
         applied_on = _date(row, "申请日期", errors, required=True)
@@ -197,6 +219,7 @@ class OnlineApplicationResource(resources.ModelResource):
                 materials=materials,
                 referring_institution=institution,
                 contact_address=_text(row, "就医地联系地址"),
+                contact_phone=_text(row, "联系电话"),
                 by_proxy=bool(proxy_name),
                 proxy_name=proxy_name,
                 proxy_id_number=_text(row, "代办人身份证号"),
@@ -225,6 +248,9 @@ class OnlineApplicationResource(resources.ModelResource):
 
     def _person(self, application: dict) -> InsuredPerson:
         existing = InsuredPerson.objects.filter(id_number=application["id_number"]).first()
+        if existing is not None and not self.by.sees_all_regions and existing.insured_region_id != self.by.region_code:
+            # Before the name is compared: nothing about another region's person may leak.
+            raise DomainError(foreign_person_message(self.by.region), code="other_region")
         if existing is None:
             own = self.by.region
             if own is None or own.is_province:
@@ -236,36 +262,79 @@ class OnlineApplicationResource(resources.ModelResource):
                 insurance_type=application["insurance_type"] or InsuranceType.EMPLOYEE, insured_region=own,
                 phone=application["phone"], by=self.by,
             )
+        # A registered person's phone is not touched here: the application keeps it
+        # (Filing.contact_phone) and approval applies it.
         return insured_person_upsert(
             id_number=application["id_number"], name=application["name"], insurance_type=existing.insurance_type,
-            insured_region=existing.insured_region, phone=application["phone"], by=self.by,
+            insured_region=existing.insured_region, by=self.by,
         )
 
 
+NOT_XLSX = "文件不是有效的 XLSX（可能是其他格式改了扩展名）：请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）或 CSV 后重新上传。"
+
+
 def load_dataset(content: bytes, filename: str) -> tablib.Dataset:
-    """Read an uploaded CSV (UTF-8, UTF-8 BOM or GB18030) or XLSX into a Dataset."""
+    """Read an uploaded CSV (UTF-8, UTF-8 BOM or GB18030) or XLSX into a Dataset.
+
+    Blank lines are dropped, but every row keeps the number the spreadsheet shows
+    (header = row 1) in `dataset.source_rows`, so the preview's row numbers match
+    what the clerk sees in Excel."""
     name = (filename or "").lower()
-    try:
-        if name.endswith(".xlsx") or content[:2] == b"PK":
-            dataset = base_formats.XLSX().create_dataset(content)
-        else:
-            dataset = base_formats.CSV().create_dataset(decode_text(content))
-    except DomainError:
-        raise
-    except Exception as exc:
-        raise DomainError(f"无法读取文件：{exc}。请上传 CSV 或 XLSX 文件。", code="unreadable") from None
-    dataset.headers = [str(header or "").strip() for header in (dataset.headers or [])]
-    missing = [column for column, _hint, required in IMPORT_COLUMNS if required and column not in dataset.headers]
+    if content[:4] == b"\xd0\xcf\x11\xe0":
+        raise DomainError("这是旧版 Excel（.xls）文件：请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后重新上传。",
+                          code="unreadable")
+    if name.endswith(".xlsx") or content[:2] == b"PK":
+        records = _xlsx_records(content)
+    else:
+        records = _csv_records(decode_text(content))
+    if not records:
+        raise DomainError("文件是空的，或缺少表头行。", code="empty")
+    headers = [str(header if header is not None else "").strip() for header in records[0][1]]
+    while headers and not headers[-1]:
+        headers.pop()
+    missing = [column for column, _hint, required in IMPORT_COLUMNS if required and column not in headers]
     if missing:
         raise DomainError(f"文件缺少必需的列：{'、'.join(missing)}。请使用导入模板。", code="columns")
-    # Drop blank lines (Excel leaves them at the end).
-    rows = [row for row in dataset if any(cell not in (None, "") for cell in row)]
-    clean = tablib.Dataset(headers=dataset.headers)
-    for row in rows:
-        clean.append(row)
+    clean = tablib.Dataset(headers=headers)
+    source_rows = []
+    for number, cells in records[1:]:
+        cells = list(cells)[: len(headers)]
+        if not any(cell not in (None, "") and str(cell).strip() for cell in cells):
+            continue  # a blank line (Excel leaves them, people add them)
+        clean.append(cells + [None] * (len(headers) - len(cells)))
+        source_rows.append(number)
     if not len(clean):
         raise DomainError("文件里没有任何申请记录。", code="empty")
+    clean.source_rows = source_rows
     return clean
+
+
+def _csv_records(text: str) -> list[tuple[int, list]]:
+    """(spreadsheet row number, cells) of every record, blank lines included."""
+    import csv
+
+    try:
+        return list(enumerate(csv.reader(io.StringIO(text)), start=1))
+    except csv.Error:
+        raise DomainError("CSV 文件格式有误（引号不成对或含有无法识别的内容），请在 Excel 中另存为 CSV 或 XLSX 后重新上传。",
+                          code="unreadable") from None
+
+
+def _xlsx_records(content: bytes) -> list[tuple[int, list]]:
+    """(spreadsheet row number, cells) of the first sheet, blank rows included."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError):
+        raise DomainError(NOT_XLSX, code="unreadable") from None
+    except Exception:  # noqa: BLE001 - any other damage: the same advice, never a library's English message
+        raise DomainError(NOT_XLSX, code="unreadable") from None
+    sheet = workbook.worksheets[0]
+    return [(row[0].row, [cell.value for cell in row]) for row in sheet.iter_rows() if row]
 
 
 def template_csv() -> str:
@@ -287,6 +356,16 @@ def _safe_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _subject(filing: Filing) -> Filing:
+    """The filing a row describes: for the cancellation of a change the province
+    never received, the uploaded filing being cancelled."""
+    if filing.upload_action == UploadAction.CANCEL:
+        known = province_known(filing)
+        if known is not None:
+            return known
+    return filing
+
+
 class FilingUploadResource(resources.Resource):
     """The rows handed to the provincial 异地就医 system: new, changed and cancelled filings."""
 
@@ -301,6 +380,7 @@ class FilingUploadResource(resources.Resource):
     insured_region = fields.Field(column_name="参保地")
     person_group = fields.Field(column_name="备案类型")
     person_type = fields.Field(column_name="人员类别")
+    status = fields.Field(column_name="备案状态")
     destination_code = fields.Field(column_name="就医地代码")
     destination = fields.Field(column_name="就医地")
     start_date = fields.Field(column_name="开始日期")
@@ -314,23 +394,39 @@ class FilingUploadResource(resources.Resource):
     reason = fields.Field(column_name="变更/取消原因")
     created_by = fields.Field(column_name="经办人")
     activated_at = fields.Field(column_name="办理时间")
+    note = fields.Field(column_name="说明")
 
     class Meta:
         export_order = (
             "upload_action", "number", "replaces", "name", "id_number", "sex", "insurance_type",
-            "insured_region_code", "insured_region", "person_group", "person_type", "destination_code",
+            "insured_region_code", "insured_region", "person_group", "person_type", "status", "destination_code",
             "destination", "start_date", "end_date", "terminated_on", "basis", "multi_place", "retroactive",
-            "channel", "phone", "reason", "created_by", "activated_at",
+            "channel", "phone", "reason", "created_by", "activated_at", "note",
         )
 
     def dehydrate_upload_action(self, filing):
         return filing.get_upload_action_display()
 
+    # The provincial system knows only what was uploaded. A change refers to the
+    # last uploaded filing of its chain; a cancellation of a change that never
+    # reached the province cancels that uploaded filing instead.
+
     def dehydrate_number(self, filing):
-        return _safe_cell(filing.number)
+        return _safe_cell(_subject(filing).number)
 
     def dehydrate_replaces(self, filing):
-        return filing.replaces.number if filing.replaces_id else ""
+        if filing.upload_action != UploadAction.CHANGE:
+            return ""
+        known = province_known(filing.replaces)
+        return known.number if known is not None else ""
+
+    def dehydrate_note(self, filing):
+        known = _subject(filing)
+        if known.pk != filing.pk:
+            return f"本地变更后的备案 {filing.number} 尚未上传即取消，取消省平台上的备案 {known.number}"
+        if filing.upload_action == UploadAction.BACKFILL:
+            return "补办时有效期已届满：补录历史备案，不作为当前有效备案"
+        return ""
 
     def dehydrate_name(self, filing):
         return _safe_cell(filing.insured_person.name)
@@ -351,36 +447,49 @@ class FilingUploadResource(resources.Resource):
         return filing.insured_region.name
 
     def dehydrate_person_group(self, filing):
+        filing = _subject(filing)
         return filing.get_person_group_display()
 
     def dehydrate_person_type(self, filing):
+        filing = _subject(filing)
         return filing.get_person_type_display()
 
+    def dehydrate_status(self, filing):
+        return filing.get_status_display()
+
     def dehydrate_destination_code(self, filing):
+        filing = _subject(filing)
         return filing.destination_id
 
     def dehydrate_destination(self, filing):
+        filing = _subject(filing)
         return filing.destination.name
 
     def dehydrate_start_date(self, filing):
+        filing = _subject(filing)
         return f"{filing.start_date:%Y-%m-%d}"
 
     def dehydrate_end_date(self, filing):
+        filing = _subject(filing)
         return f"{filing.end_date:%Y-%m-%d}" if filing.end_date else "长期"
 
     def dehydrate_terminated_on(self, filing):
         return f"{filing.terminated_on:%Y-%m-%d}" if filing.terminated_on else ""
 
     def dehydrate_basis(self, filing):
+        filing = _subject(filing)
         return filing.get_basis_display() if filing.is_long_term else ""
 
     def dehydrate_multi_place(self, filing):
+        filing = _subject(filing)
         return "是" if filing.multi_place else "否"
 
     def dehydrate_retroactive(self, filing):
+        filing = _subject(filing)
         return "是" if filing.retroactive else "否"
 
     def dehydrate_channel(self, filing):
+        filing = _subject(filing)
         return filing.get_channel_display()
 
     def dehydrate_phone(self, filing):
@@ -399,3 +508,39 @@ class FilingUploadResource(resources.Resource):
 
 
 EXPORT_FORMATS = {"xlsx": base_formats.XLSX, "csv": base_formats.CSV}
+
+
+def upload_file_content(dataset: tablib.Dataset, file_format: str) -> bytes:
+    """The upload file's bytes.
+
+    XLSX (the default) is written cell by cell as text (number format "@"), so
+    ID numbers, codes and phone numbers stay exactly as they are when the file is
+    opened in Excel or WPS. CSV is plain UTF-8 (with BOM) text for systems that
+    read CSV directly; opened by double-click in Excel, 18-digit numbers turn into
+    scientific notation — the upload page says so, and recommends XLSX."""
+    if file_format == "csv":
+        return ("\ufeff" + EXPORT_FORMATS["csv"]().export_data(dataset)).encode("utf-8")
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "备案上传"
+    widths = [len(str(h)) * 2 + 2 for h in dataset.headers]
+    for row_index, values in enumerate([dataset.headers, *dataset], start=1):
+        for column_index, value in enumerate(values, start=1):
+            text = ILLEGAL_CHARACTERS_RE.sub("", _safe_cell(value))
+            cell = sheet.cell(row=row_index, column=column_index, value=text)
+            cell.data_type = "s"  # never a formula, never a number
+            cell.number_format = "@"
+            if row_index == 1:
+                cell.font = Font(bold=True)
+            widths[column_index - 1] = min(max(widths[column_index - 1], len(text) + 2), 40)
+    for column_index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column_index)].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -8,6 +8,7 @@ under which filing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -170,6 +171,9 @@ def filing_list(*, user) -> QuerySet[Filing]:
     )
 
 
+_MASKED = re.compile(r"(\d{6})[*＊]{4,12}(\d{3}[\dX])")
+
+
 def filing_search(*, user, query: str) -> QuerySet[Filing]:
     """By ID number (full or its last digits) or by name."""
     from core.idcard import normalize_id_number
@@ -179,6 +183,11 @@ def filing_search(*, user, query: str) -> QuerySet[Filing]:
     if not text:
         return filings
     number = normalize_id_number(text)
+    masked = _MASKED.fullmatch(number)
+    if masked:  # 320104********1232, as the lists show it
+        prefix, suffix = masked.groups()
+        return filings.filter(insured_person__id_number__startswith=prefix,
+                              insured_person__id_number__endswith=suffix)
     if number[:17].isdigit() and len(number) == 18:
         return filings.filter(Q(insured_person__id_number=number) | Q(number=number))
     if (number.isdigit() or (number[:-1].isdigit() and number.endswith("X"))) and len(number) >= 4:

@@ -42,6 +42,23 @@ from filings.models import (
 
 #: How far ahead of the application a filing may start (catches mistyped years).
 MAX_DAYS_AHEAD = 366
+#: Dates outside these years are typing mistakes (and would overflow date arithmetic).
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+#: Emergency treatment is deemed filed (视同已备案, 江苏 第八条(五)): no filing is made for it.
+EMERGENCY_NEEDS_NO_FILING = (
+    "异地急诊抢救人员视同已备案（江苏 第八条(五)），无需办理备案：急诊抢救费用可在就医地直接结算，"
+    "未能直接结算的凭急诊诊断证明申请零星报销。急诊抢救后需继续在异地治疗的，请办理异地转诊或其他临时外出就医备案。"
+)
+
+
+def date_out_of_range(label: str, day: date | None) -> str:
+    """The message for a date no filing can have ("" when the date is plausible)."""
+    if day is None or EARLIEST_DAY <= day <= LATEST_DAY:
+        return ""
+    return f"{label} {_fmt(day)} 超出可办理的范围（{EARLIEST_DAY.year}—{LATEST_DAY.year}年），请核对年份。"
 
 
 # --- Small date rules --------------------------------------------------------------
@@ -68,8 +85,11 @@ def settings_for(region: Region | str) -> FilingRegionSettings:
 
 
 def commitment_unlock_date(filing: Filing) -> date:
+    """When a commitment-letter filing may be changed or cancelled: the lock runs from
+    the day the commitment was made (carried over by changes), not from the start
+    date, which a 补办 may set far back."""
     months = settings_for(filing.insured_region_id).commitment_lock_months
-    return add_months(filing.start_date, months)
+    return add_months(filing.commitment_on or filing.applied_on, months)
 
 
 def _today(today: date | None) -> date:
@@ -82,8 +102,9 @@ def _fmt(day: date | None) -> str:
 
 def _describe(filing: Filing) -> str:
     """“备案 3201002603150000012（异地长期居住人员，就医地 北京市，2026-03-15 起长期有效）”"""
+    kind = "待审核的线上申请" if filing.status == Filing.Status.PENDING_REVIEW else "备案"
     return (
-        f"备案 {filing.number}（{filing.get_person_type_display()}，就医地 {filing.destination.name}，"
+        f"{kind} {filing.number}（{filing.get_person_type_display()}，就医地 {filing.destination.name}，"
         f"{filing.validity_text}）"
     )
 
@@ -109,6 +130,7 @@ class FilingData:
     referring_institution: Institution | None = None
     diagnosis: str = ""
     contact_address: str = ""
+    contact_phone: str = ""
     retroactive: bool = False
     admission_date: date | None = None
     treatment_institution: str = ""
@@ -130,6 +152,7 @@ class FilingData:
         "referring_institution",
         "diagnosis",
         "contact_address",
+        "contact_phone",
         "retroactive",
         "admission_date",
         "treatment_institution",
@@ -152,6 +175,8 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
     errors: list[str] = []
     if data.person_type not in PersonType.values:
         raise DomainError(f"人员类别“{data.person_type}”无效。", code="person_type")
+    if data.person_type == PersonType.EMERGENCY:
+        raise DomainError(EMERGENCY_NEEDS_NO_FILING, code="emergency_deemed_filed")
     person_type = PersonType(data.person_type)
     group = group_of(person_type)
     region_settings = settings_for(person.insured_region_id)
@@ -168,8 +193,17 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
         )
 
     start, end = data.start_date, data.end_date
+    admission, discharge = data.admission_date, data.discharge_date
+    for label, day in (("开始日期", start), ("结束日期", end), ("入院日期", admission), ("出院日期", discharge)):
+        problem = date_out_of_range(label, day)
+        if problem:
+            errors.append(problem)
+    if any(date_out_of_range("", day) for day in (start, end, admission, discharge)):
+        raise DomainError("\n".join(errors), code="invalid")
     if start is None:
         errors.append("请填写备案开始日期。")
+    elif start < person.birth_date:
+        errors.append(f"开始日期 {_fmt(start)} 早于参保人出生日期 {_fmt(person.birth_date)}。")
     if group == PersonGroup.LONG_TERM:
         if end is not None:
             errors.append("长期异地居住人员备案长期有效（变更或取消前一直有效），不填写结束日期。")
@@ -190,7 +224,8 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
     retro = {"retroactive": False, "admission_date": None, "treatment_institution": "", "settlement_state": "",
              "discharge_date": None, "manual_reimbursement_eligible": False}
     if data.retroactive:
-        retro.update(_validate_retroactive(data, start=start, today=today, errors=errors))
+        retro.update(_validate_retroactive(data, person=person, start=start, today=today, errors=errors,
+                                           max_days=region_settings.retroactive_max_days))
     elif start is not None and start < applied_on:
         errors.append(
             f"开始日期 {_fmt(start)} 早于办理日期 {_fmt(applied_on)}。已经发生的就医请勾选“补办备案”并填写入院日期。"
@@ -229,25 +264,41 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
         "referring_institution": institution,
         "diagnosis": (data.diagnosis or "").strip(),
         "contact_address": (data.contact_address or "").strip(),
+        "contact_phone": (data.contact_phone or "").strip()[:30],
         "remarks": (data.remarks or "").strip(),
         **proxy,
         **retro,
     }
 
 
-def _validate_retroactive(data: FilingData, *, start: date | None, today: date, errors: list[str]) -> dict:
+def _validate_retroactive(
+    data: FilingData, *, person: InsuredPerson, start: date | None, today: date, errors: list[str], max_days: int
+) -> dict:
     """补办 (新疆 二(四)): before discharge settlement the stay is settled directly;
-    after a self-paid discharge the person may claim manual reimbursement."""
+    after a self-paid discharge the person may claim manual reimbursement. It
+    reaches back at most `max_days` (a regional setting), never before birth."""
     admission = data.admission_date
     state = data.settlement_state
     discharge = data.discharge_date
+    earliest = today - timedelta(days=max_days)
     if admission is None:
         errors.append("补办备案须填写本次就医的入院（就诊）日期。")
     else:
         if admission > today:
             errors.append(f"入院日期 {_fmt(admission)} 晚于今天，补办备案只针对已经发生的就医。")
+        if admission < person.birth_date:
+            errors.append(f"入院日期 {_fmt(admission)} 早于参保人出生日期 {_fmt(person.birth_date)}。")
+        elif admission < earliest:
+            errors.append(
+                f"补办备案最多追溯{max_days}天（本统筹区设置）：入院日期 {_fmt(admission)} 早于 {_fmt(earliest)}。"
+                "更早发生的就医请按参保地规定申请零星报销。"
+            )
         if start is not None and start > admission:
             errors.append(f"补办备案的开始日期 {_fmt(start)} 应不晚于入院日期 {_fmt(admission)}，否则本次住院不在备案有效期内。")
+        elif start is not None and start >= person.birth_date and start < earliest <= admission:
+            errors.append(
+                f"补办备案最多追溯{max_days}天（本统筹区设置）：开始日期 {_fmt(start)} 早于 {_fmt(earliest)}。"
+            )
     if state not in SettlementState.values:
         errors.append("补办备案须选择出院结算情况：尚未出院结算，或已出院自费结算。")
     if state == SettlementState.SELF_PAID and discharge is None:
@@ -320,12 +371,16 @@ def _destinations_overlap(a: Region, b: Region) -> bool:
     )
 
 
-def _check_against_active(filing: Filing, *, exclude: Iterable[int] = ()) -> list[Filing]:
+def _check_against_active(
+    filing: Filing, *, exclude: Iterable[int] = (), statuses: Iterable[str] = (Filing.Status.ACTIVE,)
+) -> list[Filing]:
     """The overlap and multi-place rules (江苏 第十一条). Returns the person's other
-    active long-term filings elsewhere when this one makes a multi-place filing."""
+    active long-term filings elsewhere when this one makes a multi-place filing.
+    An online application is also checked against the applications still awaiting review."""
     others = (
-        Filing.objects.filter(insured_person_id=filing.insured_person_id, status=Filing.Status.ACTIVE)
+        Filing.objects.filter(insured_person_id=filing.insured_person_id, status__in=list(statuses))
         .exclude(pk__in=[filing.pk, *exclude])
+        .exclude(person_type=PersonType.EMERGENCY)  # old records: emergency is deemed filed, not a filing
         .select_related("destination")
         .order_by("start_date", "pk")
     )
@@ -372,17 +427,27 @@ def _lock_person(person_id: int) -> None:
     InsuredPerson.objects.select_for_update().filter(pk=person_id).first()
 
 
+def own_region_of(by) -> Region | None:
+    """The pooling region a user files for: a hospital's region for hospital staff,
+    otherwise the agency's region."""
+    if by.has_role(Role.HOSPITAL) and not by.has_role(Role.CLERK) and getattr(by, "institution_id", None):
+        return by.institution.region
+    return by.region
+
+
+def foreign_person_message(own: Region | None) -> str:
+    """The refusal for another region's insured person. It names neither the
+    person nor where they are insured: the clerk must not learn who holds a number."""
+    where = f"（{own.name}）" if own is not None else ""
+    return f"该参保人不属于本统筹区{where}，异地就医备案应由其参保地经办机构办理。"
+
+
 def _check_person_region(person: InsuredPerson, by) -> None:
     if by is None or by.sees_all_regions:
         return
-    region_code = by.region_code
-    if by.has_role(Role.HOSPITAL) and getattr(by, "institution_id", None):
-        region_code = by.institution.region_id
-    if person.insured_region_id != region_code:
-        raise DomainError(
-            f"{person.name}的参保地是{person.insured_region.name}，异地就医备案应由参保地经办机构办理。",
-            code="other_region",
-        )
+    own = own_region_of(by)
+    if own is None or person.insured_region_id != own.code:
+        raise DomainError(foreign_person_message(own), code="other_region")
 
 
 # --- Creating and activating -----------------------------------------------------------
@@ -403,16 +468,38 @@ def _activate(filing: Filing, *, by, today: date, from_state: str, message: str)
     elsewhere = _check_against_active(filing, exclude=[filing.replaces_id] if filing.replaces_id else [])
     filing.multi_place = bool(elsewhere)
     if filing.basis == Basis.COMMITMENT:
-        months = settings_for(filing.insured_region_id).commitment_materials_months
-        filing.materials_due_on = add_months(today, months)
+        previous = filing.replaces
+        if (
+            previous is not None
+            and previous.basis == Basis.COMMITMENT
+            and previous.materials_completed_on is None
+            and previous.commitment_on is not None
+        ):
+            # A change does not renew the commitment: the materials stay due (or
+            # overdue) on the same day, and the lock keeps running from the same date.
+            filing.commitment_on = previous.commitment_on
+            filing.materials_due_on = previous.materials_due_on
+        else:
+            months = settings_for(filing.insured_region_id).commitment_materials_months
+            filing.commitment_on = today
+            filing.materials_due_on = add_months(today, months)
         filing.materials_completed_on = None
     else:
+        filing.commitment_on = None
         filing.materials_due_on = None
     filing.status = Filing.Status.ACTIVE
     filing.activated_at = timezone.now()
     filing.upload_status = UploadStatus.PENDING
     filing.upload_pending_since = filing.activated_at
-    if filing.upload_action != UploadAction.CHANGE:
+    if filing.end_date is not None and filing.end_date < today:
+        # A late 补办 whose validity has already ended: it counts for the days it
+        # covered (filing_check) but is not a current filing. The provincial system
+        # gets it once as a 补录 of a past filing (a stay admitted during validity is
+        # still settled through it, 第十三条), never as a current 新增.
+        filing.status = Filing.Status.EXPIRED
+        filing.upload_action = UploadAction.BACKFILL
+        message += f"（有效期已于 {_fmt(filing.end_date)} 届满，登记为“已到期”）"
+    elif filing.upload_action != UploadAction.CHANGE:
         filing.upload_action = UploadAction.NEW
     filing.save()
     for other in elsewhere:
@@ -497,9 +584,18 @@ def filing_register_walk_in(
     """One screen at the counter: find or register the person, then file. A refused
     filing registers no one."""
     if not by.sees_all_regions:
-        own = by.institution.region_id if channel == Channel.HOSPITAL and by.institution_id else by.region_code
-        known = InsuredPerson.objects.filter(id_number=normalize_id_number(person_data.id_number)).exists()
-        if not known and person_data.insured_region.code != own:
+        # Another region's person is refused before anything else (the name
+        # comparison included): nothing about them may leak to this clerk.
+        own_region = by.institution.region if channel == Channel.HOSPITAL and by.institution_id else by.region
+        own = own_region.code if own_region is not None else None
+        known = (
+            InsuredPerson.objects.filter(id_number=normalize_id_number(person_data.id_number))
+            .values_list("insured_region_id", flat=True)
+            .first()
+        )
+        if known is not None and known != own:
+            raise DomainError(foreign_person_message(own_region), code="other_region")
+        if known is None and person_data.insured_region.code != own:
             raise DomainError(
                 f"只能为本统筹区的参保人员办理备案：新登记人员的参保地应为本统筹区，而不是{person_data.insured_region.name}。",
                 code="other_region",
@@ -572,11 +668,16 @@ def filing_submit_online(
         raise DomainError(f"线上申请 {reference} 已经导入过。", code="duplicate_reference")
     if applied_on > today:
         raise DomainError(f"申请日期 {_fmt(applied_on)} 晚于今天。", code="applied_on")
+    if date_out_of_range("申请日期", applied_on):
+        raise DomainError(date_out_of_range("申请日期", applied_on), code="applied_on")
     _check_person_region(person, by)
     filing = _new_filing(
         person=person, data=data, channel=Channel.ONLINE, by=by, applied_on=applied_on, today=today,
         status=Filing.Status.PENDING_REVIEW, online_reference=reference,
     )
+    # The overlap and multi-place rules already at import (and so in the preview), without
+    # locks: the supervisor's approval checks again, under the person's lock.
+    _check_against_active(filing, statuses=(Filing.Status.ACTIVE, Filing.Status.PENDING_REVIEW))
     log_action(
         action=AuditLog.Action.IMPORT, user=by, obj=filing, to_state=filing.status,
         message=f"导入线上备案申请 {reference}，审核期限 {_fmt(filing.review_due_on)}",
@@ -606,7 +707,23 @@ def filing_approve(*, filing: Filing, by, materials: list[str] | None = None, no
     filing.review_note = (note or "").strip()[:300]
     late = filing.review_due_on is not None and today > filing.review_due_on
     message = "审核通过线上备案申请" + ("（已超过审核期限）" if late else "")
-    return _activate(filing, by=by, today=today, from_state=Filing.Status.PENDING_REVIEW, message=message)
+    filing = _activate(filing, by=by, today=today, from_state=Filing.Status.PENDING_REVIEW, message=message)
+    _apply_contact_phone(filing, by=by)
+    return filing
+
+
+def _apply_contact_phone(filing: Filing, *, by) -> None:
+    """The phone given in an online application reaches the person's record only once
+    the application is approved (an unreviewed file must not overwrite it)."""
+    phone = (filing.contact_phone or "").strip()
+    person = InsuredPerson.objects.get(pk=filing.insured_person_id)
+    if not phone or person.phone == phone:
+        return
+    old = person.phone
+    person.phone = phone
+    person.save(update_fields=["phone"])
+    log_action(action=AuditLog.Action.CHANGE, user=by, obj=person,
+               message=f"线上申请 {filing.online_reference} 审核通过，联系电话由 {old or '（空）'} 更新为 {phone}")
 
 
 @transaction.atomic
@@ -644,7 +761,7 @@ def _check_commitment_lock(filing: Filing, *, verb: str, today: date) -> None:
         months = settings_for(filing.insured_region_id).commitment_lock_months
         raise DomainError(
             f"{filing.number}是以个人承诺方式办理的长期异地居住备案，需满{months}个月方可{verb}："
-            f"备案开始于 {_fmt(filing.start_date)}，{_fmt(unlock)} 起可以{verb}。",
+            f"以个人承诺方式办理于 {_fmt(filing.commitment_on or filing.applied_on)}，{_fmt(unlock)} 起可以{verb}。",
             code="commitment_lock",
         )
 
@@ -675,6 +792,7 @@ def filing_change(
         )
     if data.retroactive:
         raise DomainError("变更不能补办：已经发生的就医请单独办理补办备案。", code="change_retroactive")
+    _check_something_changes(old, _validate(data, person=old.insured_person, applied_on=today, today=today))
     new = _new_filing(
         person=old.insured_person, data=data, channel=channel, by=by, applied_on=today, today=today,
         status=Filing.Status.DRAFT, replaces=old, change_reason=reason,
@@ -690,7 +808,9 @@ def filing_change(
             old.upload_action = ""
         new.upload_action = UploadAction.CHANGE
     old.status = Filing.Status.CHANGED
-    old.terminated_on = max(new.start_date, old.start_date)
+    # Its last valid day is the day before the new filing starts (the day before its own
+    # start when it had not started yet: it never took effect).
+    old.terminated_on = max(new.start_date, old.start_date) - timedelta(days=1)
     old.change_reason = reason[:300]
     old.save()
     log_action(action=AuditLog.Action.TRANSITION, user=by, obj=old, from_state=Filing.Status.ACTIVE,
@@ -699,9 +819,31 @@ def filing_change(
     return _activate(new, by=by, today=today, from_state="", message=f"由 {old.number} 变更而来：{reason}")
 
 
+def _check_something_changes(old: Filing, values: dict) -> None:
+    """A 变更 must change what the filing is: type, place, validity, materials or
+    the referral's details (who handled the change is not a change of the filing)."""
+    referring = values["referring_institution"]
+    same = (
+        values["person_type"] == old.person_type
+        and values["destination"].code == old.destination_id
+        and values["end_date"] == old.end_date
+        and set(values["materials"]) == set(old.materials)
+        and (referring.pk if referring else None) == old.referring_institution_id
+        and values["diagnosis"] == old.diagnosis
+        and values["contact_address"] == old.contact_address
+    )
+    if same:
+        raise DomainError(
+            f"没有任何变更：人员类别、就医地、有效期、材料和联系地址都与原备案 {old.number} 相同，无需办理变更。"
+            "只是补交承诺制材料的，请在备案详情页点“补齐承诺材料”。",
+            code="no_change",
+        )
+
+
 @transaction.atomic
 def filing_cancel(*, filing: Filing, by, reason: str, today: date | None = None) -> Filing:
-    """取消: ends the filing today; the reason is recorded."""
+    """取消: the filing is valid through today (the day of cancellation) and ends; the
+    reason is recorded."""
     today = _today(today)
     reason = (reason or "").strip()
     if not reason:
@@ -710,7 +852,9 @@ def filing_cancel(*, filing: Filing, by, reason: str, today: date | None = None)
     _check_active(filing, "取消")
     _check_commitment_lock(filing, verb="取消", today=today)
     filing.status = Filing.Status.CANCELLED
-    filing.terminated_on = max(today, filing.start_date)
+    # It covers the day of the cancellation itself (a visit that day is still filed);
+    # one cancelled before it started never took effect.
+    filing.terminated_on = today if today >= filing.start_date else filing.start_date - timedelta(days=1)
     filing.cancel_reason = reason[:300]
     if filing.upload_status == UploadStatus.PENDING and filing.upload_action == UploadAction.NEW:
         filing.upload_status = UploadStatus.NOT_REQUIRED  # never reached the provincial system
@@ -802,49 +946,75 @@ def open_filings_of(person: InsuredPerson) -> list[Filing]:
 # --- Provincial upload -------------------------------------------------------------------
 
 
+def province_known(filing: Filing | None) -> Filing | None:
+    """The filing of `filing`'s change chain (itself or an ancestor through `replaces`)
+    that the provincial system knows: the nearest one that was uploaded. None when
+    nothing of the chain ever reached the province."""
+    seen = set()
+    while filing is not None and filing.pk not in seen:
+        seen.add(filing.pk)
+        if filing.uploaded_at is not None or filing.upload_status == UploadStatus.UPLOADED:
+            return filing
+        filing = filing.replaces
+    return None
+
+
 @transaction.atomic
-def upload_export(*, by, file_format: str = "xlsx") -> UploadBatch:
-    """Export the filings waiting for the provincial system (new, changed, cancelled)
-    and mark them uploaded. Rows are locked, so two clerks exporting at once never
-    hand the same filing up twice."""
-    from core.documents import store_document
-    from filings.resources import EXPORT_FORMATS, FilingUploadResource
+def upload_export(*, by, file_format: str = "xlsx") -> list[UploadBatch]:
+    """Export the filings waiting for the provincial system (new, changed, cancelled,
+    补录) and mark them uploaded: one batch and file per pooling region, so province-level
+    staff exporting for every city get each city's own file. Rows are locked, so two
+    clerks exporting at once never hand the same filing up twice."""
+    from filings.resources import EXPORT_FORMATS
 
     if file_format not in EXPORT_FORMATS:
         raise DomainError("导出格式只能是 XLSX 或 CSV。", code="format")
-    region = by.region
-    if region is None:
+    if by.region is None and not by.sees_all_regions:
         raise DomainError("您的账号没有所属经办机构，不能导出上传文件。", code="no_region")
     visible = Filing.objects.for_user(by).filter(upload_status=UploadStatus.PENDING).values_list("pk", flat=True)
-    pks = list(
+    locked = list(
         Filing.objects.select_for_update()
         .filter(pk__in=list(visible), upload_status=UploadStatus.PENDING)
-        .values_list("pk", flat=True)
+        .values_list("pk", "insured_region_id")
     )
-    if not pks:
+    if not locked:
         raise DomainError("没有待上传省平台的备案。", code="nothing")
+    by_region: dict[str, list[int]] = {}
+    for pk, region_code in locked:
+        by_region.setdefault(region_code, []).append(pk)
+    regions = Region.objects.in_bulk(list(by_region))
+    now = timezone.now()
+    return [
+        _export_batch(region=regions[code], pks=by_region[code], by=by, file_format=file_format, now=now)
+        for code in sorted(by_region)
+    ]
+
+
+def _export_batch(*, region: Region, pks: list[int], by, file_format: str, now) -> UploadBatch:
+    from core.documents import store_document
+    from filings.resources import EXPORT_FORMATS, FilingUploadResource, upload_file_content
+
     filings = (
         Filing.objects.filter(pk__in=pks)
-        .select_related("insured_person", "insured_region", "destination", "replaces", "created_by")
+        .select_related("insured_person", "insured_region", "destination", "created_by",
+                        "replaces__replaces__replaces")
         .order_by("upload_pending_since", "pk")
     )
     dataset = FilingUploadResource().export(queryset=filings)
-    content = EXPORT_FORMATS[file_format]().export_data(dataset)
-    if isinstance(content, str):
-        content = ("\ufeff" + content).encode("utf-8")
+    content = upload_file_content(dataset, file_format)
     counts = {action: 0 for action in UploadAction.values}
     for filing in filings:
         counts[filing.upload_action or UploadAction.NEW] += 1
-    now = timezone.now()
     batch = UploadBatch.objects.create(
         region=region, created_by=by, file_format=file_format, count_new=counts[UploadAction.NEW],
         count_change=counts[UploadAction.CHANGE], count_cancel=counts[UploadAction.CANCEL],
+        count_backfill=counts[UploadAction.BACKFILL],
     )
     stamp = timezone.localtime(now)
     batch.document = store_document(
         kind="filing_upload",
         key=f"filing-upload:{batch.pk}",
-        title=f"异地就医备案上传省平台 {stamp:%Y-%m-%d %H:%M}（{len(pks)}条）",
+        title=f"{region.name}异地就医备案上传省平台 {stamp:%Y-%m-%d %H:%M}（{len(pks)}条）",
         filename=f"filing-upload-{region.code}-{stamp:%Y%m%d-%H%M%S}.{file_format}",
         content=content,
         by=by,
@@ -860,7 +1030,52 @@ def upload_export(*, by, file_format: str = "xlsx") -> UploadBatch:
         raise DomainError("导出期间备案状态发生变化，请重试。", code="race")
     log_action(
         action=AuditLog.Action.EXPORT, user=by, obj=batch,
-        message=f"导出上传省平台：新增{batch.count_new}、变更{batch.count_change}、取消{batch.count_cancel}",
+        message=f"导出上传省平台（{region.name}）：{batch.summary}",
         data={"filings": pks},
     )
     return batch
+
+
+# --- Import previews -------------------------------------------------------------------------
+
+#: Where an uploaded file of online applications waits between preview and confirmation.
+IMPORT_PREVIEW_FOLDER = "filings-import"
+
+
+def _preview_storage():
+    """The storage django-import-export's MediaStorage writes to."""
+    from django.core.files.storage import storages
+
+    return storages["import_export"] if "import_export" in storages.backends else storages["default"]
+
+
+def import_preview_remove(name: str) -> None:
+    """Delete one preview file (after confirmation, cancellation or a newer preview)."""
+    if not name or "/" in name or "\\" in name:
+        return
+    storage = _preview_storage()
+    path = f"{IMPORT_PREVIEW_FOLDER}/{name}"
+    if storage.exists(path):
+        storage.delete(path)
+
+
+def import_previews_sweep(*, older_than: timedelta = timedelta(days=1), now=None) -> int:
+    """Delete previews left behind (a clerk closed the tab): they hold full ID numbers.
+    Part of the daily task."""
+    storage = _preview_storage()
+    now = now or timezone.now()
+    try:
+        _dirs, files = storage.listdir(IMPORT_PREVIEW_FOLDER)
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for name in files:
+        path = f"{IMPORT_PREVIEW_FOLDER}/{name}"
+        try:
+            modified = storage.get_modified_time(path)
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        if now - modified > older_than:
+            storage.delete(path)
+            removed += 1
+    return removed

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from filings.services import filings_expire
+from filings.services import filings_expire, import_previews_sweep
 
 
 @shared_task(name="filings.expire_filings")
 def expire_filings() -> int:
-    """Daily (CELERY_BEAT_SCHEDULE): temporary filings past their end date become expired."""
-    return filings_expire()
+    """Daily (CELERY_BEAT_SCHEDULE): temporary filings past their end date become expired,
+    and import previews abandoned for more than a day are deleted. Returns the expired count."""
+    count = filings_expire()
+    import_previews_sweep()
+    return count

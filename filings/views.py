@@ -65,6 +65,14 @@ def _filing_region(user) -> Region | None:
     return user.region
 
 
+def _pk(value) -> int | None:
+    """A primary key from a query or form value; None for anything else ("abc", "", 10**30)."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
 def _get_filing(request, pk: int) -> Filing:
     return get_object_for_user(request.user, selectors.filing_list(user=request.user), pk=pk)
 
@@ -92,11 +100,13 @@ def filing_list(request):
     query = (request.GET.get("q") or "").strip()
     if query and not page.paginator.count:
         suggestion = _person_without_filing(request.user, query)
+    person_pk = _pk(request.GET.get("person"))
+    person = InsuredPerson.objects.for_user(request.user).filter(pk=person_pk).first() if person_pk else None
     return render(
         request,
         "filings/filing_list.html",
         {"filter": filterset, "page": page, "today": today, "query": query, "suggestion": suggestion,
-         "can_file": request.user.has_role(*FILE_ROLES)},
+         "person": person, "can_file": request.user.has_role(*FILE_ROLES)},
     )
 
 
@@ -131,6 +141,9 @@ def commitment_list(request):
         filings = selectors.commitment_due(user=request.user, today=today)
     page = Paginator(filings.order_by("materials_due_on", "pk"), PER_PAGE).get_page(request.GET.get("page"))
     _flag(page.object_list, today)
+    for filing in page.object_list:
+        filing.due_in = (filing.materials_due_on - today).days
+        filing.overdue_days = -filing.due_in
     return render(request, "filings/commitment_list.html", {"page": page, "today": today, "show": show})
 
 
@@ -138,7 +151,8 @@ def commitment_list(request):
 
 
 def _form_context(form: FilingForm, **extra) -> dict:
-    return {"form": form, "checklist": checklist_context(form), **extra}
+    return {"form": form, "checklist": checklist_context(form), "region_settings": services.settings_for(form.region),
+            **extra}
 
 
 @role_required(*FILE_ROLES)
@@ -149,11 +163,14 @@ def filing_new(request):
     if region is None:
         raise Http404("您的账号没有所属经办机构或医疗机构。")
     hospital = _hospital_of(user)
-    initial = {"id_number": request.GET.get("id_number", "")}
+    # "为其办理备案" from the search posts the number (never in an address) with `prefill`.
+    prefill = request.method == "POST" and "prefill" in request.POST
+    initial = {"id_number": (request.POST if prefill else request.GET).get("id_number", "")}
     if hospital is not None:
         initial["person_type"] = "referral"
         initial["materials"] = ["referral_certificate"]  # the hospital issues it itself
-    form = FilingForm(request.POST or None, initial=initial, user=user, region=region, hospital=hospital)
+    bound = request.POST if request.method == "POST" and not prefill else None
+    form = FilingForm(bound, initial=initial, user=user, region=region, hospital=hospital)
     if request.method == "POST" and form.is_valid():
         draft = "save_draft" in request.POST and hospital is None
         try:
@@ -169,7 +186,10 @@ def filing_new(request):
             else:
                 messages.success(request, _done_message(filing, "备案已生效"))
             return redirect("filings:detail", pk=filing.pk)
-    lookup = _lookup(user, region, form["id_number"].value() or "") if form.is_bound else {}
+    lookup = _lookup(user, region, form["id_number"].value() or "") if form.is_bound or prefill else {}
+    if prefill and lookup.get("person") is not None:
+        for name in FilingForm.PERSON_FIELDS:
+            form.initial[name] = getattr(lookup["person"], name)
     if form.is_bound and form.errors.get("id_number"):
         lookup["error"] = ""  # the field already shows the same message
     return render(request, "filings/filing_form.html",
@@ -177,6 +197,8 @@ def filing_new(request):
 
 
 def _done_message(filing: Filing, text: str) -> str:
+    if filing.status == Filing.Status.EXPIRED:
+        text = f"补办备案已登记，有效期已于 {filing.end_date:%Y-%m-%d} 届满，状态为“已到期”（入院时在有效期内的住院按补办备案处理）"
     message = f"{text}：{filing.number}，{filing.insured_person.name}，{filing.get_person_type_display()}，" \
               f"就医地 {filing.destination.name}，{filing.validity_text}。"
     if filing.is_commitment and filing.materials_due_on:
@@ -188,18 +210,21 @@ def _done_message(filing: Filing, text: str) -> str:
 
 def _lookup(user, region: Region, raw: str) -> dict:
     """What the counter knows about an ID number: the person (of this region), or why not."""
-    context = {"id_number": raw, "person": None, "error": "", "open_filings": [], "info": None}
+    context = {"id_number": raw, "person": None, "error": "", "open_filings": [], "info": None, "foreign": False}
     try:
         info = parse_id_number(raw)
     except Exception as exc:
         context["error"] = getattr(exc, "messages", [str(exc)])[0] if (raw or "").strip() else ""
         return context
     context["id_number"] = info.number
-    context["info"] = info
     person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
     if person is not None and not user.sees_all_regions and person.insured_region_id != region.code:
-        context["error"] = f"该身份证号已在{person.insured_region.name}参保登记，异地就医备案应由参保地经办机构办理。"
-    elif person is not None:
+        # Only the refusal: no "new person" box, no fields, nothing about who it is.
+        context["error"] = services.foreign_person_message(region)
+        context["foreign"] = True
+        return context
+    context["info"] = info
+    if person is not None:
         context["person"] = person
         context["open_filings"] = services.open_filings_of(person)
     return context
@@ -229,8 +254,9 @@ def checklist_partial(request):
     region = _filing_region(user)
     person = None
     change_of = None
-    if request.POST.get("filing"):
-        filing = _get_filing(request, int(request.POST["filing"]))
+    filing_pk = _pk(request.POST.get("filing"))
+    filing = selectors.filing_list(user=user).filter(pk=filing_pk).first() if filing_pk else None
+    if filing is not None:
         person = filing.insured_person
         change_of = filing if filing.status == Filing.Status.ACTIVE else None
     form = FilingForm(request.POST, user=user, region=region, hospital=_hospital_of(user), person=person,
@@ -250,8 +276,9 @@ def filing_detail(request, pk: int):
     keys = [document_key(filing, code) for code in FORMS]
     documents = {doc.key.rsplit(":", 1)[1]: doc for doc in Document.objects.filter(key__in=keys, is_latest=True)}
     job = None
-    if request.GET.get("job"):
-        job = Job.objects.for_user(request.user).filter(pk=request.GET["job"]).first()
+    job_pk = _pk(request.GET.get("job"))
+    if job_pk:
+        job = Job.objects.for_user(request.user).filter(pk=job_pk).first()
     user = request.user
     is_agency_clerk = user.has_role(*COUNTER_ROLES)
     unlock = None
@@ -278,6 +305,7 @@ def filing_detail(request, pk: int):
         "can_review": user.has_role(*REVIEW_ROLES) and filing.status == Filing.Status.PENDING_REVIEW,
         "can_print": user.has_role(*PRINT_ROLES),
         "locked": unlock is not None and today < unlock,
+        "region_settings": services.settings_for(filing.insured_region_id),
     }
     return render(request, "filings/filing_detail.html", context)
 
@@ -364,6 +392,11 @@ def filing_change(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def filing_cancel(request, pk: int):
     filing = _get_filing(request, pk)
+    context = {"filing": filing, "today": timezone.localdate(),
+               "region_settings": services.settings_for(filing.insured_region_id)}
+    if filing.status != Filing.Status.ACTIVE:
+        # Nothing to cancel: say why, without a form (a repeated POST changes nothing either).
+        return render(request, "filings/filing_cancel.html", context)
     form = ReasonForm(request.POST or None, label="取消原因")
     if request.method == "POST" and form.is_valid():
         try:
@@ -374,8 +407,7 @@ def filing_cancel(request, pk: int):
             messages.success(request, f"备案 {filing.number} 已取消。可打印取消回执交参保人。")
             return redirect("filings:detail", pk=pk)
     unlock = services.commitment_unlock_date(filing) if filing.is_long_term and filing.is_commitment else None
-    return render(request, "filings/filing_cancel.html",
-                  {"filing": filing, "form": form, "unlock": unlock, "today": timezone.localdate()})
+    return render(request, "filings/filing_cancel.html", {**context, "form": form, "unlock": unlock})
 
 
 @role_required(*COUNTER_ROLES)
@@ -415,9 +447,10 @@ def filing_review(request, pk: int):
         else:
             return redirect("filings:review_queue")
     result = checklist.evaluate(filing.person_type, filing.materials, by_proxy=filing.by_proxy)
+    open_filings = [other for other in services.open_filings_of(filing.insured_person) if other.pk != filing.pk]
     return render(request, "filings/filing_review.html",
                   {"filing": filing, "form": form, "checklist": result, "today": timezone.localdate(),
-                   "review_overdue": filing.review_overdue_on(timezone.localdate())})
+                   "review_overdue": filing.review_overdue_on(timezone.localdate()), "open_filings": open_filings})
 
 
 @role_required(*VIEW_ROLES)
@@ -465,6 +498,10 @@ def import_applications(request):
     form = ImportForm()
     if request.method == "POST" and "confirm" in request.POST:
         return _import_confirm(request)
+    if request.method == "POST" and "cancel" in request.POST:
+        _forget_preview(request)
+        messages.info(request, "已放弃本次导入，预览文件已删除。")
+        return redirect("filings:import")
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -475,25 +512,29 @@ def import_applications(request):
             except DomainError as exc:
                 form.add_error("file", exc.message)
             else:
-                result = OnlineApplicationResource(by=request.user).import_data(dataset, dry_run=True)
-                storage = MediaStorage(MEDIA_FOLDER="filings-import")
+                resource = OnlineApplicationResource(by=request.user)
+                result = resource.import_data(dataset, dry_run=True)
+                _forget_preview(request)  # a newer preview replaces an unconfirmed one
+                storage = MediaStorage(MEDIA_FOLDER=services.IMPORT_PREVIEW_FOLDER)
                 storage.save(content)
                 request.session[_IMPORT_SESSION_KEY] = {"name": storage.name, "filename": upload.name}
                 return render(request, "filings/import_preview.html",
-                              {"result": result, "filename": upload.name, **_import_summary(result)})
+                              {"result": result, "filename": upload.name, **_import_summary(result, resource)})
     return render(request, "filings/import.html", {"form": form})
 
 
-def _import_summary(result) -> dict:
-    """Counts and rows of an import result; row numbers as the spreadsheet shows them (header = row 1)."""
+def _import_summary(result, resource) -> dict:
+    """Counts and rows of an import result; row numbers as the spreadsheet shows them
+    (header = row 1, blank lines counted)."""
     from import_export.results import RowResult
 
     invalid = [
-        {"number": invalid_row.number + 1, "errors": _flatten(invalid_row.error_dict)}
+        {"number": resource.spreadsheet_row(invalid_row.number), "errors": _flatten(invalid_row.error_dict)}
         for invalid_row in result.invalid_rows
     ]
     errors = [
-        {"number": number + 1, "errors": [str(err.error) for err in errs]} for number, errs in result.row_errors()
+        {"number": resource.spreadsheet_row(number), "errors": [str(err.error) for err in errs]}
+        for number, errs in result.row_errors()
     ]
     totals = result.totals
     return {
@@ -530,26 +571,40 @@ def _flatten(error_dict: dict) -> list[str]:
     return texts
 
 
+def _forget_preview(request) -> None:
+    """Delete the unconfirmed preview file of this session (it holds full ID numbers)."""
+    stored = request.session.pop(_IMPORT_SESSION_KEY, None) or {}
+    name = stored.get("name", "")
+    if re.fullmatch(r"[0-9a-f]{32}", name):
+        services.import_preview_remove(name)
+
+
 def _import_confirm(request):
     stored = request.session.get(_IMPORT_SESSION_KEY)
     if not stored or not re.fullmatch(r"[0-9a-f]{32}", stored.get("name", "")):
         messages.error(request, "导入预览已失效，请重新上传文件。")
         return redirect("filings:import")
-    storage = MediaStorage(name=stored["name"], MEDIA_FOLDER="filings-import")
+    storage = MediaStorage(name=stored["name"], MEDIA_FOLDER=services.IMPORT_PREVIEW_FOLDER)
     try:
         content = storage.read()
     except FileNotFoundError:
+        request.session.pop(_IMPORT_SESSION_KEY, None)
         messages.error(request, "导入预览已失效，请重新上传文件。")
         return redirect("filings:import")
-    dataset = load_dataset(content, stored["filename"])
-    result = OnlineApplicationResource(by=request.user).import_data(dataset, dry_run=False)
-    summary = _import_summary(result)
+    # The file is read: whatever happens next, it is not kept.
+    _forget_preview(request)
+    try:
+        dataset = load_dataset(content, stored["filename"])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("filings:import")
+    resource = OnlineApplicationResource(by=request.user)
+    result = resource.import_data(dataset, dry_run=False)
+    summary = _import_summary(result, resource)
     if summary["errors"]:
         messages.error(request, "导入出错，没有导入任何申请：" + "；".join(
             f"第{e['number']}行 {'、'.join(e['errors'])}" for e in summary["errors"]))
         return redirect("filings:import")
-    storage.remove()
-    del request.session[_IMPORT_SESSION_KEY]
     text = f"已导入 {summary['new']} 份线上申请，等待审核（1个工作日内）。"
     if summary["skipped"]:
         text += f"{summary['skipped']} 份此前已导入，已跳过。"
@@ -577,28 +632,32 @@ def upload(request):
     form = UploadExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            batch = services.upload_export(by=request.user, file_format=form.cleaned_data["file_format"])
+            batches = services.upload_export(by=request.user, file_format=form.cleaned_data["file_format"])
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
+            total = sum(batch.total for batch in batches)
+            text = "；".join(f"{batch.region.name} {batch.total} 条（{batch.summary}）" for batch in batches)
             messages.success(
                 request,
-                f"已导出 {batch.total} 条（新增{batch.count_new}、变更{batch.count_change}、取消{batch.count_cancel}），"
-                "已标记为已上传。请下载文件上传省级异地就医系统。",
+                f"已导出 {total} 条，已标记为已上传：{text}。请下载文件上传省级异地就医系统"
+                + ("（每个统筹区一个文件）。" if len(batches) > 1 else "。"),
             )
-            return redirect(f"{reverse('filings:upload')}?batch={batch.pk}")
+            query = "&".join(f"batch={batch.pk}" for batch in batches)
+            return redirect(f"{reverse('filings:upload')}?{query}")
     today = timezone.localdate()
     pending = selectors.not_uploaded(user=request.user)
     page = Paginator(pending, 50).get_page(request.GET.get("page"))
     start_of_day = timezone.make_aware(datetime.combine(today, time.min))
     for filing in page.object_list:
         filing.flag_upload_late = filing.upload_pending_since and filing.upload_pending_since < start_of_day
-    batches = UploadBatch.objects.for_user(request.user).select_related("created_by", "document")[:10]
-    highlight = None
-    if request.GET.get("batch"):
-        highlight = UploadBatch.objects.for_user(request.user).filter(pk=request.GET["batch"]).first()
+    batches = UploadBatch.objects.for_user(request.user).select_related("created_by", "document", "region")[:10]
+    wanted = [pk for pk in map(_pk, request.GET.getlist("batch")) if pk][:50]
+    highlights = list(
+        UploadBatch.objects.for_user(request.user).filter(pk__in=wanted).select_related("document", "region")
+    )
     return render(request, "filings/upload.html",
-                  {"form": form, "page": page, "batches": batches, "highlight": highlight, "today": today})
+                  {"form": form, "page": page, "batches": batches, "highlights": highlights, "today": today})
 
 
 # --- Regional settings -----------------------------------------------------------------------

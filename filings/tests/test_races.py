@@ -87,8 +87,38 @@ def test_two_exports_never_upload_a_filing_twice(make_staff):
     for destination in ("110000", "310000", "440100", "510100"):
         filing_register(person=InsuredPersonFactory(), data=data(destination), by=clerks[0], today=TODAY)
     results = run_together(*(lambda c=c: upload_export(by=c) for c in clerks))
-    batches = [r for r in results if not isinstance(r, Exception)]
+    batches = [batch for r in results if not isinstance(r, Exception) for batch in r]
     refused = [r for r in results if isinstance(r, DomainError)]
     assert sum(batch.total for batch in batches) == 4
     assert all("没有待上传" in r.message for r in refused)
     assert not Filing.objects.filter(upload_status=UploadStatus.PENDING).exists()
+
+
+def test_double_submit_of_a_new_person_files_once_and_explains_the_other(make_staff):
+    """A clerk double-clicks “确认备案” for a person not registered yet: both requests try
+    to register the person; one filing results and the other request gets a clear page."""
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from core.idcard import build_id_number
+    from core.models import InsuredPerson
+
+    clerk = make_staff("clerk_a", Role.CLERK)
+    number = build_id_number("320104", date(1957, 4, 8), 35)
+    post = {
+        "id_number": number, "name": "孙玉珍", "insurance_type": "310", "phone": "13851234567",
+        "person_type": "long_term_resident", "destination": "110000",
+        "start_date": timezone.localdate().isoformat(), "materials": ["id_card", "residence_proof"],
+    }
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(clerk)
+    responses = run_together(*(lambda c=c: c.post(reverse("filings:new"), post) for c in clients))
+    assert not any(isinstance(r, Exception) for r in responses), responses
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 302], codes
+    refused = next(r for r in responses if r.status_code == 200).content.decode()
+    filing = Filing.objects.get()
+    assert filing.number in refused and "重叠" in refused
+    assert InsuredPerson.objects.filter(id_number=number).count() == 1

@@ -88,7 +88,8 @@ def test_intra_province_city_destination(person):
 
 @pytest.mark.parametrize("status", [Filing.Status.CHANGED, Filing.Status.CANCELLED])
 def test_filing_ended_later_still_answers_for_the_days_it_was_valid(person, status):
-    FilingFactory(insured_person=person, start_date=date(2025, 1, 1), status=status, terminated_on=date(2026, 3, 1))
+    # terminated_on is the last day the filing was valid.
+    FilingFactory(insured_person=person, start_date=date(2025, 1, 1), status=status, terminated_on=date(2026, 2, 28))
     result = check(person, date(2026, 2, 28))
     assert result.status == FilingStatus.FILED
     assert f"现为“{Filing.Status(status).label}”" in result.message
@@ -114,6 +115,16 @@ def test_emergency_with_a_covering_filing_names_the_filing(person):
     result = check(person, date(2026, 2, 1), emergency=True)
     assert result.status == FilingStatus.FILED
     assert result.filing == filing
+
+
+def test_an_old_emergency_record_covers_no_ordinary_visit(person):
+    """Emergency is deemed filed; a record of type 异地急诊抢救人员 (no longer created)
+    never makes an ordinary visit FILED."""
+    FilingFactory(insured_person=person, person_type=PersonType.EMERGENCY, start_date=date(2026, 1, 1), materials=[])
+    ordinary = check(person, date(2026, 2, 1))
+    assert ordinary.status == FilingStatus.NOT_FILED and ordinary.filing is None
+    emergency = check(person, date(2026, 2, 1), emergency=True)
+    assert emergency.status == FilingStatus.DEEMED_FILED and emergency.filing is None
 
 
 def test_retroactive_filing_covers_days_before_it_was_made_as_late(person):

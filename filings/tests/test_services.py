@@ -90,7 +90,6 @@ def test_missing_id_proof_named(person, make_data, clerk, nothing_written):
         ("posted_worker", ["id_card", "labour_contract"], "materials"),
         ("posted_worker", ["id_card", "commitment_letter"], "commitment"),
         ("other_temporary", ["social_security_card"], "materials"),
-        ("emergency", [], "materials"),
     ],
 )
 def test_each_alternative_of_the_checklist_is_enough(person, make_data, clerk, person_type, materials, basis):
@@ -181,7 +180,7 @@ def test_long_term_filing_has_no_end_date(person, make_data, clerk, nothing_writ
     assert "长期有效" in exc.value.message
 
 
-@pytest.mark.parametrize("person_type", ["other_temporary", "referral", "emergency"])
+@pytest.mark.parametrize("person_type", ["other_temporary", "referral"])
 def test_temporary_validity_at_least_six_months(person, make_data, clerk, nothing_written, person_type):
     extra = {"referring_institution": InstitutionFactory(can_refer=True)} if person_type == "referral" else {}
     with nothing_written(), pytest.raises(DomainError) as exc:
@@ -285,9 +284,17 @@ def test_referral_needs_a_referring_hospital_of_the_insured_region(person, make_
     assert "社区医院不具有转诊资质" in exc.value.message
 
 
-def test_emergency_filing_needs_no_materials(person, make_data, clerk):
-    filing = register(person, make_data(person_type="emergency", materials=[]), clerk)
-    assert filing.status == Filing.Status.ACTIVE and filing.materials == []
+EMERGENCY_NEEDS_NO_FILING = "异地急诊抢救人员视同已备案（江苏 第八条(五)），无需办理备案"
+
+
+def test_emergency_needs_no_filing_so_none_is_created(person, make_data, clerk, nothing_written):
+    with nothing_written(), pytest.raises(DomainError) as exc:
+        register(person, make_data(person_type="emergency", materials=[]), clerk)
+    assert EMERGENCY_NEEDS_NO_FILING in exc.value.message
+    assert "异地转诊或其他临时外出就医备案" in exc.value.message
+    with nothing_written(), pytest.raises(DomainError) as exc:
+        submit(person, make_data(person_type="emergency", materials=[], start=date(2026, 3, 13)), clerk)
+    assert EMERGENCY_NEEDS_NO_FILING in exc.value.message
 
 
 def test_retroactive_before_discharge_settlement(person, make_data, clerk):
@@ -299,7 +306,7 @@ def test_retroactive_before_discharge_settlement(person, make_data, clerk):
 
 
 def test_retroactive_after_self_paid_discharge_marks_manual_reimbursement(person, make_data, clerk):
-    data = make_data(person_type="emergency", start=date(2026, 2, 20), retroactive=True,
+    data = make_data(person_type="other_temporary", start=date(2026, 2, 20), retroactive=True,
                      admission_date=date(2026, 2, 20), settlement_state="self_paid", discharge_date=date(2026, 2, 26),
                      treatment_institution="北京协和医院")
     filing = register(person, data, clerk)
@@ -339,7 +346,7 @@ def test_commitment_filing_cannot_change_or_cancel_before_six_months(person, mak
     with nothing_written(), pytest.raises(DomainError) as exc:
         filing_cancel(filing=filing, by=clerk, reason="回原籍", today=day_before)
     assert exc.value.message == (
-        f"{filing.number}是以个人承诺方式办理的长期异地居住备案，需满6个月方可取消：备案开始于 2026-03-16，2026-09-16 起可以取消。"
+        f"{filing.number}是以个人承诺方式办理的长期异地居住备案，需满6个月方可取消：以个人承诺方式办理于 2026-03-16，2026-09-16 起可以取消。"
     )
     with nothing_written(), pytest.raises(DomainError) as exc:
         filing_change(filing=filing, data=make_data(destination="310000", start=day_before, commitment=True),
@@ -355,7 +362,7 @@ def test_material_based_long_term_filing_can_change_any_time(person, make_data, 
                         reason="居住地改为上海", today=date(2026, 3, 17))
     filing.refresh_from_db()
     assert filing.status == Filing.Status.CHANGED
-    assert filing.terminated_on == date(2026, 3, 17)
+    assert filing.terminated_on == date(2026, 3, 16)  # its last day: the new one starts on the 17th
     assert new.replaces == filing and new.status == Filing.Status.ACTIVE
     assert new.destination.code == "310000"
     # The old filing was never uploaded: the new one goes up as a new filing.
@@ -583,7 +590,8 @@ def test_walk_in_bad_id_number_message(make_data, clerk, nothing_written):
 def test_clerk_cannot_file_another_regions_person(make_data, clerk_wuxi, person, nothing_written):
     with nothing_written(), pytest.raises(DomainError) as exc:
         register(person, make_data(), clerk_wuxi)
-    assert exc.value.message == "钱玉兰的参保地是南京市，异地就医备案应由参保地经办机构办理。"
+    # Neither the person's name nor where they are insured is told to another region's clerk.
+    assert exc.value.message == "该参保人不属于本统筹区（无锡市），异地就医备案应由其参保地经办机构办理。"
 
 
 def test_hospital_channel_only_files_referrals(person, make_data, make_staff, nothing_written):
@@ -601,3 +609,87 @@ def test_add_months_clamps_to_month_end():
     assert services.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
     assert services.add_months(date(2026, 3, 16), 6) == date(2026, 9, 16)
     assert services.minimum_end_date(date(2026, 3, 16), 6) == date(2026, 9, 15)
+
+
+# --- The commitment: its date, not the filing's start, runs the lock and the deadline --------------
+
+
+def test_backdated_commitment_filing_is_locked_from_the_commitment_date(person, make_data, clerk, nothing_written):
+    admission = date(2025, 8, 1)  # a 补办 reaching back more than six months
+    data = make_data(commitment=True, start=admission, retroactive=True, admission_date=admission,
+                     settlement_state="not_settled")
+    filing = register(person, data, clerk)
+    assert filing.commitment_on == TODAY and filing.materials_due_on == date(2026, 9, 16)
+    assert services.commitment_unlock_date(filing) == date(2026, 9, 16)
+    with nothing_written(), pytest.raises(DomainError) as exc:
+        filing_cancel(filing=filing, by=clerk, reason="回原籍", today=date(2026, 3, 17))
+    assert "以个人承诺方式办理于 2026-03-16" in exc.value.message and "2026-09-16 起可以取消" in exc.value.message
+
+
+def test_change_of_an_overdue_commitment_filing_keeps_its_deadline_and_lock_start(person, make_data, clerk):
+    filing = register(person, make_data(commitment=True), clerk)  # committed 2026-03-16, materials due 2026-09-16
+    day = date(2026, 10, 1)  # lock over, materials overdue
+    new = filing_change(filing=filing, data=make_data(destination="310000", start=day, commitment=True),
+                        by=clerk, reason="搬到上海", today=day)
+    assert new.basis == Basis.COMMITMENT
+    assert new.materials_due_on == date(2026, 9, 16) and new.materials_overdue_on(day)
+    assert new.commitment_on == date(2026, 3, 16)
+    assert services.commitment_unlock_date(new) == date(2026, 9, 16)
+    # A change with the real materials ends the commitment.
+    later = filing_change(filing=new, data=make_data(destination="440100", start=date(2026, 10, 2)), by=clerk,
+                          reason="搬到广州", today=date(2026, 10, 2))
+    assert later.basis == Basis.MATERIALS and later.materials_due_on is None and later.commitment_on is None
+
+
+def test_a_change_that_changes_nothing_is_refused(person, make_data, clerk, nothing_written):
+    filing = register(person, make_data(), clerk)
+    with nothing_written(), pytest.raises(DomainError) as exc:
+        filing_change(filing=filing, data=make_data(start=date(2026, 3, 20)), by=clerk, reason="再办一次",
+                      today=date(2026, 3, 20))
+    assert exc.value.message.startswith("没有任何变更：")
+    assert filing.number in exc.value.message
+    # The same place with another person type is a change.
+    new = filing_change(filing=filing, data=make_data(person_type="posted_worker", start=date(2026, 3, 20)),
+                        by=clerk, reason="改为常驻异地工作", today=date(2026, 3, 20))
+    assert new.person_type == "posted_worker"
+
+
+# --- The day of a cancellation is still covered --------------------------------------------------
+
+
+def test_filing_still_covers_the_day_it_was_cancelled(person, make_data, clerk):
+    from filings.selectors import FilingStatus, filing_check
+
+    filing = register(person, make_data(person_type="other_temporary"), clerk)
+    cancelled = filing_cancel(filing=filing, by=clerk, reason="提前返回", today=date(2026, 4, 2))
+    assert cancelled.terminated_on == date(2026, 4, 2) and cancelled.last_valid_day == date(2026, 4, 2)
+    beijing = region("110000")
+    on_the_day = filing_check(person=person, on_date=date(2026, 4, 2), treatment_region=beijing)
+    assert on_the_day.status == FilingStatus.FILED and on_the_day.filing == cancelled
+    assert filing_check(person=person, on_date=date(2026, 4, 3), treatment_region=beijing).status == "not_filed"
+    assert "有效至 2026-04-02" in cancelled.validity_text
+    assert Filing.objects.valid_on(date(2026, 4, 2)).filter(pk=filing.pk).exists()
+
+
+def test_filing_cancelled_before_it_started_never_covers(person, make_data, clerk):
+    from filings.selectors import FilingStatus, filing_check
+
+    filing = register(person, make_data(person_type="other_temporary", start=date(2026, 4, 1)), clerk)
+    cancelled = filing_cancel(filing=filing, by=clerk, reason="行程取消", today=TODAY)
+    for day in (TODAY, date(2026, 4, 1), date(2026, 5, 1)):
+        assert filing_check(person=person, on_date=day, treatment_region=region("110000")).status == \
+            FilingStatus.NOT_FILED
+    assert "未生效即取消" in cancelled.validity_text
+
+
+def test_changed_filing_is_valid_until_the_day_before_its_replacement(person, make_data, clerk):
+    from filings.selectors import filing_check
+
+    filing = register(person, make_data(), clerk)
+    new = filing_change(filing=filing, data=make_data(destination="310000", start=date(2026, 4, 1)), by=clerk,
+                        reason="搬家", today=date(2026, 3, 20))
+    filing.refresh_from_db()
+    assert filing.terminated_on == date(2026, 3, 31)
+    assert filing_check(person=person, on_date=date(2026, 3, 31), treatment_region=region("110000")).filing == filing
+    assert filing_check(person=person, on_date=date(2026, 4, 1), treatment_region=region("310000")).filing == new
+    assert filing_check(person=person, on_date=date(2026, 4, 1), treatment_region=region("110000")).filing is None

@@ -184,7 +184,7 @@ def test_checklist_changes_with_person_type(client, clerk):
     referral = client.post(url, {"person_type": "referral"}).text
     assert "转诊转院证明" in referral and "个人承诺书" not in referral and "不少于6个月" in referral
     emergency = client.post(url, {"person_type": "emergency"}).text
-    assert "视同已备案" in emergency
+    assert "视同已备案" in emergency and "无需办理备案" in emergency
     with_proxy = client.post(url, {"person_type": "other_temporary", "by_proxy": "on"}).text
     assert "代办人有效身份证明" in with_proxy
     complete = client.post(url, {"person_type": "long_term_resident", "materials": ["id_card", "commitment_letter"]})
@@ -202,7 +202,7 @@ def test_person_lookup_finds_registers_or_refuses(client, clerk, filing):
     assert "公民身份号码应为18位，您输入的是13位。" in bad
     wuxi_person = InsuredPersonFactory(insured_region=region("320200"))
     other = client.get(url, {"id_number": wuxi_person.id_number}).text
-    assert "已在无锡市参保登记" in other and wuxi_person.name not in other
+    assert "该参保人不属于本统筹区（南京市）" in other and wuxi_person.name not in other
 
 
 def test_hospital_files_referral_for_its_own_patients(client, hospital):
@@ -220,7 +220,7 @@ def test_hospital_cannot_file_other_types(client, hospital, nothing_written):
     with nothing_written():
         response = client.post(reverse("filings:new"), walk_in_post())
     # The hospital form offers referrals only; the service refuses anything else too (test_services).
-    assert response.status_code == 200 and "不在可用的选项中" in response.text
+    assert response.status_code == 200 and "医疗机构只能办理异地转诊备案" in response.text
 
 
 def test_change_and_cancel_at_the_counter(client, clerk, filing):
@@ -355,7 +355,7 @@ def test_commitment_list_shows_due_and_overdue(client, clerk):
     page = client.get(reverse("filings:commitments")).text
     assert overdue.number in page and soon.number in page
     assert later.number not in page and done.number not in page
-    assert "已逾期" in page and "即将到期" in page
+    assert "已逾期2天" in page and "10天后到期" in page and "即将到期" not in page
     only_overdue = client.get(reverse("filings:commitments"), {"show": "overdue"}).text
     assert overdue.number in only_overdue and soon.number not in only_overdue
 
@@ -618,14 +618,14 @@ def test_printing_twice_keeps_versions(client, clerk, filing, run_jobs):
 def test_supervisor_edits_regional_settings(client, supervisor, clerk):
     login(client, supervisor)
     response = client.post(reverse("filings:settings"), {
-        "commitment_materials_months": 3, "commitment_lock_months": 6, "temporary_min_months": 6,
+        "commitment_materials_months": 3, "commitment_lock_months": 6, "temporary_min_months": 6, "retroactive_max_days": 365,
         "review_working_days": 1, "agency_phone": "025-12393", "commitment_notice_extra": "",
     })
     assert response.status_code == 302
     settings_row = FilingRegionSettings.objects.get(region_id="320100")
     assert settings_row.commitment_materials_months == 3 and settings_row.updated_by == supervisor
     bad = client.post(reverse("filings:settings"), {
-        "commitment_materials_months": 3, "commitment_lock_months": 9, "temporary_min_months": 3,
+        "commitment_materials_months": 3, "commitment_lock_months": 9, "temporary_min_months": 3, "retroactive_max_days": 365,
         "review_working_days": 1,
     })
     assert "确保该值小于或等于6" in bad.text
@@ -676,7 +676,7 @@ def test_province_administrator_edits_any_regions_settings(client, administrator
     page = client.get(reverse("filings:settings"), {"region": "320200"}).text
     assert "无锡市" in page
     client.post(reverse("filings:settings") + "?region=320200", {
-        "commitment_materials_months": 4, "commitment_lock_months": 6, "temporary_min_months": 6,
+        "commitment_materials_months": 4, "commitment_lock_months": 6, "temporary_min_months": 6, "retroactive_max_days": 365,
         "review_working_days": 1,
     })
     assert FilingRegionSettings.objects.get(region_id="320200").commitment_materials_months == 4
@@ -694,3 +694,171 @@ def test_detail_shows_history_timeline(client, clerk):
     page = client.get(reverse("filings:detail", args=[filing.pk])).text
     assert "经办窗口办理备案登记" in page and "取消备案：病愈返回" in page
     assert "有效 → 已取消" in page
+
+
+def test_counter_explains_that_emergency_needs_no_filing(client, clerk, nothing_written):
+    login(client, clerk)
+    with nothing_written():
+        response = client.post(reverse("filings:new"), walk_in_post(person_type="emergency", materials=[]))
+    assert response.status_code == 200
+    assert "异地急诊抢救人员视同已备案（江苏 第八条(五)），无需办理备案" in response.text
+
+
+# --- Crafted input never makes a 500 --------------------------------------------------------------
+
+
+def test_crafted_query_values_get_friendly_answers(client, clerk, filing):
+    login(client, clerk)
+    assert client.get(reverse("filings:detail", args=[filing.pk]), {"job": "abc"}).status_code == 200
+    assert client.get(reverse("filings:detail", args=[filing.pk]), {"job": "99999999999999999999"}).status_code == 200
+    assert client.get(reverse("filings:upload"), {"batch": "abc"}).status_code == 200
+    response = client.post(reverse("filings:checklist"), {"filing": "abc", "person_type": "long_term_resident"})
+    assert response.status_code == 200 and "所需材料" in response.text
+    response = client.post(reverse("filings:checklist"), {"filing": "99999999999999999999",
+                                                          "person_type": "long_term_resident"})
+    assert response.status_code == 200
+
+
+# --- Every form error is shown --------------------------------------------------------------------
+
+
+def test_unknown_material_is_explained(client, clerk, nothing_written):
+    login(client, clerk)
+    with nothing_written():
+        response = client.post(reverse("filings:new"), walk_in_post(materials=["id_card", "bogus"]))
+    assert "材料“bogus”不在材料清单中，请在清单中勾选。" in response.text
+    partial = client.post(reverse("filings:checklist"), walk_in_post(materials=["id_card", "bogus"])).text
+    assert "材料“bogus”不在材料清单中" in partial
+
+
+def test_wrong_insurance_type_of_a_known_person_is_explained(client, clerk, filing, nothing_written):
+    login(client, clerk)
+    person = filing.insured_person
+    with nothing_written():
+        response = client.post(reverse("filings:new"), walk_in_post(
+            id_number=person.id_number, name=person.name, insurance_type="999", destination="440100",
+            person_type="other_temporary", materials=["id_card"]))
+    assert "险种类型“999”无效，应为职工（310）或城乡居民（390）。" in response.text
+
+
+def test_hospital_posting_another_type_is_told_plainly(client, hospital, nothing_written):
+    login(client, hospital)
+    with nothing_written():
+        response = client.post(reverse("filings:new"), walk_in_post(person_type="other_temporary"))
+    assert "医疗机构只能办理异地转诊备案" in response.text
+    assert "不在可用的选项中" not in response.text
+
+
+def test_hospital_form_does_not_mention_a_draft_it_cannot_save(client, hospital):
+    login(client, hospital)
+    page = client.get(reverse("filings:new")).text
+    assert "暂存草稿" not in page
+    partial = client.post(reverse("filings:checklist"), {"person_type": "referral", "materials": []}).text
+    assert "暂存草稿" not in partial and "材料收齐后才能确认备案" in partial
+
+
+def test_commitment_list_shows_how_far_each_deadline_is_and_only_filings_with_one(client, clerk):
+    today = timezone.localdate()
+    due_today = FilingFactory(basis=Basis.COMMITMENT, materials_due_on=today)
+    later = FilingFactory(basis=Basis.COMMITMENT, materials_due_on=today + timedelta(days=180),
+                          destination=region("440100"))
+    draft = FilingFactory(basis=Basis.COMMITMENT, status=Filing.Status.DRAFT, materials_due_on=None,
+                          destination=region("310000"))
+    pending = FilingFactory(basis=Basis.COMMITMENT, status=Filing.Status.PENDING_REVIEW, materials_due_on=None,
+                            destination=region("330100"))
+    login(client, clerk)
+    page = client.get(reverse("filings:commitments"), {"show": "all"}).text
+    assert due_today.number in page and "今天到期" in page
+    assert later.number in page and "未到期（还有180天）" in page
+    assert draft.number not in page and pending.number not in page
+
+
+@pytest.mark.parametrize(("code", "label"), [
+    ("110000", "北京市（全市）"), ("310000", "上海市（全市）"), ("450000", "广西壮族自治区（全区）"),
+    ("330000", "浙江省（全省）"), ("330100", "杭州市"),
+])
+def test_whole_province_destinations_read_naturally(client, clerk, code, label):
+    filing = FilingFactory(destination=region(code))
+    login(client, clerk)
+    for name in ("filings:detail", "filings:receipt"):
+        text = client.get(reverse(name, args=[filing.pk])).text
+        assert label in text, name
+        assert "市（全省）" not in text and "区（全省）" not in text
+    form = client.get(reverse("filings:new")).text
+    assert "市（全省）" not in form and "自治区（全省）" not in form
+
+
+def test_lock_and_validity_months_come_from_the_regional_setting(client, clerk, filing):
+    FilingRegionSettings.objects.create(region=region("320100"), commitment_lock_months=4, temporary_min_months=8)
+    Filing.objects.filter(pk=filing.pk).update(basis=Basis.COMMITMENT, materials=["id_card", "commitment_letter"],
+                                               commitment_on=timezone.localdate())
+    login(client, clerk)
+    detail = client.get(reverse("filings:detail", args=[filing.pk])).text
+    cancel = client.get(reverse("filings:cancel", args=[filing.pk])).text
+    change = client.get(reverse("filings:change", args=[filing.pk])).text
+    new = client.get(reverse("filings:new")).text
+    assert "需满4个月方可变更或取消" in detail
+    assert "需满4个月方可取消" in cancel
+    assert "需满4个月方可变更" in change
+    assert "临时外出就医人员（不少于8个月）" in new
+    for page in (detail, cancel, change, new):
+        assert "6个月" not in page
+
+
+def test_cancel_page_of_a_cancelled_filing_says_so_without_a_form(client, clerk, filing, nothing_written):
+    day = filing.start_date + timedelta(days=3)
+    Filing.objects.filter(pk=filing.pk).update(status=Filing.Status.CANCELLED, terminated_on=day,
+                                               cancel_reason="回南京居住")
+    login(client, clerk)
+    page = client.get(reverse("filings:cancel", args=[filing.pk])).text
+    assert f"这份备案已于 {day:%Y-%m-%d} 取消" in page and "回南京居住" in page
+    assert 'name="reason"' not in page and "确认取消" not in page
+    with nothing_written():
+        response = client.post(reverse("filings:cancel", args=[filing.pk]), {"reason": "再取消一次"})
+    assert f"这份备案已于 {day:%Y-%m-%d} 取消" in response.text
+    changed = FilingFactory(status=Filing.Status.CHANGED, terminated_on=date(2026, 3, 1), destination=region("310000"))
+    page = client.get(reverse("filings:cancel", args=[changed.pk])).text
+    assert "现为“已变更”，只有有效的备案可以取消" in page and 'name="reason"' not in page
+
+
+# --- Search by a masked number; no full ID numbers in links --------------------------------------
+
+
+def test_search_by_the_masked_number_copied_from_the_list(client, clerk, filing):
+    other = FilingFactory(insured_person=InsuredPersonFactory(name="周晓东"), destination=region("310000"))
+    login(client, clerk)
+    masked = filing.insured_person.masked_id_number
+    text = client.get(reverse("filings:list"), {"q": masked}).text
+    assert filing.number in text and other.number not in text
+    spaced = client.get(reverse("filings:list"), {"q": f" {masked[:6]} ＊＊＊＊＊＊＊＊ {masked[-4:]} "}).text
+    assert filing.number in spaced
+
+
+def test_all_filings_of_a_person_by_link_without_the_id_number(client, clerk, filing):
+    second = FilingFactory(insured_person=filing.insured_person, person_type="other_temporary",
+                           destination=region("440100"))
+    other = FilingFactory(insured_person=InsuredPersonFactory(), destination=region("310000"))
+    login(client, clerk)
+    person = filing.insured_person
+    detail = client.get(reverse("filings:detail", args=[filing.pk])).text
+    assert person.id_number not in detail
+    link = f'{reverse("filings:list")}?person={person.pk}'
+    assert link in detail
+    listing = client.get(link).text
+    assert filing.number in listing and second.number in listing and other.number not in listing
+    assert f"{person.name}（{person.masked_id_number}）的全部备案" in listing
+    assert client.get(reverse("filings:list"), {"person": "abc"}).status_code == 200
+    assert client.get(reverse("filings:list"), {"person": "9" * 30}).status_code == 200
+    wuxi = FilingFactory(insured_person=InsuredPersonFactory(insured_region=region("320200")))
+    assert wuxi.number not in client.get(reverse("filings:list"), {"person": wuxi.insured_person.pk}).text
+
+
+def test_offer_to_file_for_a_searched_person_posts_the_number(client, clerk):
+    person = InsuredPersonFactory(name="陆海燕")
+    login(client, clerk)
+    page = client.get(reverse("filings:list"), {"q": person.id_number}).text
+    assert f"?id_number={person.id_number}" not in page
+    form = client.post(reverse("filings:new"), {"prefill": "1", "id_number": person.id_number})
+    assert form.status_code == 200
+    assert "已登记：<strong>陆海燕</strong>" in form.text and "不能办理" not in form.text
+    assert not Filing.objects.exists()
