@@ -15,6 +15,10 @@
 
 Idempotent: every step looks for what it would create first. Keep it quick:
 only the two recent months and this year's advances render PDFs.
+
+Real data win: demo records carry ids starting with DEMO- and their months are
+marked is_demo. A real import into such a month removes the month's demo data
+first (services.period_yield_demo); seed_demo then leaves that month alone.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from django.utils import timezone
 from clearing import rules, services
 from clearing.importers import COLUMNS, ImportOptions, import_file
 from clearing.models import (
+    DEMO_ID_PREFIX,
     AdvanceEntry,
     AdvancePolicy,
     AdvanceYear,
@@ -80,18 +85,29 @@ def seed(stdout=None) -> None:
     recent = [rules.period_of(*rules.add_months(today.year, today.month, -back)) for back in (3, 2, 1, 0)]
     history = [month for month in rules.months_of_year(last_year) if month not in recent]
 
-    for index, month in enumerate(history + recent):
-        _ensure_month(month, rows=600 if month in history else 800, seed=index, officer=officer)
+    demo = {
+        month
+        for index, month in enumerate(history + recent)
+        if _ensure_month(month, rows=600 if month in history else 800, seed=index, officer=officer)
+    }
+    real = [month for month in history + recent if month not in demo]
+    if real and stdout:
+        stdout.write(f"  clearing: {'、'.join(real)} 已有真实结算数据，演示数据不再写入或改动这些月份")
     for month in history:
-        _close_as_history(month, officer)
+        if month in demo:
+            _close_as_history(month, officer)
 
     _last_year_advances(last_year, officer)
     _this_year_advances(today.year, officer, shortfall_period=recent[1])
     settled, issued, computed, current = recent
-    _settled_month(settled, officer)
-    _issued_month(issued, officer, today)
-    _computed_month(computed, officer)
-    _import_batches(current, officer)
+    if settled in demo:
+        _settled_month(settled, officer)
+    if issued in demo:
+        _issued_month(issued, officer, today)
+    if computed in demo:
+        _computed_month(computed, officer)
+    if current in demo:
+        _import_batches(current, officer)
     if stdout:
         stdout.write(
             f"  clearing: {Settlement.objects.count()} 条结算明细，{ClearingPeriod.objects.count()} 个清算期，"
@@ -129,7 +145,7 @@ def _rows(month: str, count: int, seed: int) -> list[dict[str, str]]:
         hospital = rng.choice(HOSPITALS.get(treatment, [f"{_region_name(treatment)}定点医院"]))
         rows.append(
             {
-                "settlement_id": f"JS{year}{number:02d}{_code(treatment)}{index:06d}",
+                "settlement_id": f"{DEMO_ID_PREFIX}{year}{number:02d}-{_code(treatment)}-{index:06d}",
                 "period": month,
                 "insured_region": insured,
                 "treatment_region": treatment,
@@ -163,9 +179,10 @@ def _csv(rows: list[dict[str, str]]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _ensure_month(month: str, *, rows: int, seed: int, officer) -> None:
+def _ensure_month(month: str, *, rows: int, seed: int, officer) -> bool:
+    """Import the month's demo records unless the month holds any; whether it is a demo month."""
     if Settlement.objects.filter(period=month).exists():
-        return
+        return ClearingPeriod.objects.filter(period=month, is_demo=True).exists()
     text = _csv(_rows(month, rows, seed))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"settlements-{month}.csv"
@@ -179,6 +196,8 @@ def _ensure_month(month: str, *, rows: int, seed: int, officer) -> None:
         )
         batch.file.save(path.name, ContentFile(path.read_bytes()), save=False)
         services.import_batch_apply_report(batch=batch, report=report, commit=True)
+    ClearingPeriod.objects.filter(period=month).update(is_demo=True)
+    return True
 
 
 def _close_as_history(month: str, officer) -> None:
@@ -403,7 +422,7 @@ def _import_batches(month: str, officer) -> None:
         return
     rows = _rows(month, 40, seed=99)
     for row in rows:
-        row["settlement_id"] = row["settlement_id"].replace("JS", "WX")
+        row["settlement_id"] = row["settlement_id"].replace(DEMO_ID_PREFIX, "WX", 1)
     bad = [dict(row) for row in rows[:12]]
     bad[3]["fund_amount"] = f"{Decimal(bad[3]['total_amount']) + 100:.2f}"
     bad[7]["treatment_region"] = bad[7]["insured_region"] = "320200"

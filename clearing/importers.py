@@ -144,6 +144,8 @@ class ImportReport:
     periods: dict[str, dict[str, Any]] = field(default_factory=dict)
     preview: list[list[str]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    #: lines about what the import did besides inserting (demo data a real file replaced)
+    notes: list[str] = field(default_factory=list)
     path: str = ""
     seconds: float = 0.0
     committed: bool = False
@@ -196,6 +198,9 @@ class ImportReport:
                 lines.append(f"  ……另有 {self.error_count - len(self.errors)} 行错误未逐条列出。")
         if self.ignored_columns:
             lines.append(f"  （已忽略不认识的列：{'、'.join(self.ignored_columns)}）")
+        if self.committed or self.dry_run and self.ok:
+            prefix = "" if self.committed else "导入时将会："
+            lines += [f"  {prefix}{note}" for note in self.notes]
         return "\n".join(lines)
 
     def summary_json(self) -> dict[str, Any]:
@@ -205,6 +210,7 @@ class ImportReport:
             "path": self.path,
             "periods": self.periods,
             "ignored_columns": self.ignored_columns,
+            "notes": self.notes,
             "dry_run": self.dry_run,
         }
 
@@ -930,6 +936,7 @@ def _reset(report: ImportReport) -> None:
     report.errors.clear()
     report.preview.clear()
     report.periods.clear()
+    report.notes.clear()
     report.path = ""
 
 
@@ -940,7 +947,10 @@ def _import(source, report: ImportReport, options: ImportOptions) -> None:
     report.file_format = source.file_format
     report.ignored_columns = list(source.header.ignored)
     book = RegionBook.load()
-    locked = set(ClearingPeriod.objects.exclude(status__in=ClearingPeriod.EDITABLE).values_list("period", flat=True))
+    # A month holding only demo data is never locked: real rows replace the demo (services.period_yield_demo).
+    locked = set(
+        ClearingPeriod.objects.exclude(status__in=ClearingPeriod.EDITABLE).exclude(is_demo=True).values_list("period", flat=True)
+    )
     say = _progress_reporter(source, options)
     if connection.vendor == "postgresql" and not options.skip_invalid and not _imported_before(source):
         passthrough = isinstance(source, CsvSource) and source.header.passthrough
@@ -1279,7 +1289,7 @@ def _register_periods(report: ImportReport) -> None:
     rows is marked as needing recomputation."""
     from clearing.services import period_register_import
 
-    period_register_import(periods={period: data["inserted"] for period, data in report.periods.items()})
+    report.notes = period_register_import(periods={period: data["inserted"] for period, data in report.periods.items()})
 
 
 def file_checksum(path: Path | str) -> str:

@@ -26,6 +26,11 @@ def money_field(verbose_name: str, **kwargs) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, default=ZERO, **kwargs)
 
 
+#: Settlement ids of seed_demo's records start with this; real files' ids never do
+#: in practice, and a real import into a demo period removes exactly these.
+DEMO_ID_PREFIX = "DEMO-"
+
+
 class CareType(models.TextChoices):
     INPATIENT = "inpatient", "住院"
     OUTPATIENT = "outpatient", "门诊"
@@ -201,6 +206,9 @@ class ClearingPeriod(models.Model):
     data_due = models.DateField("明细上传截止日")
     clearing_due = models.DateField("清算生成截止日")
     results_stale = models.BooleanField("清算后有新数据", default=False)
+    is_demo = models.BooleanField(
+        "演示数据", default=False, help_text="由 seed_demo 生成；导入真实结算明细时，本期演示数据整体清除并重置为数据采集中"
+    )
     settlement_count = models.PositiveIntegerField("结算明细条数", default=0)
     late_count = models.PositiveIntegerField("延期申报条数", default=0)
     fund_total = money_field("基金支付合计")

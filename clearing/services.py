@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from clearing import rules
 from clearing.models import (
+    DEMO_ID_PREFIX,
     AdvanceEntry,
     AdvancePolicy,
     AdvanceYear,
@@ -82,20 +83,70 @@ def period_get_or_create(period: str) -> ClearingPeriod:
     return obj
 
 
-def period_register_import(*, periods: dict[str, int]) -> None:
+def period_register_import(*, periods: dict[str, int]) -> list[str]:
     """Called inside an import's transaction: the named periods exist afterwards;
-    a computed period that received new rows needs recomputing."""
+    a computed period that received new rows needs recomputing; a period holding
+    seed_demo's data gives it up to the real rows (see period_yield_demo).
+    Returns one line per period whose demo data were removed."""
+    notes = []
     for code in sorted(periods):
         period_get_or_create(code)
-    for period in ClearingPeriod.objects.select_for_update().filter(period__in=list(periods)):
+    for period in ClearingPeriod.objects.select_for_update().filter(period__in=list(periods)).order_by("period"):
         inserted = periods[period.period]
         if not inserted:
+            continue
+        if period.is_demo:
+            notes.append(period_yield_demo(period=period))
             continue
         if not period.is_editable:
             raise DomainError(f"{period.label}清算的状态已变为“{period.get_status_display()}”，不能再导入新数据，请重新导入。")
         if period.status == ClearingPeriod.Status.COMPUTED and not period.results_stale:
             period.results_stale = True
             period.save(update_fields=["results_stale"])
+    return notes
+
+
+def period_yield_demo(*, period: ClearingPeriod) -> str:
+    """Remove seed_demo's records of a month and everything built on them
+    (results, payments and transfers, advance entries, emergency increases,
+    archived notices) and reset it to 数据采集中, inside the caller's transaction.
+
+    Real data always win over the demo: a real import into a demo month calls
+    this, so the month then holds exactly what was imported."""
+    from core.models import Document
+
+    demo_rows = Settlement.objects.filter(period=period.period, settlement_id__startswith=DEMO_ID_PREFIX)
+    removed = demo_rows.count()
+    demo_rows.delete()
+    increases = list(EmergencyIncrease.objects.filter(basis_period=period).values_list("pk", flat=True))
+    which = Q(period=period)
+    for pk in increases:  # 附件6 payments carry no period, only the increase in their notice key
+        which |= Q(kind=PaymentDue.Kind.EMERGENCY_ADVANCE, notice_key__endswith=f":{pk}")
+    payments = PaymentDue.objects.filter(which)
+    AdvanceEntry.objects.filter(payment__in=payments).delete()
+    Transfer.objects.filter(payment__in=payments).delete()
+    payments.delete()
+    EmergencyIncrease.objects.filter(pk__in=increases).delete()
+    ClearingResult.objects.filter(period=period).delete()
+    documents = Document.objects.filter(period=period.period, key__startswith="clearing:")
+    files = [name for name in documents.values_list("file", flat=True) if name]
+    documents.delete()
+    storage = Document._meta.get_field("file").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    from_state = period.status
+    for name in ("computed_at", "computed_by", "data_closed_at", "data_closed_by", "stamp_date", "payment_due",
+                 "issued_at", "issued_by", "settled_at", "closed_at", "closed_by"):
+        setattr(period, name, None)
+    period.status = ClearingPeriod.Status.OPEN
+    period.is_demo = False
+    period.results_stale = False
+    period.payment_due_confirmed = True
+    period.settlement_count = period.late_count = 0
+    period.fund_total = ZERO
+    message = f"{period.label}：已清除该期演示数据（{removed} 条结算明细及其清算结果、通知书和款项），该期重置为“数据采集中”"
+    _log(period, None, from_state=from_state, to_state=period.status, message=message)
+    period.save()
+    return message
 
 
 def _transition(period: ClearingPeriod, *, allowed: tuple[str, ...], to: str, by, message: str, refuse: str) -> ClearingPeriod:

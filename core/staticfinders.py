@@ -79,4 +79,4 @@ class ProjectAppDirectoriesFinder(AppDirectoriesFinder):
         from django.apps import apps
 
         names = [config.name for config in apps.get_app_configs() if config.name not in self.skipped_apps]
-        super().__init__(app_names=names, *args, **kwargs)
+        super().__init__(names, *args, **kwargs)

@@ -148,9 +148,9 @@ def calendar_template(request):
 def selftest(request):
     """系统自检: the machine checks the PDFs need, and a sample form rendered in the background."""
     from core.checks import check_pdf_toolchain
-    from core.staticfinders import VendorFinder
     from core.jobs import start_job
     from core.selftest import KIND
+    from core.staticfinders import VendorFinder
 
     if request.method == "POST":
         job = start_job(kind=KIND, title="打印自检样表", by=request.user)
