@@ -35,7 +35,7 @@ class StampDateForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    amount = forms.DecimalField(label="到账金额（元）", max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    amount = forms.DecimalField(label="到账金额（元）", max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
     transferred_on = forms.DateField(label="到账日期", initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     voucher_no = forms.CharField(label="凭证号", max_length=60, required=False)
     note = forms.CharField(label="备注", max_length=200, required=False)

@@ -100,7 +100,10 @@ STAGING = "clearing_import_staging"
 TARGET = "clearing_settlement"
 
 _ID_OK = re.compile(r"[^\s\x00]{1," + str(MAX_ID) + "}").fullmatch
-_AMOUNT_OK = re.compile(r"\d{1,12}(?:\.\d{1,2})?").fullmatch
+#: One settlement is at most 999,999,999.99 yuan (nine digits before the point).
+MAX_AMOUNT_DIGITS = 9
+_AMOUNT_OK = re.compile(r"\d{1,%d}(?:\.\d{1,2})?" % MAX_AMOUNT_DIGITS).fullmatch
+_TOO_BIG = re.compile(r"\d+(?:\.\d{1,2})?").fullmatch
 _NEGATIVE = re.compile(r"-\s*\d+(?:\.\d+)?").fullmatch
 _DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 _CODE_SHAPE = re.compile(r"\d{6}").fullmatch
@@ -373,6 +376,8 @@ class RowValidator:
                     return value, None, f"{label}为空"
                 if _NEGATIVE(value):
                     return value, None, f"{label}不能为负数（{value}）"
+                if _TOO_BIG(value):
+                    return value, None, f"{label} {value} 元超过单笔结算金额上限 999,999,999.99 元，请核对金额"
                 return value, None, f"{label}“{value}”格式不正确，应为不超过两位小数的金额（元），如 12345.67"
         point = value.find(".")
         if point < 0:
@@ -543,7 +548,7 @@ class ChunkMatcher:
         pair = rf"(?!(\d{{6}}),\1,)(?:{city},(?:{city}|{other})|{other},{city})"
         windows = "|".join(rf"{re.escape(period)},(?:[^,\n]*,){{4}}{self._dates(period)}," for period in self.periods)
         sid = r'[^\s,"\x00]{1,' + str(MAX_ID) + "}"
-        amount = r"\d{1,12}(?:\.\d{1,2})?"
+        amount = r"\d{1,%d}(?:\.\d{1,2})?" % MAX_AMOUNT_DIGITS
         # Bytes, not characters: up to four per character; the column's varchar(200) keeps the real limit.
         name = r'[^\s,"\x00](?:[^,"\r\n\x00]{0,' + str(MAX_INSTITUTION * 4 - 2) + r'}[^\s,"\x00])?'
         line = (

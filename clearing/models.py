@@ -23,7 +23,8 @@ ZERO = Decimal("0.00")
 
 
 def money_field(verbose_name: str, **kwargs) -> models.DecimalField:
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, default=ZERO, **kwargs)
+    """Sums of a month or a year: a million settlements of up to 999,999,999.99 each still fit."""
+    return models.DecimalField(verbose_name, max_digits=18, decimal_places=2, default=ZERO, **kwargs)
 
 
 #: Settlement ids of seed_demo's records start with this; real files' ids never do
@@ -655,7 +656,7 @@ class AdvanceEntry(models.Model):
         "core.Region", verbose_name="对方省份", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField("摘要", max_length=15, choices=Kind.choices)
-    amount = models.DecimalField("金额（元，流出为负）", max_digits=14, decimal_places=2)
+    amount = models.DecimalField("金额（元，流出为负）", max_digits=18, decimal_places=2)
     entry_date = models.DateField("记账日期")
     payment = models.ForeignKey(
         PaymentDue, verbose_name="关联款项", null=True, blank=True, on_delete=models.PROTECT, related_name="advance_entries"

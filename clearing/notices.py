@@ -18,6 +18,7 @@ from django.utils import timezone
 from clearing import rules, selectors
 from clearing.models import AdvanceYear, ClearingPeriod, CrossAdvance, EmergencyIncrease, IntraAdvance
 from clearing.services import notice_key
+from core.models import Region
 from core.money import amount_in_words
 from core.pdf import render_pdf
 from core.reference import HOME_PROVINCE
@@ -68,6 +69,16 @@ def _signatures(preparer, when: date) -> dict:
     return {"preparer": name, "date": when}
 
 
+def amount_font_pt(cells, scopes: tuple[str, ...], *, column_mm: float, base_pt: float) -> float:
+    """The font size at which the widest amount of a table fits its column:
+    `base_pt` for an ordinary month, smaller for an exceptionally big one. The
+    widest is at most the sum over the table's cells (its 合计), so that bounds it."""
+    bound = sum((abs(cell.amounts.total) for cell in cells if cell.scope in scopes), Decimal(0))
+    chars = len(rules.money_text(bound)) + 1  # and a minus sign
+    fitting = column_mm / (chars * 0.62 * 0.3528)  # a bold digit of Noto is about 0.6 em wide; 1 pt = 0.3528 mm
+    return max(4.5, min(base_pt, int(fitting * 10) / 10))
+
+
 def _deadline_text(day) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -82,6 +93,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
     due = add_working_days(stamp, rules.PAYMENT_WORKING_DAYS)
     issuer = province_agency_name()
     preparer = period.issued_by or by
+    province = Region.objects.get(code=HOME_PROVINCE)  # 附件10/11 go to every city of the province
     common = {
         "period": period,
         "period_label": period.label,
@@ -98,20 +110,35 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
             key=notice_key(period.period, "annex10"),
             title=f"附件10 江苏省异地就医医疗费用清算平衡总表（{period.label}）",
             filename=f"annex10-{period.period}.pdf",
-            region=None,
+            region=province,
             period=period.period,
-            render=lambda: render_pdf("pdf/annex10.html", {**common, "table": selectors.balance_table(period, cells=cells)}),
+            render=lambda: render_pdf(
+                "pdf/annex10.html",
+                {
+                    **common,
+                    "table": selectors.balance_table(period, cells=cells),
+                    "amount_pt": amount_font_pt(cells, (rules.SCOPE_INTRA,), column_mm=26.0, base_pt=9),
+                },
+            ),
         ),
         NoticeFile(
             kind="clearing.annex11",
             key=notice_key(period.period, "annex11"),
             title=f"附件11 江苏省跨省异地就医费用清算明细表（{period.label}）",
             filename=f"annex11-{period.period}.pdf",
-            region=None,
+            region=province,
             period=period.period,
             render=lambda: render_pdf(
                 "pdf/annex11.html",
-                {**common, "cities": selectors.cities(), "blocks": selectors.cross_blocks(period, cells=cells)},
+                {
+                    **common,
+                    "cities": selectors.cities(),
+                    "blocks": selectors.cross_blocks(period, cells=cells),
+                    "amount_pt": min(
+                        amount_font_pt(cells, (scope,), column_mm=17.0, base_pt=7)
+                        for scope in (rules.SCOPE_CROSS_OUT, rules.SCOPE_CROSS_IN)
+                    ),
+                },
             ),
         ),
     ]

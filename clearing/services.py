@@ -45,7 +45,7 @@ from core.workdays import add_working_days
 
 ZERO = Decimal("0.00")
 COMMAND_USER = "命令行"
-SUM_FIELD = DecimalField(max_digits=16, decimal_places=2)
+SUM_FIELD = DecimalField(max_digits=20, decimal_places=2)
 
 
 def home_cities() -> list[Region]:

@@ -87,6 +87,27 @@ def test_cross_province_table_annex11(february):
     assert "300.00" in text and "88.80" in text
 
 
+def test_an_exceptionally_big_month_still_fits_the_tables(tmp_path, clearing_officer):
+    """Amounts of 15 digits shrink the figures of 附件10/11 instead of running into the next cell."""
+    rows = [Row(f"B{i}", "320100", "320200", fund_amount="999999999.99", total_amount="999999999.99") for i in range(30)]
+    rows += [Row(f"C{i}", "320100", "330100", fund_amount="999999999.99", total_amount="999999999.99") for i in range(30)]
+    import_rows(tmp_path, rows)
+    period = services.clearing_compute(period=ClearingPeriod.objects.get(), by=clearing_officer)
+    files = notices.period_notice_files(period)
+    for kind, grand_total in (("clearing.annex10", "29999999999.70"), ("clearing.annex11", "29999999999.70")):
+        content = notice(files, kind).render()
+        assert len(PdfReader(io.BytesIO(content)).pages) == (1 if kind.endswith("10") else 2)
+        assert grand_total in pdf_text(content), kind
+    cells, _late = services.compute_cells(period.period)
+    assert notices.amount_font_pt(list(cells.values()), ("intra",), column_mm=26.0, base_pt=9) < 9
+
+
+def test_an_ordinary_month_keeps_the_forms_font_size(february):
+    cells = list(services.compute_cells(february.period)[0].values())
+    assert notices.amount_font_pt(cells, ("intra",), column_mm=26.0, base_pt=9) == 9
+    assert notices.amount_font_pt(cells, ("cross_out",), column_mm=17.0, base_pt=7) == 7
+
+
 def test_payment_notice_annex12_names_the_agency_amount_words_and_deadline(february):
     content = notice(notices.period_notice_files(february), "clearing.annex12", "320100").render()
     text = pdf_text(content).replace("\n", "")

@@ -91,10 +91,14 @@ def test_city_staff_see_only_their_citys_figures_and_notices(client, finance, is
     documents = Document.objects.filter(period=issued.period)
     own = documents.get(key="clearing:2026-02:annex12:320100")
     other = documents.get(key="clearing:2026-02:annex12:320200")
-    balance = documents.get(key="clearing:2026-02:annex10")
     assert client.get(reverse("document_download", args=[own.pk])).status_code == 200
     assert client.get(reverse("document_download", args=[other.pk])).status_code == 404
-    assert client.get(reverse("document_download", args=[balance.pk])).status_code == 404
+    # 附件10 and 11 are issued to every city (第四十八条: each city pays its balance from 附件10).
+    for annex in ("annex10", "annex11"):
+        shared = documents.get(key=f"clearing:2026-02:{annex}")
+        assert shared.region_id == "320000"
+        assert client.get(reverse("document_download", args=[shared.pk])).status_code == 200
+        assert shared.title in page
 
 
 def test_another_citys_payment_and_ledger_are_404(client, finance_wuxi, issued):

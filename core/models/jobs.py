@@ -74,6 +74,20 @@ class Job(models.Model):
 class DocumentQuerySet(RegionScopedQuerySet):
     region_scope_fields = ("region",)
 
+    def for_user(self, user) -> DocumentQuerySet:
+        """A city's own documents, plus those addressed to its whole province
+        (the province's 平衡总表 and 清算明细表 go to every city)."""
+        scoped = super().for_user(user)
+        region_code = getattr(user, "region_code", None) if getattr(user, "is_authenticated", False) else None
+        if not region_code or user.sees_all_regions or not user.is_active:
+            return scoped
+        from core.models.regions import province_code_of
+
+        province = province_code_of(region_code)
+        if province == region_code:
+            return scoped
+        return scoped | self.filter(region_id=province)
+
     def latest_versions(self) -> DocumentQuerySet:
         return self.filter(is_latest=True)
 
