@@ -1,8 +1,8 @@
 """Demo data of the clearing, relative to today so it always looks current:
 
-* last year, every month: settlement records imported and cleared, closed as
-  history brought over from the previous provincial system, with last year's
-  advances (the basis of this year's);
+* every month from last January to four months ago: settlement records
+  imported and cleared, closed as history brought over from the previous
+  provincial system, with last year's advances (the basis of this year's);
 * this year's advances: computed from last year's results, carried over,
   issued (附件2–5) and paid in;
 * the last four months: three months ago settled (every payment in, one late
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -83,7 +83,12 @@ def seed(stdout=None) -> None:
     )
     last_year = today.year - 1
     recent = [rules.period_of(*rules.add_months(today.year, today.month, -back)) for back in (3, 2, 1, 0)]
-    history = [month for month in rules.months_of_year(last_year) if month not in recent]
+    # Every month from last January up to the recent four: a continuous history.
+    history = []
+    year, month = last_year, 1
+    while (label := rules.period_of(year, month)) < recent[0]:
+        history.append(label)
+        year, month = rules.add_months(year, month, 1)
 
     demo = {
         month
@@ -108,6 +113,8 @@ def seed(stdout=None) -> None:
         _computed_month(computed, officer)
     if current in demo:
         _import_batches(current, officer)
+    for month in demo:
+        _plausible_times(month, today)
     if stdout:
         stdout.write(
             f"  clearing: {Settlement.objects.count()} 条结算明细，{ClearingPeriod.objects.count()} 个清算期，"
@@ -215,6 +222,30 @@ def _close_as_history(month: str, officer) -> None:
         action=AuditLog.Action.TRANSITION, user=officer, obj=period, from_state=period.status, to_state="closed",
         message="历史清算数据由原省级异地就医系统迁移（通知书和付款记录保存在原系统）",
     )
+
+
+def _plausible_times(month: str, today: date) -> None:
+    """The demo runs every step today; date them as the clearing calendar would:
+    data closed on the 20th, the clearing computed the working day before the
+    notices were stamped, issued on the stamp date."""
+    period = ClearingPeriod.objects.get(period=month)
+    zone = timezone.get_current_timezone()
+
+    def at(day: date, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(day, time(hour, minute), tzinfo=zone)
+
+    changes = {}
+    if period.data_closed_at and period.data_due < today:
+        changes["data_closed_at"] = at(period.data_due, 17, 30)
+    if period.computed_at:
+        if period.stamp_date:
+            changes["computed_at"] = at(add_working_days(period.stamp_date, -1).as_date(), 10, 15)
+        elif period.data_due < today:
+            changes["computed_at"] = at(min(add_working_days(period.data_due, 2).as_date(), today), 10, 15)
+    if period.issued_at and period.stamp_date:
+        changes["issued_at"] = at(period.stamp_date, 16, 0)
+    if changes:
+        ClearingPeriod.objects.filter(pk=period.pk).update(**changes)
 
 
 def _stamp_date(month: str) -> date:

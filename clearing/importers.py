@@ -102,7 +102,8 @@ TARGET = "clearing_settlement"
 _ID_OK = re.compile(r"[^\s\x00]{1," + str(MAX_ID) + "}").fullmatch
 #: One settlement is at most 999,999,999.99 yuan (nine digits before the point).
 MAX_AMOUNT_DIGITS = 9
-_AMOUNT_OK = re.compile(r"\d{1,%d}(?:\.\d{1,2})?" % MAX_AMOUNT_DIGITS).fullmatch
+AMOUNT_PATTERN = r"\d{1," + str(MAX_AMOUNT_DIGITS) + r"}(?:\.\d{1,2})?"
+_AMOUNT_OK = re.compile(AMOUNT_PATTERN).fullmatch
 _TOO_BIG = re.compile(r"\d+(?:\.\d{1,2})?").fullmatch
 _NEGATIVE = re.compile(r"-\s*\d+(?:\.\d+)?").fullmatch
 _DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
@@ -548,7 +549,7 @@ class ChunkMatcher:
         pair = rf"(?!(\d{{6}}),\1,)(?:{city},(?:{city}|{other})|{other},{city})"
         windows = "|".join(rf"{re.escape(period)},(?:[^,\n]*,){{4}}{self._dates(period)}," for period in self.periods)
         sid = r'[^\s,"\x00]{1,' + str(MAX_ID) + "}"
-        amount = r"\d{1,%d}(?:\.\d{1,2})?" % MAX_AMOUNT_DIGITS
+        amount = AMOUNT_PATTERN
         # Bytes, not characters: up to four per character; the column's varchar(200) keeps the real limit.
         name = r'[^\s,"\x00](?:[^,"\r\n\x00]{0,' + str(MAX_INSTITUTION * 4 - 2) + r'}[^\s,"\x00])?'
         line = (

@@ -22,7 +22,7 @@ from core.models import Region
 from core.money import amount_in_words
 from core.pdf import render_pdf
 from core.reference import HOME_PROVINCE
-from core.workdays import add_working_days
+from core.workdays import add_working_days, previous_working_day
 
 ZERO = Decimal("0.00")
 
@@ -79,6 +79,12 @@ def amount_font_pt(cells, scopes: tuple[str, ...], *, column_mm: float, base_pt:
     return max(4.5, min(base_pt, int(fitting * 10) / 10))
 
 
+def _today_stamp() -> date:
+    """A form printed before it is issued (render_notices on a month not yet
+    issued) is dated the last working day up to today, never a weekend."""
+    return previous_working_day(timezone.localdate()).as_date()
+
+
 def _deadline_text(day) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -89,7 +95,7 @@ def _deadline_text(day) -> str:
 def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
     """附件10 and 11 for the month, and 附件12 and 13 for every city."""
     cells = selectors.period_cells(period)
-    stamp = period.stamp_date or timezone.localdate()
+    stamp = period.stamp_date or _today_stamp()
     due = add_working_days(stamp, rules.PAYMENT_WORKING_DAYS)
     issuer = province_agency_name()
     preparer = period.issued_by or by
@@ -184,7 +190,7 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
     record = AdvanceYear.objects.get(year=year)
     issuer = province_agency_name()
     if scope == "intra":
-        stamp = record.intra_stamp_date or timezone.localdate()
+        stamp = record.intra_stamp_date or _today_stamp()
         due = add_working_days(stamp, rules.INTRA_ADVANCE_WORKING_DAYS)
         preparer = record.intra_computed_by or by
         rows = list(IntraAdvance.objects.filter(year=year).select_related("region", "region__agency").order_by("region__sort_order"))
@@ -231,7 +237,7 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
             )
         return files
 
-    stamp = record.cross_stamp_date or timezone.localdate()
+    stamp = record.cross_stamp_date or _today_stamp()
     due = add_working_days(stamp, rules.CROSS_ADVANCE_WORKING_DAYS)
     preparer = record.cross_computed_by or by
     matrix = selectors.cross_matrix(year)

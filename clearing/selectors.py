@@ -141,15 +141,23 @@ def totals_by_period(periods: list[ClearingPeriod], region: str | None = None) -
 
 
 def trend(periods: list[ClearingPeriod], region: str | None = None) -> dict[str, list]:
-    """Monthly trend for the chart: intra volume, cross payable, cross receivable (元)."""
+    """Monthly trend for the chart: intra volume, cross payable, cross receivable (元),
+    on a continuous month axis from the first to the last period given (a month
+    without a computed clearing is a gap, not skipped)."""
     ordered = sorted(periods, key=lambda p: p.period)
     totals = totals_by_period(ordered, region)
-    return {
-        "labels": [p.period for p in ordered],
-        "intra": [float(totals[p.pk].intra) for p in ordered],
-        "cross_out": [float(totals[p.pk].cross_out) for p in ordered],
-        "cross_in": [float(totals[p.pk].cross_in) for p in ordered],
-    }
+    by_month = {p.period: totals[p.pk] for p in ordered}
+    labels = []
+    if ordered:
+        year, month = rules.parse_period(ordered[0].period)
+        while (label := rules.period_of(year, month)) <= ordered[-1].period:
+            labels.append(label)
+            year, month = rules.add_months(year, month, 1)
+
+    def series(name: str) -> list[float | None]:
+        return [float(getattr(by_month[label], name)) if label in by_month else None for label in labels]
+
+    return {"labels": labels, "intra": series("intra"), "cross_out": series("cross_out"), "cross_in": series("cross_in")}
 
 
 def net_chart(table: BalanceTable, only: str | None = None) -> dict[str, list]:

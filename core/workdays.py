@@ -198,3 +198,12 @@ def next_working_day(d: date) -> WorkdayDate:
     while not counter.is_working_day(day):
         day += timedelta(days=1)
     return WorkdayDate(day, unconfirmed_years=tuple(counter.unconfirmed))
+
+
+def previous_working_day(d: date) -> WorkdayDate:
+    """`d` itself if it is a working day, else the last one before it."""
+    counter = _Counter()
+    day = _as_day(d)
+    while not counter.is_working_day(day):
+        day -= timedelta(days=1)
+    return WorkdayDate(day, unconfirmed_years=tuple(counter.unconfirmed))

@@ -202,3 +202,13 @@ def test_balance_table_totals(computed_period):
     table = selectors.balance_table(computed_period)
     assert table.total.net.total == 0
     assert table.total.receivable.total == table.total.payable.total == Decimal("1801.50")
+
+
+def test_the_trend_runs_on_a_continuous_month_axis(tmp_path):
+    import_rows(tmp_path, [Row("T1", period="2026-01", fund_amount="10.00"), Row("T4", period="2026-04", fund_amount="40.00")])
+    periods = [services.clearing_compute(period=p, by=None) for p in ClearingPeriod.objects.all()]
+
+    chart = selectors.trend(periods)
+
+    assert chart["labels"] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert chart["intra"] == [10.0, None, None, 40.0]

@@ -60,6 +60,13 @@ def test_negative_counts_go_back():
     assert add_working_days(date(2026, 3, 9), -5) == date(2026, 3, 2)
 
 
+def test_previous_and_next_working_day_skip_weekends_and_holidays():
+    assert workdays.previous_working_day(date(2026, 12, 5)) == date(2026, 12, 4)  # Saturday -> Friday
+    assert workdays.previous_working_day(date(2026, 10, 7)) == date(2026, 9, 30)  # National Day holidays
+    assert workdays.previous_working_day(date(2026, 12, 4)) == date(2026, 12, 4)
+    assert workdays.next_working_day(date(2026, 12, 5)) == date(2026, 12, 7)
+
+
 def test_working_days_between():
     assert working_days_between(date(2026, 3, 2), date(2026, 3, 9)) == 5
     assert working_days_between(date(2026, 3, 9), date(2026, 3, 2)) == 0
