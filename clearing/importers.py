@@ -1308,7 +1308,3 @@ def file_checksum(path: Path | str) -> str:
     return digest.hexdigest()
 
 
-def display_size(size: int) -> str:
-    return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{size / 1024:.0f} KB"
-
-

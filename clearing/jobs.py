@@ -102,7 +102,8 @@ class _SideChannelProgress:
         self._last = now
         with self.side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {Job._meta.db_table} SET progress_done = %s, progress_total = %s, progress_message = %s WHERE id = %s",
+                f"UPDATE {Job._meta.db_table} SET progress_done = %s, progress_total = %s, progress_message = %s,"
+                " progress_in_bytes = TRUE WHERE id = %s",
                 [done, total, message[:200], self.job.pk],
             )
 
@@ -123,6 +124,7 @@ def import_settlements(job, progress) -> dict:
     restrict = None
     if batch.region_id and batch.region.level == batch.region.Level.CITY:
         restrict = batch.region_id
+    Job.objects.filter(pk=job.pk).update(progress_in_bytes=True)  # the importer counts the bytes it has read
     reporter = _SideChannelProgress(job, progress)
     try:
         report = import_file(

@@ -35,6 +35,7 @@ class Job(models.Model):
     progress_done = models.PositiveBigIntegerField("已完成", default=0)
     progress_total = models.PositiveBigIntegerField("总量", default=0)
     progress_message = models.CharField("进度说明", max_length=200, blank=True)
+    progress_in_bytes = models.BooleanField("进度按字节计", default=False, help_text="读文件的任务：已完成/总量是字节数")
     result = models.JSONField("结果", default=dict, blank=True)
     error = models.TextField("错误信息", blank=True)
     attempts = models.PositiveSmallIntegerField("执行次数", default=0)
@@ -65,6 +66,17 @@ class Job(models.Model):
         if not self.progress_total:
             return 0
         return min(100, int(self.progress_done * 100 / self.progress_total))
+
+    @property
+    def progress_figures(self) -> str:
+        """“3/28” for counted work, “12.5 MB/40.0 MB” for a file being read."""
+        if not self.progress_total:
+            return ""
+        if self.progress_in_bytes:
+            from django.template.defaultfilters import filesizeformat
+
+            return f"{filesizeformat(self.progress_done)}/{filesizeformat(self.progress_total)}"
+        return f"{self.progress_done}/{self.progress_total}"
 
     @property
     def is_finished(self) -> bool:

@@ -203,3 +203,11 @@ def test_the_thread_runner_fails_only_what_an_earlier_process_left(clerk, settin
     job.refresh_from_db()
     assert orphan.status == Job.Status.FAILED and orphan.error == jobs.INTERRUPTED
     assert job.status == Job.Status.DONE
+
+
+def test_progress_figures_read_as_counts_or_file_sizes():
+    counted = Job(kind="test.counts", title="t", progress_done=3, progress_total=28)
+    read = Job(kind="test.file", title="t", progress_done=13 * 1048576, progress_total=40 * 1048576, progress_in_bytes=True)
+    assert counted.progress_figures == "3/28"
+    assert read.progress_figures.replace("\xa0", " ") == "13.0 MB/40.0 MB"
+    assert Job(kind="x", title="t").progress_figures == ""
