@@ -16,6 +16,19 @@ from core.errors import DomainError
 from core.jobs import job_handler
 from core.models import Job
 
+#: The forms this app archives, as the document list names them.
+DOCUMENT_KINDS = {
+    "clearing.annex02": "附件2 省内异地就医费用预付金明细表",
+    "clearing.annex03": "附件3 省内异地就医预付金付款通知书",
+    "clearing.annex04": "附件4 跨省异地就医费用预付金明细表",
+    "clearing.annex05": "附件5 跨省异地就医预付金额度调整付款通知书",
+    "clearing.annex06": "附件6 跨省异地就医预付金额度紧急调增通知书",
+    "clearing.annex10": "附件10 异地就医医疗费用清算平衡总表",
+    "clearing.annex11": "附件11 跨省异地就医费用清算明细表",
+    "clearing.annex12": "附件12 跨省异地就医清算费用付款通知书",
+    "clearing.annex13": "附件13 跨省异地就医清算费用收款通知书",
+}
+
 
 def _store_all(job, progress, files, *, what: str) -> dict:
     total = len(files)

@@ -8,7 +8,17 @@ from django.http import FileResponse
 from django.utils import timezone
 
 from core.audit import log_action
+from core.discovery import app_modules
 from core.models import AuditLog, Document, Job
+
+
+def kind_labels() -> dict[str, str]:
+    """What each document kind is called on screen: every app's jobs module may
+    name the kinds it stores in DOCUMENT_KINDS."""
+    labels = {"selftest": "打印自检样表"}
+    for module in app_modules("jobs"):
+        labels.update(getattr(module, "DOCUMENT_KINDS", {}))
+    return labels
 
 
 def store_document(

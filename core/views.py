@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.dashboard import panels_for
 from core.decorators import role_required
-from core.documents import download_response
+from core.documents import download_response, kind_labels
 from core.errors import DomainError
 from core.forms import CalendarImportForm
 from core.middleware import passive
@@ -75,11 +75,13 @@ def document_list(request):
     if not show_all:
         documents = documents.filter(is_latest=True)
     page = Paginator(documents, 30).get_page(request.GET.get("page"))
-    kinds = Document.objects.for_user(request.user).order_by().values_list("kind", flat=True).distinct()
+    present = Document.objects.for_user(request.user).order_by().values_list("kind", flat=True).distinct()
+    labels = kind_labels()
+    kinds = sorted(((code, labels.get(code, code)) for code in present), key=lambda item: (item[0].split(".")[0], item[1]))
     return render(
         request,
         "core/document_list.html",
-        {"page": page, "kind": kind, "period": period, "show_all": show_all, "kinds": sorted(kinds)},
+        {"page": page, "kind": kind, "period": period, "show_all": show_all, "kinds": kinds},
     )
 
 

@@ -10,6 +10,11 @@ from filings.printing import FORMS, document_key, form_available, render_form
 
 RENDER_FORM = "filings.render_form"
 
+DOCUMENT_KINDS = {
+    **{f"filing_{code}": f"{spec.annex} {spec.title}" for code, spec in FORMS.items()},
+    "filing_upload": "备案信息上传省平台文件",
+}
+
 
 @job_handler(RENDER_FORM)
 def render_filing_form(job, progress) -> dict:

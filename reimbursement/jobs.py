@@ -21,6 +21,10 @@ FORM_TITLES = {
     ClaimNotice.Kind.DELAY: "延期办理告知书",
     "settlement": "异地就医住院结算单",
 }
+DOCUMENT_KINDS = {
+    **{f"reimbursement_{form}": title for form, title in FORM_TITLES.items()},
+    "reimbursement_payment_notice": "零星报销付款通知书",
+}
 RENDERERS = {
     ClaimNotice.Kind.MISSING_MATERIALS: printing.render_missing_materials_notice,
     ClaimNotice.Kind.RECEIPT: printing.render_receipt,

@@ -184,3 +184,19 @@ def test_whitenoise_serves_vendor_files_from_source_without_autorefresh(settings
     assert "/static/vendor/bootstrap/css/bootstrap.min.css" in middleware.files
     assert "/static/vendor/bootstrap-icons/fonts/bootstrap-icons.woff2" in middleware.files
     assert not any(url.startswith("/static/django_htmx/") for url in middleware.files)
+
+
+def test_document_filter_names_the_forms_not_their_codes(client, staff):
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from core.models import Document
+
+    for kind in ("clearing.annex10", "reimbursement_receipt", "filing_annex1"):
+        Document.objects.create(kind=kind, key=f"k:{kind}", title="t", filename="f.pdf", file=ContentFile(b"%PDF", name="f.pdf"),
+                                sha256="0" * 64, region_id="320000", created_at=timezone.now())
+    client.force_login(staff[Role.ADMINISTRATOR])
+    page = client.get(reverse("document_list")).content.decode()
+    for label in ("附件10 异地就医医疗费用清算平衡总表", "受理回执", "附件1 长期异地居住人员个人承诺书"):
+        assert f">{label}</option>" in page, label
+    assert ">clearing.annex10<" not in page
