@@ -291,3 +291,19 @@ def test_period_list_and_payment_list_use_a_constant_number_of_queries(client, c
     with django_assert_max_num_queries(20):
         response = client.get(reverse("clearing:payment_list") + "?show=all")
         assert response.status_code == 200 and len(response.context["page"].object_list) == 18
+
+
+def test_province_ledger_shows_the_running_balance_for_each_viewer(client, clearing_officer, finance, jiangsu_policy):
+    for city, amount in (("320100", "1000.00"), ("320200", "500.00")):
+        AdvanceEntry.objects.create(year=2026, scope="cross", region_id=city, province_id="110000", kind="contribution",
+                                    amount=Decimal(amount), entry_date=date(2026, 2, 20))
+    url = reverse("clearing:ledger_province", args=[2026, "110000"])
+
+    def balances(user) -> list[str]:
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        rows = [row for row in page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>") if "<td" in row]
+        return [row.split('<td class="money">')[3].split("</td>")[0] for row in rows]
+
+    assert balances(clearing_officer) == ["1,000.00", "1,500.00"]
+    assert balances(finance) == ["1,000.00"]  # 南京's own advance held in 北京
