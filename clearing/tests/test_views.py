@@ -177,6 +177,22 @@ def test_upload_checks_previews_and_imports_on_confirmation(client, clearing_off
     assert Settlement.objects.count() == 2
 
 
+def test_an_upload_into_a_demo_month_says_the_demo_data_go(client, clearing_officer, tmp_path, django_capture_on_commit_callbacks):
+    import_rows(tmp_path, [Row("DEMO-1")], name="demo.csv")
+    ClearingPeriod.objects.filter(period="2026-02").update(is_demo=True)
+    client.force_login(clearing_officer)
+    response = upload(client, [Row("U1")], capture=django_capture_on_commit_callbacks)
+    page = client.get(response.url).content.decode()
+    assert "确认导入时将会：" in page and "已清除该期演示数据（1 条结算明细" in page
+    assert Settlement.objects.filter(pk="DEMO-1").exists()  # only checked so far
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(response.url)
+    assert list(Settlement.objects.values_list("pk", flat=True)) == ["U1"]
+    page = client.get(response.url).content.decode()
+    assert "确认导入时将会：" not in page and "已清除该期演示数据" in page
+
+
 def test_a_bad_upload_lists_row_errors_and_cannot_be_imported(client, clearing_officer, django_capture_on_commit_callbacks):
     client.force_login(clearing_officer)
     response = upload(client, [Row("U1"), Row("U2", "320100", "320100")], capture=django_capture_on_commit_callbacks)
