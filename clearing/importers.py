@@ -543,24 +543,36 @@ class ChunkMatcher:
         self.periods = sorted(periods)
         home = "|".join(sorted(book.cities))
         others = "|".join(sorted(prefix for prefix in book.provinces if prefix != book.home_province[:2]))
-        city = f"(?:{home})"
-        other = rf"(?:(?:{others})\d{{4}})"
+        # Any field may come in double quotes (spreadsheet exports quote all or
+        # some fields); COPY's csv format takes them off. A quoted value with a
+        # comma, a quote or spaces inside goes the row-by-row way instead. The
+        # plain pattern is tried first; the quote-tolerant one only on chunks with quotes.
+        self.pattern = self._compile(home, others, lambda pattern: pattern)
+        self.quoted_pattern = self._compile(home, others, lambda pattern: f'(?:{pattern}|"{pattern}")')
+        # The period is the only field that can read ,YYYY-MM, (quoted or not).
+        self.markers = [(period, (f",{period},".encode("ascii"), f',"{period}",'.encode("ascii"))) for period in self.periods]
+
+    def _compile(self, home: str, others: str, q: Callable[[str], str]) -> re.Pattern:
+        city = q(f"(?:{home})")
+        other = q(rf"(?:(?:{others})\d{{4}})")
         # Same city on both ends is refused (the lookahead), neither end at home too.
-        pair = rf"(?!(\d{{6}}),\1,)(?:{city},(?:{city}|{other})|{other},{city})"
-        windows = "|".join(rf"{re.escape(period)},(?:[^,\n]*,){{4}}{self._dates(period)}," for period in self.periods)
-        sid = r'[^\s,"\x00]{1,' + str(MAX_ID) + "}"
-        amount = AMOUNT_PATTERN
+        pair = rf'(?!"?(\d{{6}})"?,"?\1"?,)(?:{city},(?:{city}|{other})|{other},{city})'
+        windows = "|".join(
+            rf'"?{re.escape(period)}"?,(?:[^,\n]*,){{4}}"?{self._dates(period)}"?,' for period in self.periods
+        )
+        sid = q(r'[^\s,"\x00]{1,' + str(MAX_ID) + "}")
+        amount = q(AMOUNT_PATTERN)
         # Bytes, not characters: up to four per character; the column's varchar(200) keeps the real limit.
-        name = r'[^\s,"\x00](?:[^,"\r\n\x00]{0,' + str(MAX_INSTITUTION * 4 - 2) + r'}[^\s,"\x00])?'
+        name = q(r'[^\s,"\x00](?:[^,"\r\n\x00]{0,' + str(MAX_INSTITUTION * 4 - 2) + r'}[^\s,"\x00])?')
+        month, day = q(r"\d{4}-\d{2}"), q(r"\d{4}-\d{2}-\d{2}")
+        insurance, care = q("(?:310|390)"), q("(?:inpatient|outpatient|chronic)")
         line = (
             rf"(?=[^,\n]*,(?:{windows}))"
-            rf"{sid},\d{{4}}-\d{{2}},{pair},(?:310|390),(?:inpatient|outpatient|chronic),\d{{4}}-\d{{2}}-\d{{2}},"
-            rf"{amount},{amount},{name}\r?\n"
+            rf"{sid},{month},{pair},{insurance},{care},{day},{amount},{amount},{name}\r?\n"
         )
         # Matched against the raw bytes (ASCII delimiters never occur inside a
         # multibyte UTF-8 or GB18030 character), so a good chunk is never decoded.
-        self.pattern = re.compile(rf"(?:{line})*+".encode("ascii"))
-        self.markers = [(period, f",{period},".encode("ascii")) for period in self.periods]
+        return re.compile(rf"(?:{line})*+".encode("ascii"))
 
     @staticmethod
     def _dates(period: str) -> str:
@@ -576,11 +588,13 @@ class ChunkMatcher:
 
     def match(self, data: bytes) -> dict[str, int] | None:
         """Rows per period when every line of `data` is good, else None."""
-        if not self.periods or not self.pattern.fullmatch(data):
+        if not self.periods:
+            return None
+        if not self.pattern.fullmatch(data) and not (b'"' in data and self.quoted_pattern.fullmatch(data)):
             return None
         # The period is the only field that can read ",YYYY-MM," (ids come first,
         # dates go on with "-", the institution ends the line).
-        return {period: data.count(marker) for period, marker in self.markers}
+        return {period: data.count(plain) + data.count(quoted) for period, (plain, quoted) in self.markers}
 
 
 # --- Reading files -------------------------------------------------------------------

@@ -366,6 +366,41 @@ def test_the_chunk_matcher_accepts_exactly_the_good_lines():
         assert matcher.match((good + line(**bad)).encode("utf-8")) is None, bad
 
 
+def test_the_chunk_matcher_takes_quoted_fields_and_sends_odd_quoting_row_by_row():
+    matcher = ChunkMatcher(RegionBook.load(), {"2026-02"})
+    values = Row("Q1").values()
+
+    def line(quoted: set[str], **changes) -> bytes:
+        row = {**values, **changes}
+        return (",".join(f'"{row[c]}"' if c in quoted else row[c] for c in importers.COLUMNS) + "\r\n").encode("gb18030")
+
+    every = set(importers.COLUMNS)
+    assert matcher.match(line(every)) == {"2026-02": 1}
+    assert matcher.match(line({"institution", "settled_on"}) + line(set())) == {"2026-02": 2}
+    assert matcher.match(line(every, insured_region="320200")) is None  # same city on both ends, quoted
+    assert matcher.match(line(every, institution="南京,鼓楼医院")) is None  # a comma inside: row by row
+    assert matcher.match(line(every, institution=" 鼓楼")) is None
+    assert matcher.match(line(set(), institution='"鼓楼')) is None
+
+
+def test_a_file_with_every_field_quoted_stores_the_plain_values(tmp_path):
+    rows = good_rows(4)
+    rows[1].institution = "南京市,鼓楼医院"  # a comma inside quotes
+    text = "".join(",".join(f'"{cell}"' for cell in line.split(",")) + "\r\n" for line in csv_text(rows).splitlines()[:1])
+    for row in rows:
+        values = row.values()
+        text += ",".join('"' + values[c].replace('"', '""') + '"' for c in importers.COLUMNS) + "\r\n"
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(text.encode("gb18030"))
+
+    report = import_file(path)
+
+    assert report.committed and report.inserted == 4, report.text()
+    stored = Settlement.objects.get(settlement_id=rows[1].settlement_id)
+    assert (stored.institution, stored.period, stored.insured_region) == ("南京市,鼓楼医院", "2026-02", rows[1].insured_region)
+    assert import_file(path).inserted == 0
+
+
 # --- The command -------------------------------------------------------------------------
 
 

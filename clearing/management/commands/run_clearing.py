@@ -12,6 +12,7 @@ from core.money import format_yuan
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # timed next to a bare GROUP BY; the PDF toolchain checks are render_notices' business
     help = "生成（可重复执行）某月的省内清算平衡表和跨省清算矩阵；--json 按 domain.md §7 的格式输出。"
 
     def add_arguments(self, parser):
