@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -1099,7 +1101,7 @@ def _pg_fast_path(source, validator: RowValidator, report: ImportReport, options
     else:
         sql = f"COPY {TARGET} ({', '.join(COLUMNS)}) FROM STDIN"
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _quiet_psycopg():
             with connection.cursor() as cursor, cursor.copy(sql) as copy:
                 write_row = copy.write_row
                 _validate_rows(
@@ -1123,6 +1125,20 @@ def _pg_fast_path(source, validator: RowValidator, report: ImportReport, options
         # database refused: the staging path finds and reports it row by row.
         return "refused"
     return "done"
+
+
+@contextmanager
+def _quiet_psycopg():
+    """A COPY the database refuses (a duplicate id, fund > total) is expected
+    here: the staging path then reports it in Chinese, row by row. psycopg would
+    also log the refusal in English as "error ignored terminating Copy"."""
+    logger = logging.getLogger("psycopg")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _finish(report: ImportReport, options: ImportOptions) -> None:

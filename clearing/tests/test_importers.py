@@ -7,6 +7,8 @@ are read in many pieces and the whole-chunk matcher of the fast path is used
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -422,6 +424,16 @@ def test_command_refuses_a_bad_file_with_a_row_numbered_report_and_nonzero_exit(
     assert "bad.csv：未导入（本文件的数据均未写入）" in out
     assert "  第 3 行：参保地与就医地是同一设区市（320100 南京市），不属于异地就医结算" in out
     assert sorted(stored_ids()) == ["JS2026020000000", "JS2026020000001"]
+
+
+def test_a_refusal_found_by_the_database_is_reported_in_chinese_only(tmp_path, caplog):
+    """fund > total and a repeated id pass the chunk check and are refused by the
+    table during COPY: the report is row-numbered Chinese, with no English log line."""
+    rows = [Row("D1"), Row("D1"), Row("D2", fund_amount="150.00", total_amount="100.00")]
+    report = import_rows(tmp_path, rows)
+    assert refused_messages(report) == {3: "结算流水号“D1”与第 2 行重复", 4: "基金支付合计（150.00）大于总费用（100.00）"}
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING], caplog.text
+    assert_nothing_written()
 
 
 def test_command_refuses_a_missing_file(tmp_path):
