@@ -311,8 +311,9 @@ def _this_year_advances(year: int, officer, *, shortfall_period: str) -> None:
         services.advances_issue_notices(year=year, scope="intra", by=officer, stamp_date=_working_day(date(year, 2, 3)))
     if not CrossAllotment.objects.filter(year=year).exists():
         spending = _cross_spending_by_province(year - 1)
-        # About a quarter of last year's spending there (three months), at least 5 万元.
-        amounts = {province: max(int(total / 4 / 10000), 5) for province, total in spending.items()}
+        # About half of last year's spending there (six months: the demo's few
+        # records per province swing widely from month to month), at least 5 万元.
+        amounts = {province: max(int(total / 2 / 10000), 5) for province, total in spending.items()}
         province, short = _shortfall(shortfall_period)
         if province:
             amounts[province] = short
