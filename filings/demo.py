@@ -67,6 +67,10 @@ NANJING = [
     DemoFiling("陈静", "other_temporary", "440100", 200, end_in_days=-17, outcome="expired"),
     DemoFiling("杨帆", "other_temporary", "510100", 40, retro={"admission": 40, "discharge": 33, "state": "self_paid",
                                                         "institution": "四川大学华西医院"}),
+    # Filed late (补办) for a stay in 长沙 whose six months have already run out: registered
+    # as expired and waiting to go up to the provincial platform as a 补录.
+    DemoFiling("杨帆", "other_temporary", "430100", 300, retro={"admission": 300, "discharge": 290, "state": "self_paid",
+                                                        "institution": "中南大学湘雅医院", "applied": 3}, uploaded=False),
     DemoFiling("赵桂兰", "long_term_resident", "110000", 300, outcome="changed", change_to="120000",
                reason="随子女迁居天津", proxy={"name": "赵建军", "relation": "子女", "phone": "13905159901"}),
     DemoFiling("黄磊", "other_temporary", "440300", 90, outcome="cancelled", reason="工作调整提前返回南京"),
@@ -215,6 +219,8 @@ def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, 
 
 
 def _applied_days_ago(entry: DemoFiling) -> int:
+    if "applied" in entry.retro:
+        return entry.retro["applied"]
     if entry.retro.get("discharge"):
         return max(entry.retro["discharge"] - 7, 0)
     if entry.retro:

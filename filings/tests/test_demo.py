@@ -26,6 +26,9 @@ def test_seed_demo_covers_every_type_channel_and_status_and_is_idempotent():
     # The demo also shows the lists' warnings.
     assert Filing.objects.filter(basis="commitment", materials_completed_on=None).count() >= 3
     assert Filing.objects.filter(manual_reimbursement_eligible=True).exists()
+    # A late 补办 whose validity had run out: expired, waiting to go up as a 补录.
+    backfill = Filing.objects.get(upload_action="backfill")
+    assert (backfill.status, backfill.upload_status, backfill.retroactive) == ("expired", "pending", True)
     assert Filing.objects.filter(multi_place=True).count() == 2
     assert UploadBatch.objects.exclude(document=None).count() == batches
     # The demo's history is consistent: nothing was uploaded before it was filed.
@@ -36,7 +39,7 @@ def test_seed_demo_covers_every_type_channel_and_status_and_is_idempotent():
 
 def test_demo_filings_answer_the_reimbursement_query():
     call_command("seed_demo", "--quiet")
-    retro = Filing.objects.get(manual_reimbursement_eligible=True)
+    retro = Filing.objects.get(manual_reimbursement_eligible=True, destination_id="510100")
     result = filing_check(person=retro.insured_person, on_date=retro.discharge_date,
                           admission_date=retro.admission_date, treatment_region=retro.destination)
     assert result.status == FilingStatus.LATE_FILED and result.filing == retro
