@@ -681,15 +681,18 @@ def _received_documents(claim: Claim) -> dict[str, tuple[date, object]]:
     return documents
 
 
-def _reissue_receipt_if_moved(claim: Claim, *, before_due: date | None, before_days: int | None, by, today: date, why: str):
-    """The deadline of an accepted claim moved: give the applicant a new 受理回执 and say so in the history."""
+def _reissue_receipt_if_moved(
+    claim: Claim, *, before_due: date | None, before_days: int | None, by, today: date, why: str, system: bool = False
+):
+    """The deadline of an accepted claim moved: give the applicant a new 受理回执 and say so in the history.
+    `system`: the daily job moved it (the notice names the clerk who took the claim in)."""
     if claim.complete_on is None or (claim.due_on == before_due and claim.processing_days == before_days):
         return None
     notice = _issue_notice(claim, kind=ClaimNotice.Kind.RECEIPT, by=by, today=today)
     version = claim.notices.filter(kind=ClaimNotice.Kind.RECEIPT).count()
     log_action(
         action=AuditLog.Action.CHANGE,
-        user=by,
+        **({"username": "system"} if system else {"user": by}),
         obj=claim,
         message=(
             f"{why}：办理期限由 {before_due:%Y-%m-%d} 变为 {claim.due_on:%Y-%m-%d}（{claim.processing_days}个工作日，"
@@ -1408,14 +1411,19 @@ def refresh_deadline_flags(*, today: date | None = None) -> dict[str, int]:
             if not claim.deadline_confirmed and claim.complete_on:
                 before = claim.due_on
                 _set_deadline(claim)
-                if claim.due_on != before or claim.deadline_confirmed:
+                if claim.due_on != before:
+                    counts["recomputed"] += 1
+                    claim.save()
+                    _reissue_receipt_if_moved(claim, before_due=before, before_days=claim.processing_days,
+                                              by=claim.intake_by, today=today, why="工作日历确认后重算", system=True)
+                elif claim.deadline_confirmed:
                     counts["recomputed"] += 1
                     claim.save()
                     log_action(
                         action=AuditLog.Action.CHANGE,
                         obj=claim,
                         username="system",
-                        message=f"日历更新后重算办理期限：{before:%Y-%m-%d} → {claim.due_on:%Y-%m-%d}",
+                        message=f"工作日历确认后重算办理期限：仍为 {claim.due_on:%Y-%m-%d}（期限已按确认日历计算）",
                     )
             flag = deadline_flag(claim.due_on, today, soon_limit)
             counts[flag] += 1

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from core import workdays
-from core.models import CalendarDay, CalendarYear
+from core.models import AuditLog, CalendarDay, CalendarYear
 from reimbursement import services
 from reimbursement.models import Claim
 from reimbursement.tasks import refresh_deadline_flags
@@ -87,3 +87,9 @@ def test_deadline_over_an_unconfirmed_year_is_flagged_then_recomputed_once_confi
     claim.refresh_from_db()
     assert counts["recomputed"] == 1
     assert claim.deadline_confirmed and claim.due_on == date(2027, 1, 13)
+    # The applicant's receipt named 01-12: a new one with the confirmed deadline is issued.
+    receipts = list(claim.notices.filter(kind="receipt").order_by("pk").values_list("due_on", "deadline_confirmed"))
+    assert receipts == [(date(2027, 1, 12), False), (date(2027, 1, 13), True)]
+    log = AuditLog.objects.filter(object_id=str(claim.pk), message__contains="已重新出具受理回执（第2版）").get()
+    assert log.username == "system" and "2027-01-12 变为 2027-01-13" in log.message
+    assert services.refresh_deadline_flags(today=date(2026, 12, 31))["recomputed"] == 0
