@@ -74,6 +74,13 @@ def review(user) -> Panel | None:
         order=21,
         tiles=[
             Tile("待复核", counts["submitted"], _list(status="submitted"), tone="primary"),
+            Tile(
+                "更正账户待复核",
+                counts["unverified_returns"],
+                _list(deadline="payee_unverified"),
+                tone="danger" if counts["unverified_returns"] else "secondary",
+                note="退票后更正的收款账户",
+            ),
             *_deadline_tiles(counts),
             Tile("本月已审批", counts["decided_this_month"], _list(status=["approved", "payment_notified", "paid", "rejected"]), tone="success"),
         ],

@@ -272,6 +272,7 @@ class ClaimFilter(django_filters.FilterSet):
         ("special", "特殊情况"),
         ("returned", "被退回"),
         ("payment_returned", "退票待更正账户"),
+        ("payee_unverified", "更正账户待复核"),
     ]
 
     q = django_filters.CharFilter(label="查询", method="search", help_text="申请编号、姓名、身份证号（后4位即可）或票据号")
@@ -313,13 +314,14 @@ class ClaimFilter(django_filters.FilterSet):
             return queryset.filter(status__in=Claim.CLOCK_STATUSES, special=True)
         if value == "returned":
             return queryset.filter(status=Claim.Status.ACCEPTED).exclude(return_reason="")
-        if value == "payment_returned":
+        if value in ("payment_returned", "payee_unverified"):
             from django.db.models import Exists, OuterRef
 
             from reimbursement.models import PaymentReturn
 
-            open_return = PaymentReturn.objects.filter(claim=OuterRef("pk"), resolved_at__isnull=True)
-            return queryset.filter(Exists(open_return), status=Claim.Status.APPROVED)
+            returns = PaymentReturn.objects.filter(claim=OuterRef("pk"))
+            returns = returns.open() if value == "payment_returned" else returns.unverified()
+            return queryset.filter(Exists(returns), status=Claim.Status.APPROVED)
         return queryset.filter(self.window.q(value))
 
     def only_mine(self, queryset, name, value):

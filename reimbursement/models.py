@@ -689,6 +689,20 @@ class PaymentBatch(models.Model):
         return f"reimbursement:payment-notice:{self.pk}"
 
 
+class PaymentReturnQuerySet(models.QuerySet):
+    def open(self) -> PaymentReturnQuerySet:
+        """Not yet checked or corrected by the counter."""
+        return self.filter(resolved_at__isnull=True)
+
+    def unverified(self) -> PaymentReturnQuerySet:
+        """The counter corrected the account; a supervisor has not yet verified it."""
+        return self.filter(resolved_at__isnull=False, account_changed=True, verified_at__isnull=True)
+
+    def blocking(self) -> PaymentReturnQuerySet:
+        """Returns that keep a claim off a payment notice: open or unverified."""
+        return self.filter(Q(resolved_at__isnull=True) | Q(account_changed=True, verified_at__isnull=True))
+
+
 class PaymentReturn(models.Model):
     """退票: a payment the bank sent back (closed account, name and account do not match …).
 
@@ -719,8 +733,14 @@ class PaymentReturn(models.Model):
     resolved_at = models.DateTimeField("核对更正时间", null=True, blank=True)
     account_changed = models.BooleanField("已更正账户", default=False)
     account_after = models.CharField("更正后银行账号（脱敏）", max_length=40, blank=True)
+    # A changed payee account is paid only after a second person (a supervisor) checks it.
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="账户复核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField("账户复核时间", null=True, blank=True)
 
     history = HistoricalRecords()
+    objects = PaymentReturnQuerySet.as_manager()
 
     class Meta:
         verbose_name = "退票记录"
@@ -737,6 +757,10 @@ class PaymentReturn(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def awaits_verification(self) -> bool:
+        return self.resolved_at is not None and self.account_changed and self.verified_at is None
 
 
 class ClaimCounter(models.Model):

@@ -59,7 +59,13 @@ def _delay_notices():
 def _open_returns():
     from reimbursement.models import PaymentReturn
 
-    return PaymentReturn.objects.filter(claim=OuterRef("pk"), resolved_at__isnull=True)
+    return PaymentReturn.objects.open().filter(claim=OuterRef("pk"))
+
+
+def _unverified_returns():
+    from reimbursement.models import PaymentReturn
+
+    return PaymentReturn.objects.unverified().filter(claim=OuterRef("pk"))
 
 
 def claim_list(*, user) -> QuerySet[Claim]:
@@ -115,10 +121,12 @@ def dashboard_counts(*, user, window: DeadlineWindow) -> dict:
     """The home-page figures of manual reimbursement in one query."""
     month_start = window.today.replace(day=1)
     claims = Claim.objects.for_user(user).annotate(
-        has_delay_notice=Exists(_delay_notices()), has_open_return=Exists(_open_returns())
+        has_delay_notice=Exists(_delay_notices()), has_open_return=Exists(_open_returns()),
+        has_unverified_return=Exists(_unverified_returns()),
     )
     return claims.aggregate(
         open_returns=Count("pk", filter=Q(status=Claim.Status.APPROVED, has_open_return=True)),
+        unverified_returns=Count("pk", filter=Q(status=Claim.Status.APPROVED, has_unverified_return=True)),
         incomplete=Count("pk", filter=Q(status=Claim.Status.INCOMPLETE)),
         accepted=Count("pk", filter=Q(status=Claim.Status.ACCEPTED)),
         returned=Count("pk", filter=Q(status=Claim.Status.ACCEPTED) & ~Q(return_reason="")),
@@ -150,8 +158,9 @@ def approved_for_payment(*, user) -> QuerySet[Claim]:
         claim_list(user=user)
         .filter(status=Claim.Status.APPROVED, fund_payment__gt=0)
         .annotate(
-            open_return=Exists(returns.filter(resolved_at__isnull=True)),
+            open_return=Exists(returns.open()),
             corrected_return=Exists(returns.filter(resolved_at__isnull=False, account_changed=True)),
+            unverified_return=Exists(returns.unverified()),
             confirmed_return=Exists(returns.filter(resolved_at__isnull=False, account_changed=False)),
         )
         .order_by("decided_at", "pk")

@@ -1138,13 +1138,18 @@ def payment_batch_create(*, claims, by, today: date | None = None) -> PaymentBat
     ]
     if problems:
         raise DomainError("以下申请不是“已审批（待付款）”状态，不能出付款通知：" + "、".join(problems), code="wrong_status")
-    returned = set(
-        PaymentReturn.objects.filter(claim__in=locked, resolved_at__isnull=True).values_list("claim_id", flat=True)
-    )
+    blocking = PaymentReturn.objects.blocking().filter(claim__in=locked)
+    returned = set(blocking.open().values_list("claim_id", flat=True))
     if returned:
         numbers = "、".join(claim.number for claim in locked if claim.pk in returned)
         raise DomainError(
             f"以下申请已退票，退票后收款账户尚待经办人核对更正，暂不能出付款通知：{numbers}", code="payment_returned"
+        )
+    unverified = set(blocking.values_list("claim_id", flat=True))
+    if unverified:
+        numbers = "、".join(claim.number for claim in locked if claim.pk in unverified)
+        raise DomainError(
+            f"以下申请退票后更正了收款账户，尚待审核人员复核，暂不能出付款通知：{numbers}", code="payee_unverified"
         )
     nothing = [claim.number for claim in locked if not claim.fund_payment]
     if nothing:
@@ -1377,8 +1382,35 @@ def claim_correct_payee(*, claim: Claim, by, payee_name: str, bank_name: str, ba
         action=AuditLog.Action.CHANGE,
         user=by,
         obj=claim,
-        message=(f"退票后更正收款账户：{before} → {after}" if changed else f"退票后收款账户核对无误：{after}")
-        + "，可重新出付款通知",
+        message=(
+            f"退票后更正收款账户：{before} → {after}，待审核人员复核后重新出付款通知"
+            if changed
+            else f"退票后收款账户核对无误：{after}，可重新出付款通知"
+        ),
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_verify_payee(*, claim: Claim, by) -> Claim:
+    """A supervisor checks the account the counter corrected after a 退票 against the
+    applicant's bank document (maker–checker: never the one who corrected it)."""
+    claim = _locked(claim)
+    record = PaymentReturn.objects.unverified().select_for_update().filter(claim=claim).first()
+    if record is None:
+        raise DomainError(f"申请 {claim.number} 没有待复核的收款账户更正（可能已由其他审核人员复核）。", code="nothing_to_verify")
+    if record.resolved_by_id == by.pk:
+        raise DomainError(
+            "收款账户由您更正，按“经办与复核分离”的规定不能由您复核，请由其他审核人员办理。", code="four_eyes"
+        )
+    record.verified_by = by
+    record.verified_at = timezone.now()
+    record.save()
+    log_action(
+        action=AuditLog.Action.CHANGE,
+        user=by,
+        obj=claim,
+        message=f"复核更正后的收款账户：{claim.payee_name} · {claim.bank_name} · {claim.masked_account}，可重新出付款通知",
     )
     return claim
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("claims/<int:pk>/pay/", views.claim_pay, name="claim_pay"),
     path("claims/<int:pk>/payment-return/", views.claim_payment_return, name="claim_payment_return"),
     path("claims/<int:pk>/payee/", views.claim_correct_payee, name="claim_correct_payee"),
+    path("claims/<int:pk>/payee/verify/", views.claim_verify_payee, name="claim_verify_payee"),
     path("deadlines/", views.deadlines, name="deadlines"),
     path("trial/", views.trial, name="trial"),
     path("payments/", views.payments, name="payments"),

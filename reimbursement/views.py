@@ -318,8 +318,9 @@ def claim_detail(request, pk: int):
     documents = list(
         Document.objects.filter(key__startswith=f"reimbursement:claim:{claim.pk}:", is_latest=True)
     ) + [notice.document for notice in claim.notices.all() if notice.document_id]
-    payment_returns = list(claim.payment_returns.select_related("batch", "recorded_by", "resolved_by").order_by("pk"))
+    payment_returns = list(claim.payment_returns.select_related("batch", "recorded_by", "resolved_by", "verified_by").order_by("pk"))
     open_return = next((record for record in payment_returns if record.is_open), None)
+    unverified_return = next((record for record in payment_returns if record.awaits_verification), None)
     running = Job.objects.filter(
         kind="reimbursement.claim_document", params__claim_id=claim.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
     ).order_by("-pk")[:3]
@@ -364,6 +365,8 @@ def claim_detail(request, pk: int):
         and claim.status in (Claim.Status.PAYMENT_NOTIFIED, Claim.Status.PAID)
         and not (claim.status == Claim.Status.PAID and claim.fund_payment == Decimal("0.00")),
         "can_correct_payee": is_clerk and open_return is not None and claim.status == Claim.Status.APPROVED,
+        "unverified_return": unverified_return,
+        "can_verify_payee": is_supervisor and unverified_return is not None and claim.status == Claim.Status.APPROVED,
         "return_form": PaymentReturnForm(),
     }
     return render(request, "reimbursement/claim_detail.html", context)
@@ -600,6 +603,19 @@ def claim_correct_payee(request, pk: int):
         _fail(request, exc)
     else:
         messages.success(request, "收款账户已更正（或核对无误），财务可重新出付款通知。")
+    return redirect("reimbursement:claim_detail", pk=pk)
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def claim_verify_payee(request, pk: int):
+    claim = _claim_for(request, pk)
+    try:
+        services.claim_verify_payee(claim=claim, by=request.user)
+    except DomainError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, "已复核更正后的收款账户，财务可重新出付款通知。")
     return redirect("reimbursement:claim_detail", pk=pk)
 
 

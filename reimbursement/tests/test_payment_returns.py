@@ -61,7 +61,7 @@ def test_return_of_a_paid_claim_reopens_it_for_payment_and_keeps_the_record(paid
     assert batch.claim_count == 1 and batch.total_amount == D("7650.00")
 
 
-def test_claim_with_an_open_return_cannot_go_on_a_new_notice_until_the_account_is_checked(paid, finance, clerk):
+def test_claim_with_an_open_return_cannot_go_on_a_new_notice_until_the_account_is_checked(paid, finance, clerk, supervisor):
     services.payment_return_record(claim=paid, by=finance, reason="户名与账号不符", returned_on=TODAY)
     batches = PaymentBatch.objects.count()
     with pytest.raises(DomainError, match="退票后收款账户尚待经办人核对更正"):
@@ -76,6 +76,17 @@ def test_claim_with_an_open_return_cannot_go_on_a_new_notice_until_the_account_i
     entry = audit_of(paid)[-1]
     assert "6222 **** **** 1234" in entry.message and "6217 **** **** 0999" in entry.message
     assert "6217001234567890999" not in entry.message
+    # A changed account is paid only after a supervisor has checked it (never the one who changed it).
+    with pytest.raises(DomainError, match="更正了收款账户，尚待审核人员复核"):
+        services.payment_batch_create(claims=[paid], by=finance)
+    with pytest.raises(DomainError, match="收款账户由您更正"):
+        services.claim_verify_payee(claim=paid, by=clerk)
+    assert PaymentBatch.objects.count() == batches and PaymentReturn.objects.get().verified_at is None
+    services.claim_verify_payee(claim=paid, by=supervisor)
+    record = PaymentReturn.objects.get()
+    assert record.verified_by == supervisor and "复核更正后的收款账户" in audit_of(paid)[-1].message
+    with pytest.raises(DomainError, match="没有待复核的收款账户更正"):
+        services.claim_verify_payee(claim=paid, by=supervisor)
     batch = services.payment_batch_create(claims=[paid], by=finance)
     assert batch.claim_count == 1 and Claim.objects.get().status == Claim.Status.PAYMENT_NOTIFIED
 
@@ -85,8 +96,9 @@ def test_the_counter_may_confirm_an_unchanged_account(notified, finance, clerk):
     services.claim_correct_payee(claim=notified, by=clerk, payee_name=notified.payee_name,
                                  bank_name=notified.bank_name, bank_account="")
     record = PaymentReturn.objects.get()
-    assert not record.is_open and not record.account_changed
+    assert not record.is_open and not record.account_changed and not record.awaits_verification
     assert "核对无误" in audit_of(notified)[-1].message
+    assert services.payment_batch_create(claims=[notified], by=finance).claim_count == 1  # nothing to verify
 
 
 @pytest.mark.parametrize(
@@ -130,7 +142,7 @@ def test_account_correction_only_after_a_return_and_valid(notified, clerk, finan
     assert PaymentReturn.objects.get().is_open and len(audit_of(notified)) == before
 
 
-def test_return_and_correction_through_the_pages(client, paid, finance, clerk, clerk_wuxi):
+def test_return_and_correction_through_the_pages(client, paid, finance, clerk, clerk_wuxi, supervisor):
     detail = reverse("reimbursement:claim_detail", args=[paid.pk])
     client.force_login(finance)
     assert "登记退票" in client.get(detail).content.decode()
@@ -154,7 +166,17 @@ def test_return_and_correction_through_the_pages(client, paid, finance, clerk, c
     assert Claim.objects.get().bank_account == "6217001234567890999"
     client.force_login(finance)
     payments = client.get(reverse("reimbursement:payments")).content.decode()
-    assert "退票后已更正账户" in payments
+    assert "更正账户待复核" in payments and f'name="claim" value="{paid.pk}"' not in payments
+    verify = reverse("reimbursement:claim_verify_payee", args=[paid.pk])
+    assert client.post(verify).status_code == 403
+    client.force_login(supervisor)
+    page = client.get(detail).content.decode()
+    assert "更正账户待复核" in page and "6217001234567890999" in page  # the checker sees the whole number
+    page = client.post(verify, follow=True).content.decode()
+    assert "已复核更正后的收款账户" in page and "已复核" in page
+    client.force_login(finance)
+    payments = client.get(reverse("reimbursement:payments")).content.decode()
+    assert "退票后已更正账户（已复核）" in payments and f'name="claim" value="{paid.pk}"' in payments
 
 
 def test_counter_home_page_and_list_show_returns_waiting_for_the_account(client, paid, finance, clerk, supervisor,
@@ -192,3 +214,18 @@ def test_reprinted_payment_notice_still_lists_a_returned_payment_with_a_note(pai
     assert paid.number in text and f"{TODAY:%Y-%m-%d}退票" in text
     assert "6222********1234" in text and "6217********0999" not in text  # the account it was paid to
     assert "合计（1笔）" in text and "7,650.00" in text
+
+
+def test_supervisor_home_and_list_show_corrected_accounts_waiting_for_review(client, paid, finance, clerk, supervisor):
+    services.payment_return_record(claim=paid, by=finance, reason="账户已销户", returned_on=TODAY)
+    services.claim_correct_payee(claim=paid, by=clerk, payee_name="张三", bank_name="中国银行南京分行",
+                                 bank_account="6217001234567890999")
+    client.force_login(supervisor)
+    page = client.get(reverse("home")).content.decode()
+    tile = page[page.index("更正账户待复核"):][:120]
+    assert '<div class="display-6 text-danger">1</div>' in tile
+    listing = client.get(reverse("reimbursement:claim_list"), {"deadline": "payee_unverified"}).content.decode()
+    assert paid.number in listing and "共 1 条" in listing
+    services.claim_verify_payee(claim=paid, by=supervisor)
+    listing = client.get(reverse("reimbursement:claim_list"), {"deadline": "payee_unverified"}).content.decode()
+    assert paid.number not in listing
