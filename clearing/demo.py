@@ -84,11 +84,7 @@ def seed(stdout=None) -> None:
     last_year = today.year - 1
     recent = [rules.period_of(*rules.add_months(today.year, today.month, -back)) for back in (3, 2, 1, 0)]
     # Every month from last January up to the recent four: a continuous history.
-    history = []
-    year, month = last_year, 1
-    while (label := rules.period_of(year, month)) < recent[0]:
-        history.append(label)
-        year, month = rules.add_months(year, month, 1)
+    history = rules.months_between(rules.period_of(last_year, 1), rules.period_of(*rules.add_months(today.year, today.month, -4)))
 
     demo = {
         month

@@ -111,6 +111,15 @@ def months_of_year(year: int) -> list[str]:
     return [period_of(year, month) for month in range(1, 13)]
 
 
+def months_between(first: str, last: str) -> list[str]:
+    """Every period from `first` to `last`, both included ([] when last < first)."""
+    months = []
+    while first <= last:
+        months.append(first)
+        first = next_month(first)
+    return months
+
+
 # --- Regions and the fold ----------------------------------------------------------
 
 

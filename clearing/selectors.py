@@ -140,6 +140,15 @@ def totals_by_period(periods: list[ClearingPeriod], region: str | None = None) -
     return totals
 
 
+def trend_periods(year: int) -> list[ClearingPeriod]:
+    """The computed periods of the twelve months up to the latest computed one of `year`."""
+    latest = ClearingPeriod.objects.filter(computed_at__isnull=False, period__lte=f"{year:04d}-12").order_by("-period").first()
+    if latest is None:
+        return []
+    first = rules.period_of(*rules.add_months(latest.year, latest.month, -11))
+    return list(ClearingPeriod.objects.filter(computed_at__isnull=False, period__gte=first, period__lte=latest.period))
+
+
 def trend(periods: list[ClearingPeriod], region: str | None = None) -> dict[str, list]:
     """Monthly trend for the chart: intra volume, cross payable, cross receivable (元),
     on a continuous month axis from the first to the last period given (a month
@@ -147,12 +156,7 @@ def trend(periods: list[ClearingPeriod], region: str | None = None) -> dict[str,
     ordered = sorted(periods, key=lambda p: p.period)
     totals = totals_by_period(ordered, region)
     by_month = {p.period: totals[p.pk] for p in ordered}
-    labels = []
-    if ordered:
-        year, month = rules.parse_period(ordered[0].period)
-        while (label := rules.period_of(year, month)) <= ordered[-1].period:
-            labels.append(label)
-            year, month = rules.add_months(year, month, 1)
+    labels = rules.months_between(ordered[0].period, ordered[-1].period) if ordered else []
 
     def series(name: str) -> list[float | None]:
         return [float(getattr(by_month[label], name)) if label in by_month else None for label in labels]

@@ -80,15 +80,6 @@ def _get_period(period: str) -> ClearingPeriod:
 # --- Periods -------------------------------------------------------------------------
 
 
-def _last_twelve_months(year: int) -> list[ClearingPeriod]:
-    """The computed periods of the twelve months up to the latest computed one of `year`."""
-    latest = ClearingPeriod.objects.filter(computed_at__isnull=False, period__lte=f"{year:04d}-12").order_by("-period").first()
-    if latest is None:
-        return []
-    first = rules.period_of(*rules.add_months(latest.year, latest.month, -11))
-    return list(ClearingPeriod.objects.filter(computed_at__isnull=False, period__gte=first, period__lte=latest.period))
-
-
 @role_required(*STAFF)
 @require_GET
 def period_list(request):
@@ -130,7 +121,7 @@ def period_list(request):
         "rows": rows,
         "year": year,
         "years": years or [year],
-        "trend": selectors.trend(_last_twelve_months(year), city),
+        "trend": selectors.trend(selectors.trend_periods(year), city),
         "city": Region.objects.filter(code=city).first() if city else None,
         "year_close_due": rules.year_close_due(year),
         "year_open": any(p.status != ClearingPeriod.Status.CLOSED for p in periods),

@@ -212,3 +212,9 @@ def test_the_trend_runs_on_a_continuous_month_axis(tmp_path):
 
     assert chart["labels"] == ["2026-01", "2026-02", "2026-03", "2026-04"]
     assert chart["intra"] == [10.0, None, None, 40.0]
+
+
+def test_months_between_runs_across_the_year_end():
+    assert rules.months_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert rules.months_between("2026-02", "2026-02") == ["2026-02"]
+    assert rules.months_between("2026-03", "2026-02") == []
