@@ -203,6 +203,8 @@ STATICFILES_FINDERS = [
 # tests and the single-machine trial of `make run`. Production collects them
 # into STATIC_ROOT with hashed, compressed names.
 STATIC_FROM_SOURCE = env_bool("DJANGO_STATIC_FROM_SOURCE", DEBUG or TESTING)
+if STATIC_FROM_SOURCE:
+    STATIC_ROOT = None  # nothing is collected: whitenoise serves through the finders alone
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
