@@ -86,3 +86,16 @@ def test_landscape_tables_and_page_numbers():
     content = html_to_pdf(html)
     assert pdf_page_count(content) == 2
     assert "第 1 页 共 2 页" in pdf_text(content)
+
+
+def test_font_garbage_is_collected_once_the_process_is_big(monkeypatch):
+    from core import pdf
+
+    calls = []
+    monkeypatch.setattr(pdf.gc, "collect", lambda *args: calls.append(args) or 0)
+    monkeypatch.setattr(pdf, "GC_ABOVE_MB", 10**6)
+    pdf._collect_font_garbage()
+    assert calls == []
+    monkeypatch.setattr(pdf, "GC_ABOVE_MB", 0)
+    pdf._collect_font_garbage()
+    assert calls == [()]
