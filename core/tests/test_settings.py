@@ -104,3 +104,18 @@ def test_every_scheduled_task_exists():
 
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in registered, entry["task"]
+
+
+def test_a_command_that_cannot_reach_its_database_says_so_in_chinese(monkeypatch):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.db import OperationalError
+
+    from clearing.management.commands import run_clearing
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError('connection to server at "127.0.0.1", port 5432 failed')
+
+    monkeypatch.setattr(run_clearing.services, "period_get_or_create", unreachable)
+    with pytest.raises(CommandError, match="(?s)数据库操作失败.*请检查 DATABASE_URL"):
+        call_command("run_clearing", "--period", "2026-02")

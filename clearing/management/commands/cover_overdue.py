@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand
 
 from clearing.services import advances_cover_overdue
+from core.management.base import YidiCommand
 
 
-class Command(BaseCommand):
+class Command(YidiCommand):
     help = "逾期未到账的清算费用先行使用预付金支付（第三十条(二)、第三十一条(三)）；收到款项后登记到账即自动补足。"
 
     def handle(self, *args, **options):

@@ -6,16 +6,17 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from clearing.importers import ImportOptions, file_checksum, import_file
 from clearing.models import ImportBatch
 from clearing.services import import_batch_apply_report
 from core.audit import log_action
+from core.management.base import YidiCommand
 from core.models import AuditLog
 
 
-class Command(BaseCommand):
+class Command(YidiCommand):
     # A month's file is timed next to PostgreSQL's COPY: the project's system
     # checks (they load the PDF toolchain) have no bearing on an import.
     requires_system_checks = []

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from clearing import notices, services
 from clearing.models import ClearingPeriod
 from core.errors import DomainError
+from core.management.base import YidiCommand
 
 
-class Command(BaseCommand):
+class Command(YidiCommand):
     help = "把某月的附件10、附件11和各设区市的附件12、附件13写成 PDF 文件（与后台任务同一套生成代码）。"
 
     def add_arguments(self, parser):

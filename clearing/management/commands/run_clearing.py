@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from clearing import selectors, services
 from core.errors import DomainError
+from core.management.base import YidiCommand
 from core.money import format_yuan
 
 
-class Command(BaseCommand):
+class Command(YidiCommand):
     requires_system_checks = []  # timed next to a bare GROUP BY; the PDF toolchain checks are render_notices' business
     help = "生成（可重复执行）某月的省内清算平衡表和跨省清算矩阵；--json 按 domain.md §7 的格式输出。"
 

@@ -1,13 +1,13 @@
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from core.demo import DEMO_PASSWORD, DEMO_USERS
 from core.discovery import app_modules
+from core.management.base import YidiCommand
 from core.roles import sync_role_groups
 from core.services import seed_calendar_from_package
 
 
-class Command(BaseCommand):
+class Command(YidiCommand):
     help = "写入演示数据（可重复运行，不会重复写入）：地区、经办机构、定点机构、参保人、演示账号，以及各业务模块的演示数据。"
 
     def add_arguments(self, parser):

@@ -1,11 +1,12 @@
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from core.management.base import YidiCommand
 from filings.services import filings_expire, import_previews_sweep
 
 
-class Command(BaseCommand):
+class Command(YidiCommand):
     help = (
         "将有效期已过的临时外出就医备案置为“已到期”，并删除超过一天未确认的导入预览文件"
         "（与每日定时任务 filings.expire_filings 是同一段代码）。"

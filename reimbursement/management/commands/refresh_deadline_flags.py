@@ -1,11 +1,12 @@
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from core.management.base import YidiCommand
 from reimbursement.services import refresh_deadline_flags
 
 
-class Command(BaseCommand):
+class Command(YidiCommand):
     help = "刷新零星报销办理期限提示（逾期、今日到期、2个工作日内到期），并按已确认的日历重算未确认年度的期限。每日由定时任务执行。"
 
     def add_arguments(self, parser):
