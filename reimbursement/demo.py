@@ -347,6 +347,8 @@ NANJING = [
               D("1420.00"), D("60.00"), complete_wd_ago=5),
     DemoClaim("NJ2026DEMO16", "王芳", "H31000000001", "outpatient", "filed_not_settled", "payment_returned", D("2460.00"),
               D("2200.00"), D("90.00"), complete_wd_ago=9, reason="收款账户已销户，银行退回"),
+    DemoClaim("NJ2026DEMO17", "李秀英", "H46020000001", "outpatient", "filed_not_settled", "payee_unverified",
+              D("1880.00"), D("1700.00"), D("70.00"), complete_wd_ago=10, reason="户名与账号不符，银行退回"),
     DemoClaim("NJ2026DEMO14", "张伟", "H33010000001", "outpatient", "filed_not_settled", "accepted", D("612.00"),
               D("560.00"), complete_wd_ago=4, discharged_days_before=2),
 ]
@@ -528,12 +530,18 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
     if target == "payment_notified":
         _backdate(claim, moments)
         return claim
-    if target == "payment_returned":  # 退票: back to 已审批（待付款）, the counter has to check the account
+    if target in ("payment_returned", "payee_unverified"):  # 退票: back to 已审批（待付款）
         returned_on = min(add_working_days(notice_day, 2).as_date(), today)
         claim.refresh_from_db()
         services.payment_return_record(claim=claim, by=finance, reason=spec.reason, returned_on=returned_on, today=today)
         moments.append(("returned", _at(returned_on, 15)))
         PaymentReturn.objects.filter(claim=claim).update(recorded_at=_at(returned_on, 15))
+        if target == "payee_unverified":  # the counter corrected the account; a supervisor has to verify it
+            corrected_on = min(add_working_days(returned_on, 1).as_date(), today)
+            services.claim_correct_payee(claim=claim, by=clerk, payee_name=claim.payee_name,
+                                         bank_name="中国工商银行南京城南支行", bank_account="6222 0212 3456 7800 018")
+            moments.append(("corrected", _at(corrected_on, 10)))
+            PaymentReturn.objects.filter(claim=claim).update(resolved_at=_at(corrected_on, 10))
         _backdate(claim, moments)
         return claim
     paid_on = min(add_working_days(notice_day, 2).as_date(), today)
