@@ -129,10 +129,12 @@ def period_yield_demo(*, period: ClearingPeriod) -> str:
     EmergencyIncrease.objects.filter(pk__in=increases).delete()
     ClearingResult.objects.filter(period=period).delete()
     documents = Document.objects.filter(period=period.period, key__startswith="clearing:")
-    files = [name for name in documents.values_list("file", flat=True) if name]
+    batches = ImportBatch.objects.filter(source=ImportBatch.Source.DEMO, summary__periods__has_key=period.period)
+    files = [(Document, name) for name in documents.values_list("file", flat=True) if name]
+    files += [(ImportBatch, name) for name in batches.values_list("file", flat=True) if name]
     documents.delete()
-    storage = Document._meta.get_field("file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    batches.delete()
+    transaction.on_commit(lambda: [model._meta.get_field("file").storage.delete(name) for model, name in files])
     from_state = period.status
     for name in ("computed_at", "computed_by", "data_closed_at", "data_closed_by", "stamp_date", "payment_due",
                  "issued_at", "issued_by", "settled_at", "closed_at", "closed_by"):

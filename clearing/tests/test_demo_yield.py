@@ -20,6 +20,7 @@ from clearing.models import (
     AdvanceEntry,
     ClearingPeriod,
     ClearingResult,
+    ImportBatch,
     PaymentDue,
     Settlement,
     Transfer,
@@ -40,7 +41,11 @@ def demo_month(tmp_path, jiangsu_policy, clearing_officer, finance):
             [("320100", "320200", "1000.00"), ("320100", "330100", "300.00"), ("510100", "320300", "80.00")]
         )
     ]
-    assert import_rows(tmp_path, rows, name="demo.csv").committed
+    report = import_rows(tmp_path, rows, name="demo.csv")
+    assert report.committed
+    batch = ImportBatch(source=ImportBatch.Source.DEMO, filename="settlements-2026-02.csv", created_by=clearing_officer)
+    batch.file.save("settlements-2026-02.csv", ContentFile(b"demo"), save=False)
+    services.import_batch_apply_report(batch=batch, report=report, commit=True)
     ClearingPeriod.objects.filter(period="2026-02").update(is_demo=True)
     period = services.clearing_compute(period=ClearingPeriod.objects.get(period="2026-02"), by=clearing_officer)
     services.clearing_issue_notices(period=period, by=clearing_officer, stamp_date=date(2026, 3, 26))
@@ -74,6 +79,7 @@ def test_a_real_import_replaces_the_demo_month_whole(demo_month, tmp_path):
     assert not ClearingResult.objects.exists() and not PaymentDue.objects.exists() and not Transfer.objects.exists()
     assert list(AdvanceEntry.objects.values_list("kind", flat=True)) == ["contribution"]
     assert not Document.objects.filter(period="2026-02").exists()
+    assert not ImportBatch.objects.filter(source="demo").exists()  # the demo's own import record goes too
 
     out = StringIO()
     call_command("run_clearing", "--period", "2026-02", "--json", stdout=out)
@@ -96,6 +102,7 @@ def test_a_refused_file_or_a_dry_run_leaves_the_demo_as_it_was(demo_month, tmp_p
     assert dry.ok and "导入时将会：2026年02月：已清除该期演示数据" in dry.text()
 
     assert Settlement.objects.count() == 3 and PaymentDue.objects.exists() and Document.objects.exists()
+    assert ImportBatch.objects.filter(source="demo").exists()
     assert ClearingPeriod.objects.get(pk=demo_month.pk).status == "notices_issued"
 
 
