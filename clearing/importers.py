@@ -204,7 +204,7 @@ class ImportReport:
                 lines.append(f"  ……另有 {self.error_count - len(self.errors)} 行错误未逐条列出。")
         if self.ignored_columns:
             lines.append(f"  （已忽略不认识的列：{'、'.join(self.ignored_columns)}）")
-        if self.committed or self.dry_run and self.ok:
+        if self.committed or (self.dry_run and self.ok):
             prefix = "" if self.committed else "导入时将会："
             lines += [f"  {prefix}{note}" for note in self.notes]
         return "\n".join(lines)

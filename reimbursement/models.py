@@ -700,7 +700,7 @@ class PaymentReturnQuerySet(models.QuerySet):
 
     def blocking(self) -> PaymentReturnQuerySet:
         """Returns that keep a claim off a payment notice: open or unverified."""
-        return self.filter(Q(resolved_at__isnull=True) | Q(account_changed=True, verified_at__isnull=True))
+        return self.open() | self.unverified()
 
 
 class PaymentReturn(models.Model):

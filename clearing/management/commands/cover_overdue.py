@@ -1,4 +1,3 @@
-
 from clearing.services import advances_cover_overdue
 from core.management.base import YidiCommand
 
