@@ -173,6 +173,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Sessions end after 30 idle minutes (core.middleware.IdleTimeoutMiddleware);
 # the cookie itself is capped at one working day.
+# The province this deployment serves (its province-level centre and every city in it).
+YIDI_HOME_PROVINCE = env_str("YIDI_HOME_PROVINCE", "320000")
 YIDI_IDLE_TIMEOUT = timedelta(minutes=env_int("YIDI_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_COOKIE_AGE = 10 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -8,7 +8,14 @@ tables are what the application reads and what administrators edit.
 
 from datetime import date
 
+from django.conf import settings
+
 HOME_PROVINCE = "320000"  # 江苏: the default jurisdiction of the product
+
+
+def home_province_code() -> str:
+    """The province this deployment serves (``YIDI_HOME_PROVINCE``, default 江苏 320000)."""
+    return settings.YIDI_HOME_PROVINCE
 
 # (code, full name, short name as the official forms print it)
 PROVINCES: list[tuple[str, str, str]] = [
