@@ -261,13 +261,15 @@ def _invoices_in_use(numbers: list[str], *, exclude_claim: Claim | None) -> list
     return found
 
 
+FOREIGN_PERSON_MESSAGE = "本统筹区没有该身份证号的参保人员，不能在本机构登记：零星报销应向参保地经办机构申请。"
+
+
 def _check_region(user, person: InsuredPerson) -> None:
     if user.sees_all_regions:
         return
     if person.insured_region_id != user.region_code:
-        raise DomainError(
-            f"{person.name}的参保地为{person.insured_region}，零星报销应向参保地经办机构申请，本机构不能受理。",
-            code="wrong_region",
+        # Worded so that another region's person's name and insurance stay hidden.
+        raise DomainError(FOREIGN_PERSON_MESSAGE, code="wrong_region",
         )
 
 

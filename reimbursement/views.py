@@ -123,8 +123,13 @@ def intake(request):
     return render(request, "reimbursement/intake.html", {"form": form, **panel})
 
 
+FOREIGN_PERSON_MESSAGE = services.FOREIGN_PERSON_MESSAGE
+
+
 def _person_for_intake(user, data) -> InsuredPerson:
     person = InsuredPerson.objects.filter(id_number=data["id_number"]).select_related("insured_region").first()
+    if person is not None and not user.sees_all_regions and person.insured_region_id != user.region_code:
+        raise DomainError(FOREIGN_PERSON_MESSAGE)
     if person is not None:
         if person.name != data["name"].strip():
             raise DomainError(
@@ -157,10 +162,15 @@ def _panel_context(request, data, region_code: str | None) -> dict:
     flags = {name: data.get(name) in ("on", "true", "1", True) for name in (
         "rescue", "accidental_injury", "dual_channel_drugs", "drugs_bought_outside", "patient_deceased"
     )}
+    person_context = _panel_person_and_eligibility(data, care_type, flags, today, user=request.user)
+    # The checklist is always the insured region's: its published extra materials are the ones
+    # the saved claim will require, whoever takes it in.
+    person = person_context.get("panel_person")
+    checklist_region = person.insured_region_id if person is not None else region_code
     try:
-        requirements = services.checklist_for(region_code=region_code or "", on_date=today, care_type=care_type, **flags)
+        requirements = services.checklist_for(region_code=checklist_region or "", on_date=today, care_type=care_type, **flags)
     except ValueError:
-        requirements = services.checklist_for(region_code=region_code or "", on_date=today, care_type="inpatient", **flags)
+        requirements = services.checklist_for(region_code=checklist_region or "", on_date=today, care_type="inpatient", **flags)
     ticked = set(data.getlist("material")) if hasattr(data, "getlist") else set()
     items = []
     from reimbursement.checklists import expand_ticks, satisfied
@@ -184,7 +194,7 @@ def _panel_context(request, data, region_code: str | None) -> dict:
 
     care_label = CareType(care_type).label if care_type in CareType.values else ""
     context = {"items": items, "missing": missing, "panel_care_type": care_type, "care_label": care_label}
-    context.update(_panel_person_and_eligibility(data, care_type, flags, today, user=request.user))
+    context.update(person_context)
     context.update(_panel_fees(data, care_type))
     return context
 
@@ -236,12 +246,15 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, u
         context["id_error"] = getattr(exc, "messages", [str(exc)])[0]
         return context
     person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
+    if person is not None and not user.sees_all_regions and person.insured_region_id != user.region_code:
+        # Another region's insured person is "not found" here: neither name nor insurance type
+        # may leak. A 零星报销 is taken by the insured region's agency only.
+        context["foreign_person"] = True
+        context["foreign_person_message"] = FOREIGN_PERSON_MESSAGE
+        return context
     context["panel_person"] = person
     context["panel_new_person"] = person is None
     if person is None:
-        return context
-    if not user.sees_all_regions and person.insured_region_id != user.region_code:
-        context["wrong_region"] = True
         return context
     institution_pk = _pk(data.get("institution"))
     institution = Institution.objects.filter(pk=institution_pk).select_related("region").first() if institution_pk else None

@@ -366,11 +366,46 @@ def test_edit_page_never_shows_the_full_account_and_keeps_it_when_left_empty(cli
     assert claim.bank_account == "6222021234567891234" and claim.payee_name == "张三（本人）"
 
 
-def test_live_panel_warns_when_the_person_belongs_to_another_region(client, clerk_wuxi, person):
+def test_live_panel_does_not_reveal_another_regions_person(client, clerk_wuxi, person):
     client.force_login(clerk_wuxi)
     page = client.post(reverse("reimbursement:intake_panel"), {"care_type": "inpatient", "id_number": person.id_number},
                        HTTP_HX_REQUEST="true").content.decode()
-    assert "参保地为南京市" in page and "本机构不能受理" in page
+    assert "本统筹区没有该身份证号的参保人员" in page
+    assert person.name not in page and "职工" not in page and "南京" not in page
+
+
+def test_intake_submit_does_not_reveal_another_regions_persons_name(client, clerk_wuxi, person):
+    client.force_login(clerk_wuxi)
+    page = client.post(reverse("reimbursement:intake"), {"id_number": person.id_number, "name": "别人",
+                                                         "care_type": "inpatient"}).content.decode()
+    assert "本统筹区没有该身份证号的参保人员" in page and person.name not in page
+
+
+def _published(region_code: str, name: str):
+    from reimbursement.models import PublishedMaterial
+
+    return PublishedMaterial.objects.create(region_id=region_code, name=name, published_on=date(2020, 1, 1),
+                                            filed_with_province_on=date(2020, 1, 5))
+
+
+def test_intake_checklist_is_the_insured_regions_not_the_staff_members(client, make_staff, person):
+    """第二十七条: the extra materials are those the insured region published; province-level staff
+    taking a Nanjing person's claim see Nanjing's list, not the province's or another city's."""
+    _published("320100", "南京公示的材料")
+    _published("320200", "无锡公示的材料")
+    client.force_login(make_staff("clerk_js", Role.CLERK, "320000"))
+    page = client.post(reverse("reimbursement:intake_panel"), {"care_type": "inpatient", "id_number": person.id_number},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert "南京公示的材料" in page and "无锡公示的材料" not in page
+
+
+def test_intake_checklist_of_a_new_person_is_the_clerks_region(client, clerk_wuxi):
+    _published("320100", "南京公示的材料")
+    _published("320200", "无锡公示的材料")
+    client.force_login(clerk_wuxi)
+    page = client.post(reverse("reimbursement:intake_panel"), {"care_type": "inpatient", "id_number": "11010519491231002X"},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert "无锡公示的材料" in page and "南京公示的材料" not in page
 
 
 def test_trial_page_opens_with_a_claims_values(client, claim, clerk, clerk_wuxi):
