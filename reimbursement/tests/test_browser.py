@@ -116,3 +116,33 @@ def test_missing_fee_list_notice_completion_approval_and_payment_notice(
     claim.refresh_from_db()
     assert claim.status == Claim.Status.PAID
     assert PaymentBatch.objects.get().status == PaymentBatch.Status.PAID
+
+
+def test_a_tick_made_while_the_checklist_reloads_is_never_undone(page, login, clerk):
+    """The live panel comes back from the server with the ticks it was sent; a tick made while that
+    response was on its way must survive the swap (a wrong 一次性告知书 followed, on a slow machine).
+    The first panel response is held back until the second tick is made: a deterministic slow network."""
+    held = []
+
+    def throttle(route):
+        if not held:
+            held.append(route)  # answered below, after the next tick
+        else:
+            route.continue_()
+
+    login(clerk.username)
+    page.goto("/reimbursement/claims/new/")
+    page.route("**/reimbursement/claims/new/panel/", throttle)
+    page.check("input[name=material][value='invoice']")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the panel request was not sent"
+    page.check("input[name=material][value='inpatient_fee_list']")
+    held[0].continue_()  # the stale answer (only 医院收费票据 ticked) arrives now
+    page.wait_for_selector("[data-material=inpatient_fee_list]:not(.text-danger)")
+    page.wait_for_load_state("networkidle")
+    assert page.is_checked("input[name=material][value='invoice']")
+    assert page.is_checked("input[name=material][value='inpatient_fee_list']")
+    assert "text-danger" not in page.get_attribute("[data-material=invoice]", "class")
