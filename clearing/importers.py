@@ -205,8 +205,7 @@ class ImportReport:
         if self.ignored_columns:
             lines.append(f"  （已忽略不认识的列：{'、'.join(self.ignored_columns)}）")
         if self.committed or (self.dry_run and self.ok):
-            prefix = "" if self.committed else "导入时将会："
-            lines += [f"  {prefix}{note}" for note in self.notes]
+            lines += [f"  {note}" for note in self.notes]
         return "\n".join(lines)
 
     def summary_json(self) -> dict[str, Any]:
@@ -924,6 +923,7 @@ class ImportOptions:
     skip_invalid: bool = False
     restrict_to: str | None = None  # a city-level uploader may only bring its own city's rows
     progress: Callable[[int, int, str], None] | None = None
+    by: Any = None  # the user who imports (the audit trail names them); None on the command line
 
 
 class _Finish(Exception):
@@ -1147,7 +1147,7 @@ def _finish(report: ImportReport, options: ImportOptions) -> None:
         raise FileProblem("文件只有表头，没有数据行。")
     if report.refused:
         raise _Finish
-    _register_periods(report)
+    _register_periods(report, options)
     if options.dry_run:
         raise _Finish
     report.committed = True
@@ -1320,12 +1320,14 @@ def _summarise(validator: RowValidator, report: ImportReport) -> None:
     }
 
 
-def _register_periods(report: ImportReport) -> None:
+def _register_periods(report: ImportReport, options: ImportOptions) -> None:
     """Every period the file names exists afterwards; a computed one that got new
     rows is marked as needing recomputation."""
     from clearing.services import period_register_import
 
-    report.notes = period_register_import(periods={period: data["inserted"] for period, data in report.periods.items()})
+    report.notes = period_register_import(
+        periods={period: data["inserted"] for period, data in report.periods.items()}, by=options.by, dry_run=options.dry_run
+    )
 
 
 def file_checksum(path: Path | str) -> str:

@@ -143,7 +143,8 @@ def import_settlements(job, progress) -> dict:
         report = import_file(
             Path(batch.file.path),
             display_name=batch.filename,
-            options=ImportOptions(dry_run=not commit, skip_invalid=batch.skip_invalid, restrict_to=restrict, progress=reporter),
+            options=ImportOptions(dry_run=not commit, skip_invalid=batch.skip_invalid, restrict_to=restrict, progress=reporter,
+                                  by=batch.created_by),
         )
     finally:
         reporter.close()

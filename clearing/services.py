@@ -83,11 +83,12 @@ def period_get_or_create(period: str) -> ClearingPeriod:
     return obj
 
 
-def period_register_import(*, periods: dict[str, int]) -> list[str]:
+def period_register_import(*, periods: dict[str, int], by=None, dry_run: bool = False) -> list[str]:
     """Called inside an import's transaction: the named periods exist afterwards;
     a computed period that received new rows needs recomputing; a period holding
     seed_demo's data gives it up to the real rows (see period_yield_demo).
-    Returns one line per period whose demo data were removed."""
+    Returns one line per period whose demo data were removed (in a dry run, which
+    is rolled back: will be removed)."""
     notes = []
     for code in sorted(periods):
         period_get_or_create(code)
@@ -96,17 +97,30 @@ def period_register_import(*, periods: dict[str, int]) -> list[str]:
         if not inserted:
             continue
         if period.is_demo:
-            notes.append(period_yield_demo(period=period))
-            continue
-        if not period.is_editable:
+            notes.append(period_yield_demo(period=period, by=by, dry_run=dry_run))
+        elif not period.is_editable:
             raise DomainError(f"{period.label}清算的状态已变为“{period.get_status_display()}”，不能再导入新数据，请重新导入。")
-        if period.status == ClearingPeriod.Status.COMPUTED and not period.results_stale:
+        elif period.status == ClearingPeriod.Status.COMPUTED:
             period.results_stale = True
-            period.save(update_fields=["results_stale"])
+        _count_settlements(period)
+        period.save(update_fields=["results_stale", "settlement_count", "late_count", "fund_total"])
     return notes
 
 
-def period_yield_demo(*, period: ClearingPeriod) -> str:
+def _count_settlements(period: ClearingPeriod) -> None:
+    """The month's row count, late rows and fund total as the period page shows them, kept
+    current by every import (one aggregate over the month's rows), not only by the clearing."""
+    totals = Settlement.objects.filter(period=period.period).aggregate(
+        count=Count("pk"),
+        late=Count("pk", filter=Q(settled_on__lt=rules.period_start(period.period))),
+        fund=Sum("fund_amount", output_field=SUM_FIELD),
+    )
+    period.settlement_count = totals["count"]
+    period.late_count = totals["late"]
+    period.fund_total = quantize_yuan(totals["fund"] or ZERO)
+
+
+def period_yield_demo(*, period: ClearingPeriod, by=None, dry_run: bool = False) -> str:
     """Remove seed_demo's records of a month and everything built on them
     (results, payments and transfers, advance entries, emergency increases,
     archived notices) and reset it to 数据采集中, inside the caller's transaction.
@@ -145,8 +159,10 @@ def period_yield_demo(*, period: ClearingPeriod) -> str:
     period.payment_due_confirmed = True
     period.settlement_count = period.late_count = 0
     period.fund_total = ZERO
+    if dry_run:  # the caller rolls all of this back: say what a real import will do
+        return f"{period.label}：确认导入时将清除该期演示数据（{removed} 条结算明细及其清算结果、通知书和款项），该期重置为“数据采集中”"
     message = f"{period.label}：已清除该期演示数据（{removed} 条结算明细及其清算结果、通知书和款项），该期重置为“数据采集中”"
-    _log(period, None, from_state=from_state, to_state=period.status, message=message)
+    _log(period, by, from_state=from_state, to_state=period.status, message=message)
     period.save()
     return message
 

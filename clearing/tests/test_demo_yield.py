@@ -99,7 +99,8 @@ def test_a_refused_file_or_a_dry_run_leaves_the_demo_as_it_was(demo_month, tmp_p
     assert refused.refused and "已清除" not in refused.text()
 
     dry = import_file(real_file(tmp_path), options=ImportOptions(dry_run=True))
-    assert dry.ok and "导入时将会：2026年02月：已清除该期演示数据" in dry.text()
+    assert dry.ok and "2026年02月：确认导入时将清除该期演示数据（3 条结算明细" in dry.text()
+    assert "已清除" not in dry.text()  # nothing is removed before the import is confirmed
 
     assert Settlement.objects.count() == 3 and PaymentDue.objects.exists() and Document.objects.exists()
     assert ImportBatch.objects.filter(source="demo").exists()

@@ -183,14 +183,26 @@ def test_an_upload_into_a_demo_month_says_the_demo_data_go(client, clearing_offi
     client.force_login(clearing_officer)
     response = upload(client, [Row("U1")], capture=django_capture_on_commit_callbacks)
     page = client.get(response.url).content.decode()
-    assert "确认导入时将会：" in page and "已清除该期演示数据（1 条结算明细" in page
+    assert "确认导入时将清除该期演示数据（1 条结算明细" in page and "已清除" not in page
     assert Settlement.objects.filter(pk="DEMO-1").exists()  # only checked so far
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(response.url)
     assert list(Settlement.objects.values_list("pk", flat=True)) == ["U1"]
     page = client.get(response.url).content.decode()
-    assert "确认导入时将会：" not in page and "已清除该期演示数据" in page
+    assert "确认导入时将" not in page and "已清除该期演示数据" in page
+    # The audit trail names the officer who confirmed the upload, not the command line.
+    from core.models import AuditLog
+
+    entry = AuditLog.objects.filter(message__contains="已清除该期演示数据").get()
+    assert entry.user == clearing_officer and entry.username != "命令行"
+
+
+def test_the_period_page_counts_imported_rows_before_the_clearing_runs(client, clearing_officer, tmp_path):
+    import_rows(tmp_path, [Row("U1"), Row("U2")], name="two.csv")
+    client.force_login(clearing_officer)
+    page = client.get(reverse("clearing:period_detail", args=["2026-02"])).content.decode()
+    assert "结算明细 <a" in page and ">2 条</a>" in page
 
 
 def test_a_bad_upload_lists_row_errors_and_cannot_be_imported(client, clearing_officer, django_capture_on_commit_callbacks):
