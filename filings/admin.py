@@ -28,7 +28,7 @@ class FilingAdmin(SimpleHistoryAdmin):
 @admin.register(FilingRegionSettings)
 class FilingRegionSettingsAdmin(SimpleHistoryAdmin):
     list_display = ["region", "commitment_materials_months", "commitment_lock_months", "temporary_min_months",
-                    "review_working_days", "agency_phone", "updated_at"]
+                    "review_working_days", "updated_at"]
     readonly_fields = ["updated_by", "updated_at"]
 
     def save_model(self, request, obj, form, change):

@@ -120,9 +120,9 @@ def seed(stdout=None) -> None:
                                                 agency=institution.region.agency, institution=institution)
     FilingRegionSettings.objects.get_or_create(
         region=regions["320100"],
-        defaults={"agency_phone": "025-12393", "commitment_notice_extra": "南京市医疗保障基金管理中心地址：南京市建邺区江东中路。"},
+        defaults={"commitment_notice_extra": "南京市医疗保障基金管理中心地址：南京市建邺区江东中路。"},
     )
-    FilingRegionSettings.objects.get_or_create(region=regions["320200"], defaults={"agency_phone": "0510-12393"})
+    FilingRegionSettings.objects.get_or_create(region=regions["320200"])
     created = 0
     for city, entries in (("320100", NANJING), ("320200", WUXI)):
         suffix = "nanjing" if city == "320100" else "wuxi"

@@ -424,7 +424,7 @@ class RegionSettingsForm(forms.ModelForm):
         fields = [
             "commitment_materials_months", "commitment_lock_months", "temporary_min_months", "retroactive_max_days",
             "review_working_days",
-            "agency_phone", "commitment_notice_extra",
+            "commitment_notice_extra",
         ]
         widgets = {"commitment_notice_extra": forms.Textarea(attrs={"rows": 3})}
 

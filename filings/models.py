@@ -435,9 +435,6 @@ class FilingRegionSettings(models.Model):
     review_working_days = models.PositiveSmallIntegerField(
         "线上申请审核时限（工作日）", default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
-    agency_phone = models.CharField(
-        "参保地咨询电话", max_length=40, blank=True, help_text="印在个人承诺书“告知事项”中。"
-    )
     commitment_notice_extra = models.TextField(
         "承诺书补充告知事项",
         blank=True,

@@ -82,7 +82,8 @@ def render_annex1(filing: Filing, *, today: date | None = None) -> bytes:
             "materials_months": region_settings.commitment_materials_months if filing.basis == Basis.COMMITMENT else 0,
             "materials_due_text": f"{due.year}年{due.month}月{due.day}日",
             "agency_name": agency.name if agency else filing.insured_region.name,
-            "agency_phone": region_settings.agency_phone or (agency.phone if agency else ""),
+            # One consultation number for every notice: the agency's own (claims print the same).
+            "agency_phone": agency.phone if agency else "",
             "notice_extra": [line.strip() for line in region_settings.commitment_notice_extra.splitlines() if line.strip()],
             "printed_on": today,
             "fit": {

@@ -46,8 +46,21 @@ def _claim_context(claim: Claim) -> dict:
         "issuer_phone": phone,
         "issuer_address": address,
         "received": [m for m in claim.materials.all() if m.received],
+        "received_papers": received_papers(claim.materials.all()),
         "missing": [m for m in claim.materials.all() if not m.received],
     }
+
+
+def received_papers(materials) -> list[str]:
+    """The papers received, each named once: one 出院小结 may satisfy two checklist lines
+    (an inpatient rescue asks for 诊断证明（或出院小结） and 出院小结)."""
+    papers: list[str] = []
+    for material in materials:
+        if material.received:
+            name = material.received_as or material.label
+            if name not in papers:
+                papers.append(name)
+    return papers
 
 
 def render_missing_materials_notice(notice: ClaimNotice) -> bytes:

@@ -67,3 +67,15 @@ def test_annex1_long_name_stays_in_its_box(name, max_lines):
     assert all(label[2] < w[1] and w[2] < sex[1] for w in parts), (label, sex, parts)
     # A smaller size for a long name: the 姓名 row stays compact.
     assert len({round(w[3]) for w in parts}) <= max_lines, parts
+
+
+def test_annex1_prints_the_agencys_consultation_phone_as_claim_notices_do():
+    """One consultation number for the applicant: 附件1 and the 受理回执 both print the agency's phone."""
+    from core.tests.factories import AgencyFactory
+    from reimbursement.printing import _issuer
+
+    agency = AgencyFactory(region=region("320100"), phone="025-12393")
+    filing = FilingFactory(person_type="posted_worker", basis="commitment", materials_due_on=date(2026, 9, 16))
+    flat = text(render_annex1(filing, today=date(2026, 3, 16))).replace("\n", "").replace(" ", "")
+    assert "咨询电话：025-12393" in flat
+    assert _issuer(filing.insured_region)[1] == agency.phone

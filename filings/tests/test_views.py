@@ -619,7 +619,7 @@ def test_supervisor_edits_regional_settings(client, supervisor, clerk):
     login(client, supervisor)
     response = client.post(reverse("filings:settings"), {
         "commitment_materials_months": 3, "commitment_lock_months": 6, "temporary_min_months": 6, "retroactive_max_days": 365,
-        "review_working_days": 1, "agency_phone": "025-12393", "commitment_notice_extra": "",
+        "review_working_days": 1, "commitment_notice_extra": "",
     })
     assert response.status_code == 302
     settings_row = FilingRegionSettings.objects.get(region_id="320100")

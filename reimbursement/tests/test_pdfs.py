@@ -178,3 +178,18 @@ def test_reprinted_receipt_shows_what_was_told_then_not_the_claims_current_limit
     assert "2026年3月30日前办结" in body
     assert "10个工作日" in body
     assert "20个工作日" not in body and "特殊情况" not in body
+
+
+def test_receipt_lists_one_discharge_summary_once_though_it_serves_two_lines(claim_ready, clerk, run_jobs):
+    """An inpatient rescue asks for 诊断证明（或出院小结） and 出院小结: the one paper is listed once."""
+    person, hospital = claim_ready
+    with run_jobs():
+        claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital, rescue=True),
+                                      ticked={"invoice", "id_proof:0", "inpatient_fee_list", "discharge_summary", "rescue_record"},
+                                      today=date(2026, 3, 16))
+    receipt = claim.notices.get()
+    assert receipt.kind == "receipt"
+    receipt.refresh_from_db()
+    body = flat(text_of(receipt.document)[0])
+    received = body.split("已收材料")[1].split("收齐材料日期")[0]
+    assert received.count("出院小结") == 1, received
