@@ -9,7 +9,7 @@ from __future__ import annotations
 from core.documents import store_document
 from core.errors import DomainError
 from core.jobs import job_handler
-from reimbursement import printing
+from reimbursement import bank, printing
 from reimbursement.models import Claim, ClaimNotice, PaymentBatch
 
 CLAIM_DOCUMENT = "reimbursement.claim_document"
@@ -24,7 +24,16 @@ FORM_TITLES = {
 DOCUMENT_KINDS = {
     **{f"reimbursement_{form}": title for form, title in FORM_TITLES.items()},
     "reimbursement_payment_notice": "零星报销付款通知书",
+    "reimbursement_bank_file": "银行代发文件",
 }
+BANK_FILE_FORMATS = {
+    "xlsx": (bank.render_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "csv": (bank.render_csv, "text/csv; charset=gb18030"),
+}
+
+
+def bank_file_key(batch: PaymentBatch, fmt: str) -> str:
+    return f"{batch.document_key}:bank:{fmt}"
 RENDERERS = {
     ClaimNotice.Kind.MISSING_MATERIALS: printing.render_missing_materials_notice,
     ClaimNotice.Kind.RECEIPT: printing.render_receipt,
@@ -99,5 +108,34 @@ def generate_payment_notice(job, progress) -> dict:
         period=f"{batch.created_at:%Y-%m}",
         job=job,
     )
+    files = _store_bank_files(batch, job)
     progress(total, total, "完成", force=True)
-    return {"document": document.pk, "summary": f"付款通知书 {batch.number}：{batch.claim_count} 笔，合计 {batch.total_amount} 元"}
+    summary = f"付款通知书 {batch.number}：{batch.claim_count} 笔，合计 {batch.total_amount} 元"
+    if files:
+        summary += f"；银行代发文件 {files} 笔"
+    return {"document": document.pk, "summary": summary}
+
+
+def _store_bank_files(batch: PaymentBatch, job) -> int:
+    """The bank's batch-transfer file beside the notice, in both formats (none once every
+    claim of the batch has come back as 退票)."""
+    try:
+        transfers = bank.batch_transfers(batch)
+    except DomainError as exc:
+        if exc.code == "empty":
+            return 0
+        raise
+    for fmt, (render, content_type) in BANK_FILE_FORMATS.items():
+        store_document(
+            kind="reimbursement_bank_file",
+            key=bank_file_key(batch, fmt),
+            title=f"银行代发文件 {batch.number}（{fmt.upper()}）",
+            filename=f"{batch.number}-银行代发.{fmt}",
+            content=render(transfers),
+            by=job.created_by,
+            region=batch.region,
+            period=f"{batch.created_at:%Y-%m}",
+            job=job,
+            content_type=content_type,
+        )
+    return len(transfers)

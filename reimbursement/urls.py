@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reimbursement import views
+from reimbursement import bank_views, views
 
 app_name = "reimbursement"
 
@@ -31,6 +31,8 @@ urlpatterns = [
     path("payments/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("payments/<int:pk>/pay/", views.batch_pay, name="batch_pay"),
     path("payments/<int:pk>/regenerate/", views.batch_regenerate, name="batch_regenerate"),
+    path("payments/<int:pk>/bank-file.<str:fmt>", bank_views.batch_bank_file, name="batch_bank_file"),
+    path("payments/<int:pk>/bank-result/", bank_views.batch_bank_result, name="batch_bank_result"),
     path("policies/", views.policy_list, name="policy_list"),
     path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
 ]

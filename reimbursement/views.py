@@ -22,7 +22,7 @@ from core.idcard import parse_id_number
 from core.models import AuditLog, InsuredPerson, Role
 from core.scoping import get_object_for_user
 from core.services import insured_person_upsert
-from reimbursement import selectors, services
+from reimbursement import bank_views, selectors, services
 from reimbursement.benefits import BenefitCase, calculate_case
 from reimbursement.eligibility import suggest_situation
 from reimbursement.forms import (
@@ -724,7 +724,11 @@ def payments(request):
         return redirect("reimbursement:batch_detail", pk=batch.pk)
     batches = Paginator(selectors.payment_batches(user=request.user), 20).get_page(request.GET.get("page"))
     total = sum((claim.fund_payment or Decimal("0") for claim in approved), Decimal("0.00"))
-    return render(request, "reimbursement/payments.html", {"approved": approved, "page": batches, "approved_total": total})
+    full = bank_views.shows_full_accounts(request.user)
+    if full:
+        bank_views.audit_full_accounts(request, approved, where="付款管理·待出付款通知")
+    return render(request, "reimbursement/payments.html",
+                  {"approved": approved, "page": batches, "approved_total": total, "full_accounts": full})
 
 
 @role_required(Role.FINANCE, Role.ADMINISTRATOR)
@@ -734,6 +738,11 @@ def batch_detail(request, pk: int):
     from core.documents import latest_document
 
     claims = list(batch.claims.select_related("person").order_by("number"))
+    full = bank_views.shows_full_accounts(request.user)
+    if full:
+        bank_views.audit_full_accounts(request, claims, where=f"付款通知 {batch.number}", obj=batch)
+    from reimbursement.jobs import bank_file_key
+
     return render(
         request,
         "reimbursement/batch_detail.html",
@@ -745,6 +754,8 @@ def batch_detail(request, pk: int):
             "document": latest_document(batch.document_key),
             "payment_form": PaymentRecordForm(),
             "history": entries_for(batch),
+            "full_accounts": full,
+            "bank_files": {fmt: latest_document(bank_file_key(batch, fmt)) for fmt in ("xlsx", "csv")},
         },
     )
 

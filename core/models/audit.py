@@ -21,6 +21,7 @@ class AuditLog(models.Model):
         TRANSITION = "transition", "状态变更"
         IMPORT = "import", "导入"
         EXPORT = "export", "导出"
+        VIEW_SENSITIVE = "view_sensitive", "查看完整敏感信息"
         JOB = "job", "后台任务"
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
