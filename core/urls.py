@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from core import views
+from core import person_views, views
 from core.forms import LoginForm
 
 urlpatterns = [
@@ -20,6 +20,8 @@ urlpatterns = [
     path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
     path("documents/", views.document_list, name="document_list"),
     path("documents/<int:pk>/download/", views.document_download, name="document_download"),
+    path("search/", person_views.search, name="search"),
+    path("people/<int:pk>/", person_views.person_detail, name="person_detail"),
     path("calendar/", views.calendar_view, name="calendar"),
     path("calendar/template.csv", views.calendar_template, name="calendar_template"),
     path("selftest/", views.selftest, name="selftest"),

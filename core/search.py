@@ -1,0 +1,90 @@
+"""The header's search box: one query (an ID number, a name, a filing or claim number) finds
+the insured person, within what the user may see.
+
+Each app may add what it knows of a person to the person page: a module `<app>.person_panels`
+with `panel(*, person, user) -> PersonPanel | None` (filings, claims, 协查/协同 …).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from core.discovery import app_modules
+from core.idcard import parse_id_number
+from core.models import InsuredPerson, Role
+
+SEARCH_ROLES = (Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.ADMINISTRATOR)
+NAME_RESULTS = 50
+_NUMBER = re.compile(r"^[A-Z]{1,4}\d{6,}$")
+_ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
+
+
+@dataclass
+class SearchResult:
+    query: str
+    persons: list[InsuredPerson] = field(default_factory=list)
+    problem: str = ""
+    truncated: bool = False
+
+
+@dataclass
+class PersonPanel:
+    title: str
+    template: str
+    context: dict[str, Any]
+    count: int = 0
+    order: int = 50
+
+
+def normalise_query(raw: str) -> str:
+    """Full-width digits and letters typed on a Chinese keyboard count as their ASCII selves."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", raw or "").strip()[:50]
+
+
+def search_people(*, user, query: str) -> SearchResult:
+    query = normalise_query(query)
+    result = SearchResult(query=query)
+    if not query:
+        return result
+    people = InsuredPerson.objects.for_user(user).select_related("insured_region")
+    if _ID_LIKE.match(query):
+        try:
+            number = parse_id_number(query).number
+        except ValidationError as exc:
+            result.problem = exc.messages[0]
+            return result
+        result.persons = list(people.filter(id_number=number))
+        return result
+    upper = query.upper()
+    if _NUMBER.match(upper):
+        for module in app_modules("person_panels"):
+            finder = getattr(module, "person_for_number", None)
+            person_id = finder(user=user, number=upper) if finder else None
+            if person_id is not None:
+                result.persons = list(people.filter(pk=person_id))
+                return result
+        return result
+    if len(query) < 2:
+        result.problem = "请至少输入两个字的姓名，或完整的身份证号、备案编号、申请编号。"
+        return result
+    found = list(people.filter(name=query).order_by("id_number")[: NAME_RESULTS + 1])
+    if not found:
+        found = list(people.filter(name__startswith=query).order_by("name", "id_number")[: NAME_RESULTS + 1])
+    result.truncated = len(found) > NAME_RESULTS
+    result.persons = found[:NAME_RESULTS]
+    return result
+
+
+def person_panels(*, person: InsuredPerson, user) -> list[PersonPanel]:
+    panels = []
+    for module in app_modules("person_panels"):
+        panel = module.panel(person=person, user=user)
+        if panel is not None:
+            panels.append(panel)
+    return sorted(panels, key=lambda panel: panel.order)

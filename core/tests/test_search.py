@@ -1,0 +1,77 @@
+"""The header's search: an ID number, a name, a filing or claim number finds the person, never
+another region's; the person page shows filings and claims together."""
+
+import pytest
+from django.urls import reverse
+
+from core.tests.factories import InsuredPersonFactory, region
+from filings.tests.factories import FilingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def nanjing_person():
+    return InsuredPersonFactory(name="王小明", insured_region=region("320100"))
+
+
+def test_an_id_number_opens_the_person_page(client, clerk, nanjing_person):
+    client.force_login(clerk)
+    response = client.get(reverse("search"), {"q": nanjing_person.id_number})
+    assert response.status_code == 302 and response.url == reverse("person_detail", args=[nanjing_person.pk])
+
+
+def test_full_width_digits_are_read_as_digits(client, clerk, nanjing_person):
+    client.force_login(clerk)
+    wide = nanjing_person.id_number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})
+    assert client.get(reverse("search"), {"q": wide}).status_code == 302
+
+
+def test_a_wrong_check_character_says_which(client, clerk, nanjing_person):
+    client.force_login(clerk)
+    bad = nanjing_person.id_number[:17] + ("0" if nanjing_person.id_number[17] != "0" else "1")
+    page = client.get(reverse("search"), {"q": bad}).content.decode()
+    assert 'id="search-problem"' in page and "校验" in page
+
+
+def test_a_filing_number_finds_the_person_and_the_page_shows_filings(client, clerk, nanjing_person):
+    filing = FilingFactory(insured_person=nanjing_person)
+    client.force_login(clerk)
+    response = client.get(reverse("search"), {"q": filing.number.lower()})
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert filing.number in page and "异地就医备案" in page and "零星报销" in page
+
+
+def test_a_name_lists_the_regions_people(client, clerk, nanjing_person):
+    InsuredPersonFactory(name="王小明", insured_region=region("320100"))
+    client.force_login(clerk)
+    page = client.get(reverse("search"), {"q": "王小明"}).content.decode()
+    assert page.count("王小明</a>") == 2
+
+
+def test_another_regions_person_is_not_found_by_any_key(client, clerk_wuxi, nanjing_person):
+    filing = FilingFactory(insured_person=nanjing_person)
+    client.force_login(clerk_wuxi)
+    for query in (nanjing_person.id_number, "王小明", filing.number):
+        page = client.get(reverse("search"), {"q": query}).content.decode()
+        assert 'id="search-empty"' in page and nanjing_person.masked_id_number not in page
+    assert client.get(reverse("person_detail", args=[nanjing_person.pk])).status_code == 404
+
+
+def test_the_search_box_is_in_the_header_for_counter_staff_only(client, clerk, make_staff):
+    from core.models import Role
+
+    client.force_login(clerk)
+    assert 'id="global-search"' in client.get(reverse("home")).content.decode()
+    client.force_login(make_staff("clearing_x", Role.CLEARING_OFFICER, "320000"))
+    assert 'id="global-search"' not in client.get(reverse("home")).content.decode()
+    assert client.get(reverse("search"), {"q": "王"}).status_code == 403
+
+
+def test_the_person_page_keeps_a_constant_number_of_queries(client, clerk, nanjing_person, django_assert_max_num_queries):
+    for _ in range(5):
+        FilingFactory(insured_person=nanjing_person)
+    client.force_login(clerk)
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("person_detail", args=[nanjing_person.pk])).status_code == 200
