@@ -181,8 +181,10 @@ class ClaimDetailsForm(forms.Form):
 class IntakeForm(ClaimDetailsForm):
     """Intake: the person, then the care, the fees and the materials."""
 
-    id_number = forms.CharField(label="公民身份号码", max_length=20)
-    name = forms.CharField(label="姓名", max_length=50)
+    id_number = forms.CharField(
+        label="公民身份号码", max_length=20, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"})
+    )
+    name = forms.CharField(label="姓名", max_length=50, help_text="已登记的参保人员输入身份证号后自动填入。")
     insurance_type = forms.ChoiceField(
         label="险种类型", choices=InsuranceType.choices, required=False, help_text="已登记的参保人员以登记信息为准。"
     )

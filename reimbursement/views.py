@@ -195,8 +195,17 @@ def _panel_context(request, data, region_code: str | None) -> dict:
     care_label = CareType(care_type).label if care_type in CareType.values else ""
     context = {"items": items, "missing": missing, "panel_care_type": care_type, "care_label": care_label}
     context.update(person_context)
+    context["panel_institution"] = _chosen_institution(data)
     context.update(_panel_fees(data, care_type))
     return context
+
+
+def _chosen_institution(data):
+    """The hospital picked from the list, so the panel can show its 就医地 and 等级."""
+    from core.models import Institution
+
+    pk = _pk(data.get("institution"))
+    return Institution.objects.filter(pk=pk).select_related("region").first() if pk else None
 
 
 def _decimal(value) -> Decimal | None:

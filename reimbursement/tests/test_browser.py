@@ -146,3 +146,21 @@ def test_a_tick_made_while_the_checklist_reloads_is_never_undone(page, login, cl
     assert page.is_checked("input[name=material][value='invoice']")
     assert page.is_checked("input[name=material][value='inpatient_fee_list']")
     assert "text-danger" not in page.get_attribute("[data-material=invoice]", "class")
+
+
+def test_intake_focuses_the_id_fills_a_known_persons_name_and_finds_the_hospital_by_typing(
+    page, login, clerk, person, hospital, policy
+):
+    login(clerk.username)
+    page.goto("/reimbursement/claims/new/")
+    assert page.evaluate("document.activeElement.id") == "id_id_number"
+    page.keyboard.type(person.id_number)
+    page.keyboard.press("Tab")
+    page.wait_for_selector("#panel-person-fill", state="attached")
+    page.wait_for_function("document.getElementById('id_name').value.length > 0")
+    assert page.input_value("#id_name") == person.name
+    page.fill("#institution-filter", "北京测试")
+    page.wait_for_selector("#panel-institution")
+    assert page.input_value("#id_institution") == str(hospital.pk)
+    shown = page.inner_text("#panel-institution")
+    assert "就医地 北京" in shown and "三级" in shown
