@@ -8,6 +8,7 @@ urlpatterns = [
     path("claims/", views.claim_list, name="claim_list"),
     path("claims/export.xlsx", views.claim_export, name="claim_export"),
     path("claims/new/", views.intake, name="intake"),
+    path("approvals/", views.approvals, name="approvals"),
     path("claims/new/panel/", views.intake_panel, name="intake_panel"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:pk>/edit/", views.claim_edit, name="claim_edit"),

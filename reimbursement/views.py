@@ -509,6 +509,37 @@ def claim_approve(request, pk: int):
     return redirect("reimbursement:claim_detail", pk=pk)
 
 
+@role_required(Role.SUPERVISOR)
+@require_http_methods(["GET", "POST"])
+def approvals(request):
+    """The supervisor's queue of claims waiting for approval, several approved in one step."""
+    from reimbursement.approvals import claims_approve, own_case_reason
+
+    queue = selectors.claim_list(user=request.user).filter(status=Claim.Status.SUBMITTED).order_by("due_on", "pk")
+    if request.method == "POST":
+        ids = {_pk(value) for value in request.POST.getlist("claim")} - {None}
+        chosen = list(queue.filter(pk__in=ids))
+        choices = [(claim, _decimal(request.POST.get(f"expected_{claim.pk}", ""))) for claim in chosen]
+        gone = len(ids) - len(chosen)
+        try:
+            outcome = claims_approve(choices=choices, by=request.user)
+        except DomainError as exc:
+            _fail(request, exc)
+            return redirect("reimbursement:approvals")
+        if outcome.approved:
+            messages.success(request, f"已审批通过 {len(outcome.approved)} 笔：" + "、".join(c.number for c in outcome.approved))
+        if outcome.refused or gone:
+            lines = [f"{number}：{why}" for number, why in outcome.refused]
+            if gone:
+                lines.append(f"另有 {gone} 笔已不是“待复核”状态（可能已由其他审核人员处理）。")
+            messages.error(request, "以下申请未审批：\n" + "\n".join(lines))
+        return redirect("reimbursement:approvals")
+    page = Paginator(queue, 50).get_page(request.GET.get("page"))
+    for claim in page:
+        claim.blocked_reason = own_case_reason(claim, request.user)
+    return render(request, "reimbursement/approvals.html", {"page": page})
+
+
 def _reason_action(request, pk: int, action, success: str):
     form = ReasonForm(request.POST)
     reason = form.data.get("reason", "")

@@ -116,3 +116,21 @@ def test_two_finance_staff_cannot_put_one_claim_on_two_payment_notices(submitted
     assert list(outcomes.values()).count("ok") == 1, outcomes
     assert PaymentBatch.objects.count() == 1
     assert any("不是“已审批（待付款）”状态" in outcome for outcome in outcomes.values())
+
+
+def test_two_supervisors_batch_approving_the_same_claims_approve_each_once(submitted, supervisor, make_staff, monkeypatch):
+    from reimbursement.approvals import claims_approve
+
+    other = make_staff("supervisor_nj_4", Role.SUPERVISOR)
+    pk = submitted.pk
+
+    def batch(by):
+        def call():
+            outcome = claims_approve(choices=[(Claim.objects.get(pk=pk), None)], by=by)
+            if outcome.refused:
+                raise DomainError(outcome.refused[0][1])
+        return call
+
+    outcomes = run_together(("a", batch(supervisor)), ("b", batch(other)), slow_first_writer=True, monkeypatch=monkeypatch)
+    assert list(outcomes.values()).count("ok") == 1, outcomes
+    assert AuditLog.objects.filter(object_id=str(pk), to_state=Claim.Status.APPROVED).count() == 1
