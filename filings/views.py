@@ -450,6 +450,7 @@ def filing_review(request, pk: int):
     open_filings = [other for other in services.open_filings_of(filing.insured_person) if other.pk != filing.pk]
     return render(request, "filings/filing_review.html",
                   {"filing": filing, "form": form, "checklist": result, "today": timezone.localdate(),
+                   "own_import": filing.created_by_id == request.user.pk,
                    "review_overdue": filing.review_overdue_on(timezone.localdate()), "open_filings": open_filings})
 
 

@@ -862,3 +862,12 @@ def test_offer_to_file_for_a_searched_person_posts_the_number(client, clerk):
     assert form.status_code == 200
     assert "已登记：<strong>陆海燕</strong>" in form.text and "不能办理" not in form.text
     assert not Filing.objects.exists()
+
+
+def test_own_import_is_marked_in_the_queue_and_the_review_form_is_not_offered(client, supervisor, filing):
+    Filing.objects.filter(pk=filing.pk).update(status=Filing.Status.PENDING_REVIEW, created_by=supervisor)
+    login(client, supervisor)
+    queue = client.get(reverse("filings:review_queue")).content.decode()
+    assert f'data-own-import="{filing.pk}"' in queue and "本人导入，须由他人审核" in queue
+    page = client.get(reverse("filings:review", args=[filing.pk])).content.decode()
+    assert 'id="own-import"' in page and "提交审核结论" not in page
