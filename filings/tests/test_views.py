@@ -871,3 +871,11 @@ def test_own_import_is_marked_in_the_queue_and_the_review_form_is_not_offered(cl
     assert f'data-own-import="{filing.pk}"' in queue and "本人导入，须由他人审核" in queue
     page = client.get(reverse("filings:review", args=[filing.pk])).content.decode()
     assert 'id="own-import"' in page and "提交审核结论" not in page
+
+
+def test_a_draft_prints_as_a_draft_not_as_a_registration(client, clerk, filing):
+    Filing.objects.filter(pk=filing.pk).update(status=Filing.Status.DRAFT)
+    login(client, clerk)
+    page = client.get(reverse("filings:receipt", args=[filing.pk])).content.decode()
+    assert 'id="draft-notice"' in page and "不是备案凭证" in page
+    assert "登记回执" not in page and "异地就医备案草稿" in page
