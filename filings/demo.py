@@ -257,14 +257,19 @@ def _backdate_transition(filing: Filing, status: str, day: date) -> None:
 
 
 def _upload_yesterday(*, clerk, today: date) -> None:
-    _upload_on(clerk=clerk, day=today - timedelta(days=1))
+    # Yesterday evening's file: the province's result file has not come back yet (已导出).
+    _upload_on(clerk=clerk, day=today - timedelta(days=1), confirmed=False)
 
 
-def _upload_on(*, clerk, day: date) -> None:
-    """The real export (file archived, filings marked), dated that evening."""
+def _upload_on(*, clerk, day: date, confirmed: bool = True) -> None:
+    """The real export (file archived, filings marked), dated that evening; an older one the
+    province has since confirmed (已上传)."""
     if not Filing.objects.for_user(clerk).filter(upload_status=UploadStatus.PENDING).exists():
         return
     batches = services.upload_export(by=clerk, file_format="xlsx")
     moment = _at(day, 17, 30)
     UploadBatch.objects.filter(pk__in=[batch.pk for batch in batches]).update(created_at=moment)
-    Filing.objects.filter(upload_batch__in=batches).update(uploaded_at=moment)
+    if confirmed:
+        Filing.objects.filter(upload_batch__in=batches, upload_status=UploadStatus.EXPORTED).update(
+            upload_status=UploadStatus.UPLOADED, uploaded_at=moment
+        )

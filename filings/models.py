@@ -106,6 +106,8 @@ class SettlementState(models.TextChoices):
 class UploadStatus(models.TextChoices):
     NOT_REQUIRED = "not_required", "无需上传"
     PENDING = "pending", "待上传"
+    #: In an exported file, waiting for the provincial system's result file.
+    EXPORTED = "exported", "已导出"
     UPLOADED = "uploaded", "已上传"
 
 
@@ -286,6 +288,9 @@ class Filing(models.Model):
     upload_action = models.CharField("待上传业务", max_length=8, choices=UploadAction.choices, blank=True)
     upload_pending_since = models.DateTimeField("待上传起始时间", null=True, blank=True)
     uploaded_at = models.DateTimeField("上传时间", null=True, blank=True)
+    upload_error = models.CharField(
+        "上次上传失败原因", max_length=300, blank=True, help_text="省平台结果文件中的失败原因；重新上传成功后清除。"
+    )
     upload_batch = models.ForeignKey(
         "filings.UploadBatch", verbose_name="上传批次", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="filings",

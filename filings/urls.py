@@ -14,6 +14,7 @@ urlpatterns = [
     path("import/", views.import_applications, name="import"),
     path("import/template.csv", views.import_template, name="import_template"),
     path("upload/", views.upload, name="upload"),
+    path("upload/result/", views.upload_result, name="upload_result"),
     path("settings/", views.region_settings, name="settings"),
     path("<int:pk>/", views.filing_detail, name="detail"),
     path("<int:pk>/edit/", views.filing_edit, name="edit"),

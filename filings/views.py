@@ -36,7 +36,7 @@ from filings.forms import (
     checklist_context,
 )
 from filings.jobs import RENDER_FORM
-from filings.models import Channel, Filing, FilingRegionSettings, UploadBatch
+from filings.models import Channel, Filing, FilingRegionSettings, UploadBatch, UploadStatus
 from filings.printing import FORMS, document_key, form_available
 from filings.resources import OnlineApplicationResource, load_dataset, template_csv
 
@@ -657,8 +657,34 @@ def upload(request):
     highlights = list(
         UploadBatch.objects.for_user(request.user).filter(pk__in=wanted).select_related("document", "region")
     )
+    exported = selectors.filing_list(user=request.user).filter(upload_status=UploadStatus.EXPORTED).count()
     return render(request, "filings/upload.html",
-                  {"form": form, "page": page, "batches": batches, "highlights": highlights, "today": today})
+                  {"form": form, "page": page, "batches": batches, "highlights": highlights, "today": today,
+                   "exported_count": exported})
+
+
+@role_required(*DESK_ROLES)
+@require_POST
+def upload_result(request):
+    """The provincial system's result file for exported filings: 已上传, or 失败 back to the queue."""
+    from core.tabular import read_table
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择省平台返回的结果文件（XLSX 或 CSV）。")
+    elif upload.size > 5 * 1024 * 1024:
+        messages.error(request, "结果文件超过 5 MB，请确认是否选错了文件。")
+    else:
+        try:
+            ok, failed = services.upload_result_apply(rows=read_table(upload), by=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            text = f"省平台结果已登记：上传成功 {ok} 条"
+            if failed:
+                text += f"，失败 {failed} 条已退回“尚未上传”列表，请核对失败原因后重新导出"
+            (messages.warning if failed else messages.success)(request, text + "。")
+    return redirect("filings:upload")
 
 
 # --- Regional settings -----------------------------------------------------------------------

@@ -28,7 +28,7 @@ def uploaded(person, make_data, clerk):
     filing = filing_register(person=person, data=make_data(), by=clerk, today=TODAY)
     upload_export(by=clerk)
     filing.refresh_from_db()
-    assert filing.upload_status == UploadStatus.UPLOADED
+    assert filing.upload_status == UploadStatus.EXPORTED
     return filing
 
 

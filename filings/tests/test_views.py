@@ -510,7 +510,7 @@ def _read_xlsx(document):
     return rows[0], rows[1:]
 
 
-def test_upload_export_marks_filings_uploaded(client, clerk, filing):
+def test_upload_export_marks_filings_exported(client, clerk, filing):
     cancelled = FilingFactory(status=Filing.Status.CANCELLED, upload_status=UploadStatus.PENDING,
                               upload_action="cancel", cancel_reason="回原籍", destination=region("310000"),
                               upload_pending_since=timezone.now())
@@ -879,3 +879,51 @@ def test_a_draft_prints_as_a_draft_not_as_a_registration(client, clerk, filing):
     page = client.get(reverse("filings:receipt", args=[filing.pk])).content.decode()
     assert 'id="draft-notice"' in page and "不是备案凭证" in page
     assert "登记回执" not in page and "异地就医备案草稿" in page
+
+
+def _result_csv(rows):
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["备案编号", "结果", "失败原因"])
+    writer.writerows(rows)
+    return SimpleUploadedFile("result.csv", out.getvalue().encode("utf-8-sig"))
+
+
+def test_exported_filings_wait_for_the_provinces_result_and_a_failure_goes_back_to_the_queue(client, clerk, filing):
+    other = FilingFactory(insured_person=InsuredPersonFactory(insured_region=region("320100")),
+                          upload_status=UploadStatus.PENDING, destination=region("440100"),
+                          upload_pending_since=timezone.now())
+    Filing.objects.filter(pk=filing.pk).update(upload_status=UploadStatus.PENDING, upload_action="new",
+                                               upload_pending_since=timezone.now())
+    login(client, clerk)
+    client.post(reverse("filings:upload"), {"file_format": "xlsx"})
+    assert set(Filing.objects.filter(pk__in=[filing.pk, other.pk]).values_list("upload_status", flat=True)) == {"exported"}
+    page = client.get(reverse("filings:upload")).text
+    assert "待回执 2 条" in page
+
+    response = client.post(reverse("filings:upload_result"),
+                           {"file": _result_csv([[filing.number, "成功", ""], [other.number, "失败", "就医地代码有误"]])},
+                           follow=True)
+    assert "上传成功 1 条，失败 1 条" in response.text
+    filing.refresh_from_db()
+    other.refresh_from_db()
+    assert filing.upload_status == UploadStatus.UPLOADED and filing.uploaded_at is not None
+    assert other.upload_status == UploadStatus.PENDING and other.upload_error == "就医地代码有误"
+    assert "上次失败：就医地代码有误" in response.text  # listed again, with the reason
+
+
+def test_a_result_file_with_an_unknown_number_records_nothing(client, clerk, filing):
+    Filing.objects.filter(pk=filing.pk).update(upload_status=UploadStatus.EXPORTED)
+    login(client, clerk)
+    response = client.post(reverse("filings:upload_result"),
+                           {"file": _result_csv([[filing.number, "成功", ""], ["BA0000", "成功", ""], [filing.number, "失败", ""]])},
+                           follow=True)
+    assert "第 3 行：备案编号 BA0000 不在已导出待回执的备案中" in response.text
+    assert "第 4 行：备案编号" in response.text and "重复出现" in response.text
+    filing.refresh_from_db()
+    assert filing.upload_status == UploadStatus.EXPORTED
