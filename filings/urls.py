@@ -6,6 +6,7 @@ app_name = "filings"
 
 urlpatterns = [
     path("", views.filing_list, name="list"),
+    path("export.xlsx", views.filing_export, name="export"),
     path("new/", views.filing_new, name="new"),
     path("new/person/", views.person_lookup, name="person_lookup"),
     path("new/checklist/", views.checklist_partial, name="checklist"),

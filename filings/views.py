@@ -110,6 +110,20 @@ def filing_list(request):
     )
 
 
+@role_required(*VIEW_ROLES)
+@require_GET
+def filing_export(request):
+    """The list as filtered on screen, as XLSX."""
+    from core.exports import xlsx_response
+    from filings.exports import FilingExportResource
+
+    queryset = selectors.filing_list(user=request.user)
+    filterset = FilingFilter(request.GET or None, queryset=queryset, user=request.user)
+    filings = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    return xlsx_response(request, FilingExportResource(), filings.order_by("-created_at", "-pk"),
+                         title="异地就医备案", filename="filings")
+
+
 def _person_without_filing(user, query: str):
     try:
         number = parse_id_number(query).number

@@ -22,10 +22,10 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from core.errors import DomainError
+from core.exports import neutralise
 from core.money import format_yuan
 from reimbursement.formatting import normalize_bank_account
 from reimbursement.models import Claim, PaymentBatch
-from reimbursement.resources import neutralise
 
 COLUMNS = ("序号", "收款人户名", "收款账号", "开户行", "金额", "用途")
 ZERO = Decimal("0.00")

@@ -688,6 +688,12 @@ class PaymentBatch(models.Model):
     def document_key(self) -> str:
         return f"reimbursement:payment-notice:{self.pk}"
 
+    @property
+    def created_date(self):
+        from django.utils import timezone
+
+        return timezone.localtime(self.created_at).date()
+
 
 class PaymentReturnQuerySet(models.QuerySet):
     def open(self) -> PaymentReturnQuerySet:

@@ -1,39 +1,11 @@
-"""XLSX export of claim lists (django-import-export), safe to open in a spreadsheet.
-
-Text a clerk or an applicant typed (names, invoice numbers, bank names …) may start
-with = + - @ or a control character; a spreadsheet would run such a cell as a
-formula (CSV/formula injection). django-import-export's
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading "=", and turns
-every cell into text, so this resource neutralises text cells itself (a leading
-apostrophe, as OWASP recommends) and keeps amounts numeric and dates as date cells.
-"""
+"""XLSX export of claim lists (django-import-export); cells made safe by core.exports."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from import_export import resources
 
-from import_export import fields, resources
-
-from reimbursement.models import Claim
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-
-
-def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class SafeField(fields.Field):
-    def export(self, instance, **kwargs):
-        value = self.get_value(instance)
-        if value is None:
-            return ""
-        if isinstance(value, Decimal | int | float | date):
-            return value  # numbers and dates stay typed cells (a date cell, not text)
-        return neutralise(str(value) if not isinstance(value, str) else value)
+from core.exports import SafeField
+from reimbursement.models import Claim, PaymentBatch
 
 
 class ClaimResource(resources.ModelResource):
@@ -77,3 +49,21 @@ def export_claims_xlsx(queryset) -> tuple[bytes, int]:
     dataset.title = "零星报销申请"
     # Cells are neutralised above; tablib writes strings as text, numbers as numbers, dates as dates.
     return dataset.export("xlsx"), dataset.height
+
+
+class PaymentBatchResource(resources.ModelResource):
+    number = SafeField(attribute="number", column_name="付款通知批次号")
+    region = SafeField(attribute="region__name", column_name="经办地")
+    created_at = SafeField(attribute="created_date", column_name="制单日期")
+    created_by = SafeField(attribute="created_by__full_name", column_name="制单人")
+    claim_count = SafeField(attribute="claim_count", column_name="笔数")
+    total_amount = SafeField(attribute="total_amount", column_name="金额合计")
+    status = SafeField(attribute="get_status_display", column_name="状态")
+    paid_on = SafeField(attribute="paid_on", column_name="支付日期")
+    reference = SafeField(attribute="payment_reference", column_name="支付凭证号")
+
+    class Meta:
+        model = PaymentBatch
+        fields = export_order = (
+            "number", "region", "created_at", "created_by", "claim_count", "total_amount", "status", "paid_on", "reference",
+        )

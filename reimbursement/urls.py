@@ -29,6 +29,7 @@ urlpatterns = [
     path("deadlines/", views.deadlines, name="deadlines"),
     path("trial/", views.trial, name="trial"),
     path("payments/", views.payments, name="payments"),
+    path("payments/export.xlsx", views.payments_export, name="payments_export"),
     path("payments/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("payments/<int:pk>/pay/", views.batch_pay, name="batch_pay"),
     path("payments/<int:pk>/regenerate/", views.batch_regenerate, name="batch_regenerate"),

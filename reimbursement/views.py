@@ -771,6 +771,16 @@ def payments(request):
                   {"approved": approved, "page": batches, "approved_total": total, "full_accounts": full})
 
 
+@role_required(Role.FINANCE)
+@require_GET
+def payments_export(request):
+    from core.exports import xlsx_response
+    from reimbursement.resources import PaymentBatchResource
+
+    batches = selectors.payment_batches(user=request.user).select_related("region", "created_by")
+    return xlsx_response(request, PaymentBatchResource(), batches, title="零星报销付款通知", filename="payment-batches")
+
+
 @role_required(Role.FINANCE, Role.ADMINISTRATOR)
 @require_GET
 def batch_detail(request, pk: int):
