@@ -266,3 +266,19 @@ def cross_matrix(year: int, user=None) -> dict[str, Any]:
 
 def emergency_increases(year: int):
     return EmergencyIncrease.objects.filter(year=year).select_related("province", "basis_period", "created_by").prefetch_related("lines__region")
+
+
+def settlement_rows(*, user, period: str, region: str = "", insurance_type: str = "", query: str = ""):
+    """A month's settlement records as the list and its export filter them."""
+    from django.db.models import Q
+
+    from clearing.models import Settlement
+
+    rows = Settlement.objects.for_user(user).filter(period=period)
+    if region:
+        rows = rows.filter(Q(insured_region=region) | Q(treatment_region=region))
+    if insurance_type in ("310", "390"):
+        rows = rows.filter(insurance_type=insurance_type)
+    if query:
+        rows = rows.filter(Q(settlement_id__startswith=query) | Q(institution__contains=query))
+    return rows.order_by("settlement_id")

@@ -274,17 +274,12 @@ def period_action(request, period: str, action: str):
 @require_GET
 def settlement_list(request, period: str):
     period = _get_period(period)
-    rows = Settlement.objects.for_user(request.user).filter(period=period.period)
     region = request.GET.get("region", "").strip()
     insurance = request.GET.get("insurance_type", "")
     query = request.GET.get("q", "").strip()
-    if region:
-        rows = rows.filter(Q(insured_region=region) | Q(treatment_region=region))
-    if insurance in ("310", "390"):
-        rows = rows.filter(insurance_type=insurance)
-    if query:
-        rows = rows.filter(Q(settlement_id__startswith=query) | Q(institution__contains=query))
-    page = Paginator(rows.order_by("settlement_id"), 50).get_page(request.GET.get("page"))
+    rows = selectors.settlement_rows(user=request.user, period=period.period, region=region, insurance_type=insurance,
+                                     query=query)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     names = dict(Region.objects.values_list("code", "short_name"))
     return render(
         request,
@@ -616,3 +611,34 @@ def _balances(rows) -> dict[str, object]:
     for entry, _running in rows:
         balance[entry.scope] += entry.amount
     return {"intra": balance[AdvanceEntry.Scope.INTRA], "cross": balance[AdvanceEntry.Scope.CROSS]}
+
+
+# --- Exports -------------------------------------------------------------------------
+
+
+@role_required(*STAFF)
+@require_GET
+def settlement_export(request, period: str):
+    from clearing.exports import SettlementExportResource
+    from core.exports import xlsx_response
+
+    period = _get_period(period)
+    rows = selectors.settlement_rows(
+        user=request.user, period=period.period, region=request.GET.get("region", "").strip(),
+        insurance_type=request.GET.get("insurance_type", ""), query=request.GET.get("q", "").strip(),
+    )
+    names = dict(Region.objects.values_list("code", "short_name"))
+    return xlsx_response(request, SettlementExportResource(names=names), rows,
+                         title=f"{period.label}结算明细", filename=f"settlements-{period.period}")
+
+
+@role_required(*STAFF)
+@require_GET
+def advance_ledger_export(request, year: int):
+    from clearing.exports import AdvanceEntryResource
+    from core.exports import xlsx_response
+
+    entries = (AdvanceEntry.objects.for_user(request.user).filter(year=year)
+               .select_related("region", "province", "recorded_by").order_by("entry_date", "pk"))
+    return xlsx_response(request, AdvanceEntryResource(), entries, title=f"{year}年预付金台账",
+                         filename=f"advance-ledger-{year}")

@@ -55,3 +55,28 @@ def test_a_list_too_long_for_one_sheet_is_refused_with_a_reason(client, clerk, m
     client.force_login(clerk)
     response = client.get(reverse("filings:export"), follow=True)
     assert "超过一次导出的上限" in response.content.decode()
+
+
+def test_a_months_settlement_records_export_with_region_names(client, tmp_path, make_staff):
+    from clearing.tests.factories import Row, import_rows
+    from core.models import Role
+
+    import_rows(tmp_path, [Row("S1", "320100", "320200"), Row("S2", "320200", "320100")])
+    officer = make_staff("clearing_x", Role.CLEARING_OFFICER, "320000")
+    client.force_login(officer)
+    header, rows = _sheet(client.get(reverse("clearing:settlement_export", args=["2026-02"]), {"region": "320200"}))
+    assert header[:4] == ("结算流水号", "清算所属期", "参保地", "就医地")
+    assert [row[0] for row in rows] == ["S1", "S2"] and rows[0][2] == "320100 南京"
+
+
+def test_the_advance_ledger_exports_per_year(client, make_staff):
+    from datetime import date
+
+    from clearing.models import AdvanceEntry
+    from core.models import Role
+
+    AdvanceEntry.objects.create(year=2026, scope="intra", region=region("320100"), kind="contribution",
+                                amount=Decimal("1000.00"), entry_date=date(2026, 2, 10), note="+预付金")
+    client.force_login(make_staff("clearing_x", Role.CLEARING_OFFICER, "320000"))
+    header, rows = _sheet(client.get(reverse("clearing:advance_ledger_export", args=[2026])))
+    assert rows[0][header.index("金额（元，流出为负）")] == 1000 and rows[0][header.index("说明")] == "'+预付金"
