@@ -10,6 +10,7 @@ urlpatterns = [
     path("periods/<str:period>/", views.period_detail, name="period_detail"),
     path("periods/<str:period>/cross/", views.period_cross, name="period_cross"),
     path("periods/<str:period>/settlements/", views.settlement_list, name="settlement_list"),
+    path("periods/<str:period>/notices.zip", views.period_notices_zip, name="period_notices_zip"),
     path("periods/<str:period>/settlements/export.xlsx", views.settlement_export, name="settlement_export"),
     path("periods/<str:period>/emergency/", views.emergency_create, name="emergency_create"),
     path("periods/<str:period>/<str:action>/", views.period_action, name="period_action"),

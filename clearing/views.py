@@ -446,7 +446,10 @@ def advance_year(request, year: int):
         matrix["rows"] = [(p, [values[index]], values[index]) for p, values, _t in matrix["rows"]]
         matrix["column_totals"] = [matrix["column_totals"][index]]
         matrix["total"] = matrix["column_totals"][0]
-    documents = Document.objects.for_user(user).filter(key__startswith=f"clearing:{year}:", is_latest=True).select_related("region")
+    documents = (
+        Document.objects.for_user(user).filter(key__startswith=f"clearing:{year}:", is_latest=True)
+        .select_related("region").order_by("kind", "region__sort_order", "region_id")  # 附件2, 3 per city, 4, 5 …
+    )
     balances: dict[str, dict[str, object]] = {}
     for (code, scope), total in selectors.ledger_balances(year=year, user=user)["city"].items():
         balances.setdefault(code, {})[scope] = total
@@ -642,3 +645,16 @@ def advance_ledger_export(request, year: int):
                .select_related("region", "province", "recorded_by").order_by("entry_date", "pk"))
     return xlsx_response(request, AdvanceEntryResource(), entries, title=f"{year}年预付金台账",
                          filename=f"advance-ledger-{year}")
+
+
+@role_required(*STAFF)
+@require_GET
+def period_notices_zip(request, period: str):
+    """The month's latest forms as one ZIP, in form order (附件10, 11, every city's 12, every city's 13)."""
+    from core.documents import zip_response
+
+    period = _get_period(period)
+    documents = list(selectors.period_documents(period, request.user).filter(is_latest=True))
+    if not documents:
+        raise Http404("本期还没有生成清算表和通知书。")
+    return zip_response(documents, user=request.user, request=request, filename=f"清算通知书-{period.period}.zip")

@@ -335,3 +335,24 @@ def test_province_ledger_shows_the_running_balance_for_each_viewer(client, clear
 
     assert balances(clearing_officer) == ["1,000.00", "1,500.00"]
     assert balances(finance) == ["1,000.00"]  # 南京's own advance held in 北京
+
+
+def test_a_months_notices_download_as_one_zip_in_form_order(client, clearing_officer, finance, issued):
+    import io
+    import zipfile
+
+    from core.models import AuditLog
+
+    url = reverse("clearing:period_notices_zip", args=[issued.period])
+    client.force_login(clearing_officer)
+    response = client.get(url)
+    assert response.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
+    annexes = [name.split("-")[1] for name in names]
+    assert annexes == ["annex10", "annex11", *["annex12"] * 13, *["annex13"] * 13]
+    assert names[0].startswith("01-") and "320100" in names[2] and "320200" in names[3]
+    assert AuditLog.objects.filter(action="download", message__contains="打包下载").exists()
+
+    client.force_login(finance)  # 南京: the shared forms and its own 12/13 only
+    names = zipfile.ZipFile(io.BytesIO(b"".join(client.get(url).streaming_content))).namelist()
+    assert len(names) == 4
