@@ -99,7 +99,7 @@ def zip_response(documents: list[Document], *, user, request=None, filename: str
     import tempfile
     import zipfile
 
-    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, document in enumerate(documents, start=1):
             with document.file.open("rb") as handle:
