@@ -164,3 +164,24 @@ def test_intake_focuses_the_id_fills_a_known_persons_name_and_finds_the_hospital
     assert page.input_value("#id_institution") == str(hospital.pk)
     shown = page.inner_text("#panel-institution")
     assert "就医地 北京" in shown and "三级" in shown
+
+
+def test_lists_show_ids_plainly_names_on_one_line_badges_with_tooltips_and_a_favicon(page, login, clerk, claim_for_list):
+    login(clerk.username)
+    page.goto("/reimbursement/claims/")
+    color = page.eval_on_selector("td code", "el => getComputedStyle(el).color")
+    assert color != "rgb(214, 51, 132)", color  # Bootstrap's pink <code> read as an error
+    assert page.eval_on_selector("td.person-name", "el => getComputedStyle(el).whiteSpace") == "nowrap"
+    untitled = page.eval_on_selector_all(".badge:not([title])", "els => els.map(e => e.textContent.trim())")
+    assert untitled == [], untitled
+    icon = page.get_attribute("link[rel=icon]", "href")
+    assert page.request.get(icon).status == 200
+    assert page.request.get("/favicon.ico").status == 200
+
+
+@pytest.fixture
+def claim_for_list(policy, person, hospital, long_term_filing, clerk):
+    from reimbursement import services
+    from reimbursement.tests.factories import ALL_INPATIENT_TICKS, inpatient_details
+
+    return services.claim_create(by=clerk, person=person, details=inpatient_details(hospital), ticked=ALL_INPATIENT_TICKS)
