@@ -99,12 +99,16 @@ def assist_counts(*, user, window: Window) -> dict[str, int]:
 
 
 def assist_period_statistics(*, user, period: str) -> dict[str, int]:
-    """完成情况统计 of one period: due in it, answered, and delayed (counted late in this period)."""
+    """完成情况统计 of one period (YYYY-MM): answered in time, still open, and delayed — a request
+    that rolled out of this period counts here as late (自动记录至下一期，并记入本期完成情况统计)."""
     scoped = AssistRequest.objects.for_user(user)
-    delayed = AssistDelay.objects.filter(period=period, request__in=scoped).count()
-    answered = scoped.filter(answered_on__isnull=False, answered_on__startswith=period).count()
-    due_now = scoped.filter(period=period, status__in=AssistRequest.ANSWER_STATUSES).count()
-    return {"delayed": delayed, "answered": answered, "open": due_now}
+    year, month = (int(part) for part in period.split("-"))
+    counts = scoped.aggregate(
+        answered=Count("pk", filter=Q(answered_on__year=year, answered_on__month=month)),
+        open=Count("pk", filter=Q(period=period, status__in=AssistRequest.ANSWER_STATUSES)),
+    )
+    counts["delayed"] = AssistDelay.objects.filter(period=period, request__in=scoped.values("pk")).count()
+    return counts
 
 
 def assist_findings_for_deduction(*, insured_region: str | None = None, confirmed_from: date | None = None,

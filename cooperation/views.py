@@ -66,8 +66,13 @@ def assist_list(request):
     for item in page:
         item.due = selectors.assist_due_on(item)
         item.flag = window.flag(item.due)
-    return render(request, "cooperation/assist_list.html",
-                  {"page": page, "filter": assist_filter, "query": request.GET.urlencode()})
+    period = request.GET.get("period", "").strip()
+    if not (len(period) == 7 and period[4] == "-" and period.replace("-", "").isdigit() and 1 <= int(period[5:]) <= 12):
+        period = f"{window.today:%Y-%m}"
+    return render(request, "cooperation/assist_list.html", {
+        "page": page, "filter": assist_filter, "query": request.GET.urlencode(), "stats_period": period,
+        "stats": selectors.assist_period_statistics(user=request.user, period=period),
+    })
 
 
 @role_required(*READERS)

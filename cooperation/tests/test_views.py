@@ -289,3 +289,33 @@ def test_daily_command_and_celery_task(raise_assist, capsys):
     from django.conf import settings
 
     assert settings.CELERY_BEAT_SCHEDULE["cooperation-daily"]["task"] == "cooperation.daily"
+
+
+def test_list_shows_the_period_statistics_with_delays_counted_late(client, clerk, clerk_wuxi, raise_assist):
+    assist = raise_assist(today=date(2026, 3, 16))  # due 2026-04-26
+    services.assist_record_delay(request=assist, by=clerk_wuxi, reason="病历调阅中", today=date(2026, 4, 20))
+    client.force_login(clerk)
+    response = client.get(reverse("cooperation:assist_list"), {"period": "2026-04"})
+    assert response.context["stats"] == {"answered": 0, "open": 0, "delayed": 1}
+    assert client.get(reverse("cooperation:assist_list"), {"period": "2026-05"}).context["stats"]["open"] == 1
+
+
+def test_assist_form_is_prefilled_from_a_claim_of_our_region(client, clerk, clerk_wuxi):
+    from filings.models import PersonType
+    from filings.tests.factories import FilingFactory
+    from reimbursement import services as claims
+    from reimbursement.tests.factories import beijing_hospital, inpatient_details, make_policy, person_nanjing
+
+    make_policy("320100", date(2024, 1, 1))
+    person = person_nanjing(name="张三", insurance_type="310")
+    FilingFactory(insured_person=person, person_type=PersonType.LONG_TERM_RESIDENT, destination=region("110000"),
+                  start_date=date(2025, 6, 1), applied_on=date(2025, 6, 1))
+    claim = claims.claim_create(by=clerk, person=person, ticked=set(), details=inpatient_details(
+        beijing_hospital(), total_amount=Decimal("42000.00"), in_scope_amount=Decimal("40000.00")))
+    client.force_login(clerk)
+    assert claim.number in client.get(reverse("cooperation:assist_source"), {"q": person.id_number}).content.decode()
+    form = client.get(reverse("cooperation:assist_new"), {"claim": claim.pk}).context["form"]
+    assert form.initial["id_number"] == person.id_number and form.initial["total_amount"] == Decimal("42000.00")
+    assert form.initial["hospital_number"] == "ZY2026001" and form.initial["treatment_region"] == "110000"
+    client.force_login(clerk_wuxi)
+    assert client.get(reverse("cooperation:assist_new"), {"claim": claim.pk}).status_code == 404
