@@ -129,8 +129,8 @@ class AssistFilter(django_filters.FilterSet):
                                        empty_label="全部", widget=SMALL_SELECT)
     period = django_filters.CharFilter(label="统计所属期", widget=forms.TextInput(
         attrs={"class": "form-control form-control-sm", "placeholder": "YYYY-MM"}))
-    cross_province = django_filters.BooleanFilter(label="跨省", widget=forms.NullBooleanSelect(
-        attrs={"class": "form-select form-select-sm"}))
+    cross_province = django_filters.ChoiceFilter(label="范围", choices=[("yes", "跨省"), ("no", "省内")],
+                                                 method="filter_cross_province", empty_label="全部", widget=SMALL_SELECT)
     exported = django_filters.ChoiceFilter(label="国家系统", method="filter_exported", empty_label="全部",
                                            choices=[("no", "跨省未导出"), ("yes", "跨省已导出")], widget=SMALL_SELECT)
 
@@ -167,6 +167,9 @@ class AssistFilter(django_filters.FilterSet):
         from cooperation.selectors import assist_flag_filter
 
         return assist_flag_filter(queryset, value, self.window)
+
+    def filter_cross_province(self, queryset, name, value):
+        return queryset.filter(cross_province=(value == "yes"))
 
     def filter_exported(self, queryset, name, value):
         queryset = queryset.filter(cross_province=True)

@@ -319,3 +319,13 @@ def test_assist_form_is_prefilled_from_a_claim_of_our_region(client, clerk, cler
     assert form.initial["hospital_number"] == "ZY2026001" and form.initial["treatment_region"] == "110000"
     client.force_login(clerk_wuxi)
     assert client.get(reverse("cooperation:assist_new"), {"claim": claim.pk}).status_code == 404
+
+
+def test_list_filters_by_scope_and_search(client, clerk, recent_assist):
+    inside = recent_assist()
+    outside = recent_assist(treatment_region=region("330000"), hospital_number="ZY-ZJ")
+    client.force_login(clerk)
+    page = client.get(reverse("cooperation:assist_list"), {"cross_province": "yes"}).content.decode()
+    assert outside.number in page and inside.number not in page
+    page = client.get(reverse("cooperation:assist_list"), {"q": "ZY-ZJ"}).content.decode()
+    assert outside.number in page and inside.number not in page
