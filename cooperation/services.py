@@ -547,6 +547,28 @@ def coordination_extend(*, coordination: Coordination, by, new_due: date, reason
 
 
 @transaction.atomic
+def coordination_reclassify(*, coordination: Coordination, by, kind: str) -> Coordination:
+    """第五十七条: the first responder marks the problem type as it really is; the reply limit
+    follows the new type from the day of receipt (an agreed extension is kept if later)."""
+    coordination = _locked_coordination(coordination)
+    _require_open(coordination)
+    _require_receiver(coordination, by)
+    if kind not in Coordination.Kind.values:
+        raise DomainError("请选择问题类型：备案类、系统故障类或其他。", code="kind")
+    if kind == coordination.kind:
+        raise DomainError(f"问题类型已是“{coordination.get_kind_display()}”。", code="same_kind")
+    before_kind, before_due = coordination.get_kind_display(), coordination.reply_due
+    due = rules.coordination_reply_due(kind, coordination.received_on)
+    coordination.kind = kind
+    coordination.reply_due = max(due, before_due) if coordination.extension_reason else due
+    coordination.save()
+    log_action(action=AuditLog.Action.CHANGE, user=by, obj=coordination,
+               message=(f"标注问题类型：{before_kind} → {coordination.get_kind_display()}；"
+                        f"回复期限 {before_due:%Y-%m-%d} → {coordination.reply_due:%Y-%m-%d}"))
+    return coordination
+
+
+@transaction.atomic
 def coordination_reply(*, coordination: Coordination, by, reply: str, attachments=(),
                        today: date | None = None) -> Coordination:
     """The first responder returns the result; the requester then has 10 working days to confirm."""

@@ -26,6 +26,7 @@ urlpatterns = [
     path("coordinations/<int:pk>/note/", views.coordination_note, name="coordination_note"),
     path("coordinations/<int:pk>/helper/", views.coordination_helper, name="coordination_helper"),
     path("coordinations/<int:pk>/extend/", views.coordination_extend, name="coordination_extend"),
+    path("coordinations/<int:pk>/kind/", views.coordination_reclassify, name="coordination_reclassify"),
     path("coordinations/<int:pk>/reply/", views.coordination_reply, name="coordination_reply"),
     path("coordinations/<int:pk>/confirm/", views.coordination_confirm, name="coordination_confirm"),
     path("coordinations/<int:pk>/dispute/", views.coordination_dispute, name="coordination_dispute"),

@@ -429,7 +429,7 @@ def coordination_detail(request, pk: int):
         ),
         "flag": window.flag(coordination.reply_due) if is_open else "",
         "note_form": NoteForm(), "helper_form": HelperForm(coordination=coordination), "extend_form": ExtendForm(),
-        "reply_form": ReplyForm(), "reason_form": ReasonForm(),
+        "reply_form": ReplyForm(), "reason_form": ReasonForm(), "kinds": Coordination.Kind.choices,
         "audit": entries_for(coordination)[:50],
     })
 
@@ -484,6 +484,16 @@ def coordination_extend(request, pk: int):
         updated = services.coordination_extend(coordination=c, by=request.user, new_due=data["new_due"],
                                                reason=data["reason"])
         return f"回复期限已延长至 {updated.reply_due:%Y-%m-%d}。", c
+
+    return _coordination_action(request, pk, act)
+
+
+@role_required(*WORKERS)
+@require_POST
+def coordination_reclassify(request, pk: int):
+    def act(c):
+        updated = services.coordination_reclassify(coordination=c, by=request.user, kind=request.POST.get("kind", ""))
+        return f"问题类型已标注为“{updated.get_kind_display()}”，回复期限 {updated.reply_due:%Y-%m-%d}。", c
 
     return _coordination_action(request, pk, act)
 

@@ -265,3 +265,13 @@ def test_daily_job_deems_unconfirmed_results_confirmed_after_10_working_days(rai
     assert coordination.confirmed_on == date(2026, 3, 5) and coordination.confirmed_by is None
     assert "视同确认" in coordination.history.first().history_change_reason
     assert entries_for(coordination).filter(username="system", to_state="deemed_confirmed").exists()
+
+
+def test_first_responder_marks_the_real_problem_type_and_the_limit_follows(raise_coordination, clerk, clerk_wuxi):
+    coordination = raise_coordination(kind="other")  # received 2026-03-02, due 03-16
+    with pytest.raises(DomainError, match="第一响应人"):
+        services.coordination_reclassify(coordination=coordination, by=clerk, kind="system")
+    services.coordination_reclassify(coordination=coordination, by=clerk_wuxi, kind="system")
+    coordination.refresh_from_db()
+    assert coordination.kind == "system" and coordination.reply_due == date(2026, 3, 3)
+    assert entries_for(coordination).filter(message__contains="其他 → 系统故障类").exists()

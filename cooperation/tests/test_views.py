@@ -91,7 +91,10 @@ def test_another_region_gets_404_for_cases_actions_and_attachments(
     ):
         assert client.get(url).status_code == 404, url
     for name, pk in (("assist_answer", assist.pk), ("assist_confirm", assist.pk), ("assist_dispute", assist.pk),
-                     ("coordination_reply", coordination.pk), ("coordination_confirm", coordination.pk)):
+                     ("coordination_reply", coordination.pk), ("coordination_confirm", coordination.pk),
+                     ("coordination_reclassify", coordination.pk), ("coordination_escalate", coordination.pk),
+                     ("coordination_helper", coordination.pk), ("coordination_extend", coordination.pk),
+                     ("coordination_note", coordination.pk), ("assist_delay", assist.pk), ("assist_attach", assist.pk)):
         assert client.post(reverse(f"cooperation:{name}", args=[pk]), {"reason": "x", "reply": "xxxx"}).status_code == 404
     assert assist.number not in client.get(reverse("cooperation:assist_list")).content.decode()
     assert coordination.number not in client.get(reverse("cooperation:coordination_list")).content.decode()
