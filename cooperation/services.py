@@ -510,6 +510,22 @@ def coordination_add_note(*, coordination: Coordination, by, text: str, attachme
 
 
 @transaction.atomic
+def coordination_add_attachments(*, coordination: Coordination, by, attachments) -> list:
+    """Further material from the requester, the first responder or a helping agency while the issue is open."""
+    coordination = _locked_coordination(coordination)
+    if coordination.status not in Coordination.OPEN_STATUSES + (Coordination.Status.DISPUTED,):
+        raise DomainError(f"{coordination.number} 已办结（{coordination.get_status_display()}），不能再上传附件。", code="state")
+    helping = CoordinationHelper.objects.filter(coordination=coordination, agency_id=by.agency_id).exists()
+    if by.agency_id not in (coordination.requester_id, coordination.receiver_id) and not helping:
+        raise DomainError("只有申请机构、待协同机构和协助机构可以上传附件。", code="wrong_side")
+    stored = store_attachments(checked=check_uploads(attachments), by=by, stage="补充材料", coordination=coordination)
+    if stored:
+        log_action(action=AuditLog.Action.CHANGE, user=by, obj=coordination,
+                   message=f"上传附件：{'、'.join(a.filename for a in stored)[:300]}")
+    return stored
+
+
+@transaction.atomic
 def coordination_add_helper(*, coordination: Coordination, by, agency: Agency, task: str) -> CoordinationHelper:
     """The first responder names a further agency to help (it then sees the issue)."""
     coordination = _locked_coordination(coordination)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("coordinations/new/", views.coordination_new, name="coordination_new"),
     path("coordinations/<int:pk>/", views.coordination_detail, name="coordination_detail"),
     path("coordinations/<int:pk>/note/", views.coordination_note, name="coordination_note"),
+    path("coordinations/<int:pk>/attachments/", views.coordination_attach, name="coordination_attach"),
     path("coordinations/<int:pk>/helper/", views.coordination_helper, name="coordination_helper"),
     path("coordinations/<int:pk>/extend/", views.coordination_extend, name="coordination_extend"),
     path("coordinations/<int:pk>/kind/", views.coordination_reclassify, name="coordination_reclassify"),

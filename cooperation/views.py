@@ -422,6 +422,9 @@ def coordination_detail(request, pk: int):
         "escalations": coordination.escalations.all(),
         "can_note": is_open and (is_receiver or (worker and helping)),
         "can_manage": is_open and is_receiver,
+        "can_attach": worker and (is_open or coordination.status in (Coordination.Status.REPLIED,
+                                                                    Coordination.Status.DISPUTED))
+        and (agency in (coordination.requester_id, coordination.receiver_id) or helping),
         "can_confirm": is_requester and coordination.status == Coordination.Status.REPLIED,
         "can_escalate": is_requester and services.escalation_target(coordination) is not None and (
             coordination.status == Coordination.Status.DISPUTED
@@ -460,6 +463,18 @@ def coordination_note(request, pk: int):
         services.coordination_add_note(coordination=c, by=request.user, text=_valid(NoteForm(request.POST))["text"],
                                        attachments=_files(request))
         return "已登记处理情况。", c
+
+    return _coordination_action(request, pk, act)
+
+
+@role_required(*WORKERS)
+@require_POST
+def coordination_attach(request, pk: int):
+    def act(c):
+        stored = services.coordination_add_attachments(coordination=c, by=request.user, attachments=_files(request))
+        if not stored:
+            raise DomainError("请选择要上传的附件。")
+        return f"已上传附件 {len(stored)} 个。", c
 
     return _coordination_action(request, pk, act)
 

@@ -94,7 +94,8 @@ def test_another_region_gets_404_for_cases_actions_and_attachments(
                      ("coordination_reply", coordination.pk), ("coordination_confirm", coordination.pk),
                      ("coordination_reclassify", coordination.pk), ("coordination_escalate", coordination.pk),
                      ("coordination_helper", coordination.pk), ("coordination_extend", coordination.pk),
-                     ("coordination_note", coordination.pk), ("assist_delay", assist.pk), ("assist_attach", assist.pk)):
+                     ("coordination_note", coordination.pk), ("assist_delay", assist.pk), ("assist_attach", assist.pk),
+                     ("coordination_attach", coordination.pk)):
         assert client.post(reverse(f"cooperation:{name}", args=[pk]), {"reason": "x", "reply": "xxxx"}).status_code == 404
     assert assist.number not in client.get(reverse("cooperation:assist_list")).content.decode()
     assert coordination.number not in client.get(reverse("cooperation:coordination_list")).content.decode()
@@ -332,3 +333,19 @@ def test_list_filters_by_scope_and_search(client, clerk, recent_assist):
     assert outside.number in page and inside.number not in page
     page = client.get(reverse("cooperation:assist_list"), {"q": "ZY-ZJ"}).content.decode()
     assert outside.number in page and inside.number not in page
+
+
+def test_requester_adds_material_to_an_open_issue_and_both_ends_download_it(client, clerk, clerk_wuxi,
+                                                                            raise_coordination):
+    coordination = raise_coordination(today=today())
+    client.force_login(clerk)
+    client.post(reverse("cooperation:coordination_attach", args=[coordination.pk]),
+                {"attachments": [SimpleUploadedFile("结算截图.png", b"\x89PNG\r\n\x1a\n0000")]})
+    client.post(reverse("cooperation:coordination_attach", args=[coordination.pk]),
+                {"attachments": [SimpleUploadedFile("脚本.html", b"<script>")]})
+    attachment = coordination.attachments.get()
+    assert attachment.filename == "结算截图.png" and attachment.content_type == "image/png"
+    client.force_login(clerk_wuxi)
+    response = client.get(reverse("cooperation:attachment_download", args=[attachment.pk]))
+    assert response.status_code == 200 and response["X-Content-Type-Options"] == "nosniff"
+    assert "attachment;" in response["Content-Disposition"]
