@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "filings",
     "reimbursement",
     "clearing",
+    "cooperation",
 ]
 
 MIDDLEWARE = [
@@ -277,6 +278,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "filings-expire-temporary": {"task": "filings.expire_filings", "schedule": crontab(hour=0, minute=30)},
     "reimbursement-refresh-deadlines": {"task": "reimbursement.refresh_deadline_flags", "schedule": crontab(hour=1, minute=0)},
     "clearing-cover-overdue": {"task": "clearing.cover_overdue_with_advances", "schedule": crontab(hour=1, minute=30)},
+    "cooperation-daily": {"task": "cooperation.daily", "schedule": crontab(hour=1, minute=45)},
 }
 
 # --- Forms and UI -------------------------------------------------------------
