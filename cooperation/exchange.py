@@ -19,7 +19,7 @@ from openpyxl.styles import Font
 from cooperation.models import AssistRequest
 from core.errors import DomainError
 from core.tabular import read_table
-from reimbursement.resources import neutralise
+from core.exports import neutralise
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
