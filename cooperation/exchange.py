@@ -18,8 +18,8 @@ from openpyxl.styles import Font
 
 from cooperation.models import AssistRequest
 from core.errors import DomainError
-from core.tabular import read_table
 from core.exports import neutralise
+from core.tabular import read_table
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
