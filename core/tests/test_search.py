@@ -75,3 +75,21 @@ def test_the_person_page_keeps_a_constant_number_of_queries(client, clerk, nanji
     client.force_login(clerk)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("person_detail", args=[nanjing_person.pk])).status_code == 200
+
+
+
+def test_the_person_page_lists_the_persons_audit_assists(client, clerk, clerk_wuxi, nanjing_person):
+    from datetime import date
+    from decimal import Decimal
+
+    from cooperation import services
+
+    assist = services.assist_create(
+        by=clerk, today=date(2026, 3, 16), treatment_region=region("320200"), id_number=nanjing_person.id_number,
+        name=nanjing_person.name, sex=nanjing_person.sex, institution_name="无锡市人民医院", hospital_number="ZY1",
+        invoice_number="FP1", admission_date=date(2026, 2, 20), discharge_date=date(2026, 3, 10),
+        total_amount=Decimal("36820.50"),
+    )
+    client.force_login(clerk)
+    page = client.get(reverse("person_detail", args=[nanjing_person.pk])).content.decode()
+    assert "费用协查与问题协同" in page and assist.number in page
