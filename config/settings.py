@@ -141,6 +141,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The portal's queries are short; PostgreSQL's JIT compiler, set off by the plan cost of a
+    # big region's list, spent 450-540 ms compiling per request at a big city's volume.
+    # YIDI_DB_JIT=1 gives it back (a reporting replica may want it).
+    if not env_bool("YIDI_DB_JIT", False):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -119,3 +119,14 @@ def test_a_command_that_cannot_reach_its_database_says_so_in_chinese(monkeypatch
     monkeypatch.setattr(run_clearing.services, "period_get_or_create", unreachable)
     with pytest.raises(CommandError, match="(?s)数据库操作失败.*请检查 DATABASE_URL"):
         call_command("run_clearing", "--period", "2026-02")
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
