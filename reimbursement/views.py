@@ -4,7 +4,7 @@ check the role, call one service and show its `DomainError` message."""
 from __future__ import annotations
 
 import contextlib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -22,6 +22,7 @@ from core.idcard import parse_id_number
 from core.models import AuditLog, InsuredPerson, Role
 from core.scoping import get_object_for_user
 from core.services import insured_person_upsert
+from core.validators import parse_amount
 from reimbursement import selectors, services
 from reimbursement.benefits import BenefitCase, calculate_case
 from reimbursement.eligibility import suggest_situation
@@ -190,14 +191,9 @@ def _panel_context(request, data, region_code: str | None) -> dict:
 
 
 def _decimal(value) -> Decimal | None:
-    """A finite amount typed into a form, or None (blank, text, NaN, Infinity)."""
-    try:
-        amount = Decimal(str(value).strip()) if str(value).strip() else None
-    except (InvalidOperation, ValueError):
-        return None
-    if amount is None or not amount.is_finite():
-        return None
-    return amount
+    """A finite amount typed into a form, or None (blank, text, NaN, Infinity, 1e20):
+    the panel previews what it can and the form says what is wrong."""
+    return parse_amount(value)
 
 
 def _pk(value) -> int | None:
