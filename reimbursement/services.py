@@ -234,7 +234,13 @@ def validate_details(details: ClaimDetails, *, person: InsuredPerson, today: dat
         details.invoice_numbers = ",".join(invoices)
         duplicates = _invoices_in_use(invoices, exclude_claim=exclude_claim)
         for number, other in duplicates:
-            errors.append(f"票据号码 {number} 已在报销申请 {other.number}（{other.get_status_display()}）中登记，不能重复报销。")
+            if other.region_id == person.insured_region_id:
+                errors.append(
+                    f"票据号码 {number} 已在报销申请 {other.number}（{other.get_status_display()}）中登记，不能重复报销。"
+                )
+            else:
+                # Another pooling region's case: its number and status are not ours to show.
+                errors.append(f"票据号码 {number} 已在其他统筹区的报销申请中登记，不能重复报销；如有疑问请与省级经办机构核实。")
 
     for value, label in ((details.payee_name, "收款人"), (details.bank_name, "开户银行"),
                          (details.institution_name, "医疗机构名称"), (details.settlement_failure_note, "原因说明")):
@@ -262,7 +268,7 @@ def _invoices_in_use(numbers: list[str], *, exclude_claim: Claim | None) -> list
     if exclude_claim is not None and exclude_claim.pk:
         candidates = candidates.exclude(pk=exclude_claim.pk)
     found = []
-    for other in candidates.only("number", "status", "invoice_numbers"):
+    for other in candidates.only("number", "status", "invoice_numbers", "region_id"):
         for number in numbers:
             if number in other.invoice_list:
                 found.append((number, other))
@@ -906,10 +912,13 @@ def _decided_elsewhere(claim: Claim) -> DomainError:
     )
 
 
-def _four_eyes(claim: Claim, by, action: str) -> None:
+def _four_eyes(claim: Claim, by, action: str, *, own: str | None = None) -> None:
+    """Maker–checker for every supervisor decision: not by whoever took the claim in or
+    submitted it, even when the same account holds both the clerk and supervisor roles."""
     if claim.intake_by_id == by.pk:
+        own = own or f"{action}自己受理的申请"
         raise DomainError(
-            f"您是申请 {claim.number} 的受理人，按“受理与审核分离”的规定不能{action}自己受理的申请，请由其他审核人员办理。",
+            f"您是申请 {claim.number} 的受理人，按“受理与审核分离”的规定不能{own}，请由其他审核人员办理。",
             code="four_eyes",
         )
     if claim.submitted_by_id == by.pk:
@@ -1049,6 +1058,7 @@ def claim_mark_special(*, claim: Claim, by, reason: str, today: date | None = No
     _require_status(claim, (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES), "认定为特殊情况")
     if claim.special:
         raise DomainError(f"申请 {claim.number} 已认定为特殊情况（{claim.special_reason}）。", code="already_special")
+    _four_eyes(claim, by, "认定为特殊情况", own="将自己受理的申请认定为特殊情况")
     if claim.due_on is not None and today > claim.due_on:
         raise DomainError(
             f"办理期限已过，不能再认定为特殊情况：申请 {claim.number} 的办理期限 {claim.due_on:%Y-%m-%d} 已届满。"
