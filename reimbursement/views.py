@@ -7,6 +7,7 @@ import contextlib
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -452,7 +453,8 @@ def _action(request, pk: int, action, success: str, **kwargs):
 def claim_calculate(request, pk: int):
     claim = _claim_for(request, pk)
     if claim.status == Claim.Status.SUBMITTED and not request.user.has_role(Role.SUPERVISOR):
-        raise Http404
+        # The region's own claim: a role refusal (403), not "no such claim" (404).
+        raise PermissionDenied("已提交复核的申请只能由审核人员重新计算。")
     return _action(request, pk, services.claim_calculate, "待遇已计算，请核对计算过程。")
 
 
