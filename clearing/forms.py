@@ -7,6 +7,12 @@ from django.utils import timezone
 
 from core.models import Region
 from core.reference import HOME_PROVINCE
+from core.validators import MAX_WAN_YUAN
+
+WAN_YUAN_ERRORS = {
+    "invalid": "请输入整数（万元）。",
+    "max_value": f"额度过大：不能超过 {MAX_WAN_YUAN:,} 万元，请核对单位（万元）。",
+}
 
 
 class UploadForm(forms.Form):
@@ -49,7 +55,8 @@ class AllotmentForm(forms.Form):
         initial_amounts = initial_amounts or {}
         for province in Region.objects.provinces().exclude(code=HOME_PROVINCE).order_by("sort_order", "code"):
             self.fields[f"p_{province.code}"] = forms.IntegerField(
-                label=province.short_name, min_value=0, required=False, initial=initial_amounts.get(province.code),
+                label=province.short_name, min_value=0, max_value=MAX_WAN_YUAN, required=False,
+                initial=initial_amounts.get(province.code), error_messages=WAN_YUAN_ERRORS,
                 widget=forms.NumberInput(attrs={"class": "form-control form-control-sm text-end", "step": 1}),
             )
 
@@ -65,7 +72,8 @@ class AllotmentUploadForm(forms.Form):
 
 class EmergencyForm(forms.Form):
     province = forms.ModelChoiceField(label="就医省", queryset=Region.objects.none())
-    amount = forms.IntegerField(label="国家医保局核定的调增额度（万元）", min_value=1)
+    amount = forms.IntegerField(label="国家医保局核定的调增额度（万元）", min_value=1, max_value=MAX_WAN_YUAN,
+                                error_messages=WAN_YUAN_ERRORS)
     stamp_date = forms.DateField(label="签章日期", initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, provinces=None, **kwargs):

@@ -40,14 +40,30 @@ SCOPE_CROSS_IN = "cross_in"
 # --- Periods and the calendar -----------------------------------------------------
 
 
+#: The years a clearing period can belong to: the dates derived from a period (deadlines a
+#: year ahead) must stay within what the calendar and Python's dates can hold.
+FIRST_YEAR = 2000
+LAST_YEAR = 2099
+
+
 def parse_period(value: str) -> tuple[int, int]:
     """'2026-03' -> (2026, 3); ValueError for anything else."""
     if len(value) != 7 or value[4] != "-" or not (value[:4].isdigit() and value[5:].isdigit()):
         raise ValueError(f"清算所属期“{value}”格式不正确，应为 YYYY-MM（如 2026-03）")
     year, month = int(value[:4]), int(value[5:])
-    if not 1 <= month <= 12 or year < 2000:
+    if not 1 <= month <= 12:
         raise ValueError(f"清算所属期“{value}”不是有效月份")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"清算所属期“{value}”超出可办理的年份范围（{FIRST_YEAR}–{LAST_YEAR}年），请核对")
     return year, month
+
+
+def valid_year(value, default: int) -> int:
+    """A year typed into a page's filter, or `default` when it is none (text, 99999)."""
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit() and FIRST_YEAR <= int(text) <= LAST_YEAR:
+        return int(text)
+    return default
 
 
 def period_of(year: int, month: int) -> str:

@@ -41,6 +41,7 @@ from core.jobs import start_job
 from core.models import AuditLog, Region, Role
 from core.money import format_yuan, quantize_yuan
 from core.reference import HOME_PROVINCE
+from core.validators import MAX_WAN_YUAN
 from core.workdays import add_working_days
 
 ZERO = Decimal("0.00")
@@ -768,6 +769,9 @@ def parse_allotment_rows(rows: list[dict[str, str]]) -> dict[str, int]:
             amount = Decimal(amount_raw)
         except ArithmeticError:
             problems.append(f"第 {index} 行：额度“{amount_raw}”不是数字")
+            continue
+        if not amount.is_finite() or amount < 0 or amount > MAX_WAN_YUAN:
+            problems.append(f"第 {index} 行：额度“{amount_raw}”超出范围（0–{MAX_WAN_YUAN:,} 万元）")
             continue
         if amount != amount.to_integral_value():
             problems.append(f"第 {index} 行：额度以万元为单位，不保留小数（{amount_raw}）")

@@ -84,8 +84,7 @@ def _get_period(period: str) -> ClearingPeriod:
 @require_GET
 def period_list(request):
     years = sorted({int(p[:4]) for p in ClearingPeriod.objects.values_list("period", flat=True)}, reverse=True)
-    year = request.GET.get("year")
-    year = int(year) if year and year.isdigit() else (years[0] if years else timezone.localdate().year)
+    year = rules.valid_year(request.GET.get("year"), default=years[0] if years else timezone.localdate().year)
     periods = list(ClearingPeriod.objects.filter(period__startswith=f"{year:04d}-").order_by("-period"))
     city = _city_of(request.user)
     totals = selectors.totals_by_period(periods, city)

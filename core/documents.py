@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import FileResponse
 from django.utils import timezone
 
@@ -19,6 +20,17 @@ def kind_labels() -> dict[str, str]:
     for module in app_modules("jobs"):
         labels.update(getattr(module, "DOCUMENT_KINDS", {}))
     return labels
+
+
+def institution_documents(user) -> Q:
+    """The documents that concern a hospital account's own institution: every
+    app's jobs module may add a condition in `institution_documents(user) -> Q`."""
+    condition = Q(pk__in=[])
+    for module in app_modules("jobs"):
+        declared = getattr(module, "institution_documents", None)
+        if declared is not None:
+            condition |= declared(user)
+    return condition
 
 
 def store_document(

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 
 from core.audit import log_action
 from core.models import AuditLog
@@ -54,3 +55,24 @@ class IdleTimeoutMiddleware:
         if not polling and not getattr(view_func, "yidi_passive", False):
             request.session[SESSION_KEY] = now
         return None
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set (issue 14, finding 8).
+
+    * Permissions-Policy: browser features the portal never uses are off.
+    * Cache-Control: no-store on every response to a signed-in user. Pages and downloads
+      carry ID numbers, diagnoses and bank accounts; neither the browser's cache nor a
+      proxy may keep them (the back button then asks the server again).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

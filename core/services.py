@@ -14,6 +14,7 @@ from core.errors import DomainError
 from core.idcard import parse_id_number
 from core.models import AuditLog, CalendarDay, CalendarYear, InsuredPerson, Region
 from core.reference import package_calendar_exceptions, package_calendar_years
+from core.validators import plain_text_problem
 
 
 def insured_person_upsert(
@@ -35,6 +36,9 @@ def insured_person_upsert(
     name = (name or "").strip()
     if not name:
         raise DomainError("请填写参保人员姓名。", code="name")
+    problem = plain_text_problem(name, "姓名")
+    if problem:
+        raise DomainError(problem, code="name")
     person = InsuredPerson.objects.filter(id_number=info.number).first()
     if person is not None:
         if person.name != name:

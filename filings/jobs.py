@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
+
 from core.documents import store_document
 from core.errors import DomainError
 from core.jobs import job_handler
@@ -14,6 +17,19 @@ DOCUMENT_KINDS = {
     **{f"filing_{code}": f"{spec.annex} {spec.title}" for code, spec in FORMS.items()},
     "filing_upload": "备案信息上传省平台文件",
 }
+
+
+def institution_documents(user) -> Q:
+    """A hospital's account sees the printed forms of the referrals it may see
+    (keys `filing:<pk>:<form>`, see printing.document_key), nothing else of the city."""
+    filings = Filing.objects.for_user(user)
+    condition = Q(pk__in=[])
+    for code in FORMS:
+        keys = filings.annotate(
+            document_key=Concat(Value("filing:"), Cast("pk", output_field=CharField()), Value(f":{code}"))
+        ).values("document_key")
+        condition |= Q(kind=f"filing_{code}", key__in=keys)
+    return condition
 
 
 @job_handler(RENDER_FORM)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.idcard import normalize_id_number, parse_id_number
 from core.models import Institution, InsuranceType, Region
+from core.validators import MAX_CLAIM_AMOUNT, validate_plain_text
 from reimbursement.formatting import mask_bank_account
 from reimbursement.models import (
     AdjustmentSituation,
@@ -27,13 +28,13 @@ MONEY_WIDGET = forms.NumberInput(attrs={"step": "0.01", "min": "0", "class": "te
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-TOO_LARGE = "金额过大：不能超过 999,999,999,999.99 元。"
+TOO_LARGE = f"金额过大：单笔零星报销不能超过 {MAX_CLAIM_AMOUNT:,} 元，请核对。"
 
 
 def money_field(label: str, required: bool = True, initial=None) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
-        max_digits=14,
+        max_digits=len(str(MAX_CLAIM_AMOUNT).replace(".", "")),
         decimal_places=2,
         min_value=Decimal("0"),
         required=required,
@@ -194,6 +195,11 @@ class IntakeForm(ClaimDetailsForm):
             return parse_id_number(self.cleaned_data["id_number"]).number
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages[0]) from None
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        validate_plain_text(name, "姓名")
+        return name
 
 
 class ReasonForm(forms.Form):

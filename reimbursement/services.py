@@ -22,6 +22,7 @@ from core.errors import DomainError
 from core.jobs import start_job
 from core.models import AuditLog, Institution, InsuredPerson, Region
 from core.money import format_yuan
+from core.validators import MAX_CLAIM_AMOUNT, care_date_problems, plain_text_problem
 from core.workdays import add_working_days
 from reimbursement import checklists
 from reimbursement.benefits import calculate_claim
@@ -47,7 +48,7 @@ from reimbursement.models import (
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 #: The largest amount a money column (max_digits=14, decimal_places=2) holds.
-MAX_AMOUNT = Decimal("999999999999.99")
+MAX_AMOUNT = MAX_CLAIM_AMOUNT
 #: 补办备案时限 when a region has no policy version yet (the field's default on PolicyVersion).
 DEFAULT_RETROACTIVE_MONTHS = 3
 DOCUMENT_JOB = "reimbursement.claim_document"
@@ -158,7 +159,7 @@ def _money(value, label: str, errors: list[str]) -> Decimal | None:
         errors.append(f"{label}不能为负数。")
         return None
     if amount > MAX_AMOUNT:
-        errors.append(f"{label}金额过大：不能超过 {format_yuan(MAX_AMOUNT)} 元。")
+        errors.append(f"{label}金额过大：单笔零星报销不能超过 {format_yuan(MAX_AMOUNT)} 元，请核对。")
         return None
     if amount != amount.quantize(CENT):
         errors.append(f"{label}最多保留两位小数（到分）。")
@@ -198,6 +199,8 @@ def validate_details(details: ClaimDetails, *, person: InsuredPerson, today: dat
             )
         if details.discharge_date > today:
             errors.append(f"出院（就诊）日期 {details.discharge_date:%Y-%m-%d} 晚于今天，尚未发生的费用不能报销。")
+        errors.extend(care_date_problems(details.admission_date, details.discharge_date,
+                                         birth_date=person.birth_date, today=today))
         if details.care_type in (CareType.OUTPATIENT, CareType.EMERGENCY) and details.admission_date != details.discharge_date:
             errors.append("门诊、急诊费用按单次就诊报销：就诊日期只能是一天，多次就诊请分别申请。")
     if details.patient_deceased and not details.rescue:
@@ -231,8 +234,19 @@ def validate_details(details: ClaimDetails, *, person: InsuredPerson, today: dat
         details.invoice_numbers = ",".join(invoices)
         duplicates = _invoices_in_use(invoices, exclude_claim=exclude_claim)
         for number, other in duplicates:
-            errors.append(f"票据号码 {number} 已在报销申请 {other.number}（{other.get_status_display()}）中登记，不能重复报销。")
+            if other.region_id == person.insured_region_id:
+                errors.append(
+                    f"票据号码 {number} 已在报销申请 {other.number}（{other.get_status_display()}）中登记，不能重复报销。"
+                )
+            else:
+                # Another pooling region's case: its number and status are not ours to show.
+                errors.append(f"票据号码 {number} 已在其他统筹区的报销申请中登记，不能重复报销；如有疑问请与省级经办机构核实。")
 
+    for value, label in ((details.payee_name, "收款人"), (details.bank_name, "开户银行"),
+                         (details.institution_name, "医疗机构名称"), (details.settlement_failure_note, "原因说明")):
+        problem = plain_text_problem(value, label)
+        if problem:
+            errors.append(problem)
     account = normalize_bank_account(details.bank_account)
     if not details.payee_name.strip():
         errors.append("请填写收款人。")
@@ -254,7 +268,7 @@ def _invoices_in_use(numbers: list[str], *, exclude_claim: Claim | None) -> list
     if exclude_claim is not None and exclude_claim.pk:
         candidates = candidates.exclude(pk=exclude_claim.pk)
     found = []
-    for other in candidates.only("number", "status", "invoice_numbers"):
+    for other in candidates.only("number", "status", "invoice_numbers", "region_id"):
         for number in numbers:
             if number in other.invoice_list:
                 found.append((number, other))
@@ -900,10 +914,13 @@ def _decided_elsewhere(claim: Claim) -> DomainError:
     )
 
 
-def _four_eyes(claim: Claim, by, action: str) -> None:
+def _four_eyes(claim: Claim, by, action: str, *, own: str | None = None) -> None:
+    """Maker–checker for every supervisor decision: not by whoever took the claim in or
+    submitted it, even when the same account holds both the clerk and supervisor roles."""
     if claim.intake_by_id == by.pk:
+        own = own or f"{action}自己受理的申请"
         raise DomainError(
-            f"您是申请 {claim.number} 的受理人，按“受理与审核分离”的规定不能{action}自己受理的申请，请由其他审核人员办理。",
+            f"您是申请 {claim.number} 的受理人，按“受理与审核分离”的规定不能{own}，请由其他审核人员办理。",
             code="four_eyes",
         )
     if claim.submitted_by_id == by.pk:
@@ -1043,6 +1060,7 @@ def claim_mark_special(*, claim: Claim, by, reason: str, today: date | None = No
     _require_status(claim, (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES), "认定为特殊情况")
     if claim.special:
         raise DomainError(f"申请 {claim.number} 已认定为特殊情况（{claim.special_reason}）。", code="already_special")
+    _four_eyes(claim, by, "认定为特殊情况", own="将自己受理的申请认定为特殊情况")
     if claim.due_on is not None and today > claim.due_on:
         raise DomainError(
             f"办理期限已过，不能再认定为特殊情况：申请 {claim.number} 的办理期限 {claim.due_on:%Y-%m-%d} 已届满。"

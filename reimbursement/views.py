@@ -4,9 +4,10 @@ check the role, call one service and show its `DomainError` message."""
 from __future__ import annotations
 
 import contextlib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -22,6 +23,7 @@ from core.idcard import parse_id_number
 from core.models import AuditLog, InsuredPerson, Role
 from core.scoping import get_object_for_user
 from core.services import insured_person_upsert
+from core.validators import parse_amount
 from reimbursement import bank_views, selectors, services
 from reimbursement.benefits import BenefitCase, calculate_case
 from reimbursement.eligibility import suggest_situation
@@ -209,14 +211,9 @@ def _chosen_institution(data):
 
 
 def _decimal(value) -> Decimal | None:
-    """A finite amount typed into a form, or None (blank, text, NaN, Infinity)."""
-    try:
-        amount = Decimal(str(value).strip()) if str(value).strip() else None
-    except (InvalidOperation, ValueError):
-        return None
-    if amount is None or not amount.is_finite():
-        return None
-    return amount
+    """A finite amount typed into a form, or None (blank, text, NaN, Infinity, 1e20):
+    the panel previews what it can and the form says what is wrong."""
+    return parse_amount(value)
 
 
 def _pk(value) -> int | None:
@@ -478,7 +475,8 @@ def _action(request, pk: int, action, success: str, **kwargs):
 def claim_calculate(request, pk: int):
     claim = _claim_for(request, pk)
     if claim.status == Claim.Status.SUBMITTED and not request.user.has_role(Role.SUPERVISOR):
-        raise Http404
+        # The region's own claim: a role refusal (403), not "no such claim" (404).
+        raise PermissionDenied("已提交复核的申请只能由审核人员重新计算。")
     return _action(request, pk, services.claim_calculate, "待遇已计算，请核对计算过程。")
 
 

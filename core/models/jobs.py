@@ -11,12 +11,16 @@ from core.scoping import RegionScopedQuerySet
 
 class JobQuerySet(models.QuerySet):
     def for_user(self, user) -> JobQuerySet:
-        """A user sees the jobs they started and their region's jobs."""
-        if not getattr(user, "is_authenticated", False):
+        """Agency staff see the jobs they started and their region's jobs; anyone
+        else (a hospital's account) only the jobs they started themselves."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
+        own = Q(created_by=user)
+        if not user.is_agency_staff:
+            return self.filter(own)
         if user.sees_all_regions:
             return self
-        return self.filter(Q(created_by=user) | Q(region_id=user.region_code, region__isnull=False))
+        return self.filter(own | Q(region_id=user.region_code, region__isnull=False))
 
 
 class Job(models.Model):
@@ -87,8 +91,14 @@ class DocumentQuerySet(RegionScopedQuerySet):
     region_scope_fields = ("region",)
 
     def for_user(self, user) -> DocumentQuerySet:
-        """A city's own documents, plus those addressed to its whole province
-        (the province's 平衡总表 and 清算明细表 go to every city)."""
+        """Agency staff: a city's own documents, plus those addressed to its whole
+        province (the province's 平衡总表 and 清算明细表 go to every city).
+        A hospital's account: the documents of its own jobs and those each app
+        declares as concerning its institution (the forms of its referrals)."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if not user.is_agency_staff:
+            return self._for_institution(user)
         scoped = super().for_user(user)
         region_code = getattr(user, "region_code", None) if getattr(user, "is_authenticated", False) else None
         if not region_code or user.sees_all_regions or not user.is_active:
@@ -99,6 +109,15 @@ class DocumentQuerySet(RegionScopedQuerySet):
         if province == region_code:
             return scoped
         return scoped | self.filter(region_id=province)
+
+    def _for_institution(self, user) -> DocumentQuerySet:
+        from core.models.staff import Role
+
+        if Role.HOSPITAL not in user.roles or user.institution_id is None:
+            return self.none()
+        from core.documents import institution_documents
+
+        return self.filter(Q(job__created_by=user) | institution_documents(user))
 
     def latest_versions(self) -> DocumentQuerySet:
         return self.filter(is_latest=True)

@@ -24,6 +24,11 @@ class Role(models.TextChoices):
         return str(self.label)
 
 
+#: The agency's own roles: they see their region's archive and jobs. A hospital's
+#: account (Role.HOSPITAL alone) sees only what concerns its own institution.
+AGENCY_ROLES = (Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.CLEARING_OFFICER, Role.ADMINISTRATOR)
+
+
 class User(AbstractUser):
     """A staff account. Every account belongs to one agency (经办机构)."""
 
@@ -61,6 +66,11 @@ class User(AbstractUser):
 
     def has_role(self, *roles: Role) -> bool:
         return self.is_superuser or any(role in self.roles for role in roles)
+
+    @property
+    def is_agency_staff(self) -> bool:
+        """Holds one of the agency's roles (superusers count as agency staff)."""
+        return self.has_role(*AGENCY_ROLES)
 
     @property
     def region_code(self) -> str | None:

@@ -590,7 +590,7 @@ def test_zero_fund_payment_claim_is_refused_on_a_payment_notice(ready, clerk, su
 @pytest.mark.parametrize(
     ("changes", "message"),
     [({"total_amount": D("1000000000000.00"), "self_funded_amount": D("999999989000.00")},
-      "总费用金额过大：不能超过 999,999,999,999.99 元")],
+      "总费用金额过大：单笔零星报销不能超过 9,999,999.99 元")],
 )
 def test_oversized_amounts_are_refused_in_chinese(ready, clerk, changes, message):
     person, hospital = ready

@@ -515,7 +515,7 @@ def test_oversized_amount_gets_a_clear_chinese_message(client, policy, hospital,
     client.force_login(clerk)
     response = client.post(reverse("reimbursement:intake"), intake_data(hospital, total_amount="12345678901234.00"))
     page = response.content.decode()
-    assert "金额过大：不能超过 999,999,999,999.99 元" in page
+    assert "金额过大：单笔零星报销不能超过 9,999,999.99 元" in page
     assert "确认总共不超过" not in page and "确认小数点前不超过" not in page
     assert not Claim.objects.exists()
 

@@ -6,8 +6,33 @@ document.addEventListener("click", function (event) {
     event.stopImmediatePropagation();
   }
 });
+// Behaviour that would otherwise be inline handlers (the Content-Security-Policy forbids them):
+// <button data-print> prints the page; <input type=checkbox data-select-all="selector"> ticks
+// every box the selector finds; <select data-autosubmit> submits its form on change, and a form
+// with data-year-path="/base/" goes to /base/<year>/ instead of submitting a query.
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
+});
+document.addEventListener("change", function (event) {
+  const target = event.target;
+  if (target.matches("input[data-select-all]")) {
+    document.querySelectorAll(target.dataset.selectAll).forEach(function (box) { box.checked = target.checked; });
+  }
+  if (target.matches("select[data-autosubmit]") && target.form) {
+    target.form.requestSubmit();
+  }
+});
+document.addEventListener("submit", function (event) {
+  const form = event.target;
+  if (form.dataset && form.dataset.yearPath && form.elements.year) {
+    event.preventDefault();
+    window.location.href = form.dataset.yearPath + encodeURIComponent(form.elements.year.value) + "/";
+  }
+});
 // Show server errors from htmx requests instead of failing silently.
-document.body.addEventListener("htmx:responseError", function (event) {
+if (document.body) document.body.addEventListener("htmx:responseError", function (event) {
   const status = event.detail.xhr.status;
   const text = status === 403 ? "没有权限执行此操作。" : status === 404 ? "没有找到该记录。" : "服务器出错（" + status + "），请稍后重试。";
   window.alert(text);

@@ -1,0 +1,137 @@
+"""The data behind test_permission_matrix.py: the staff of every role, one object of
+each kind in the staff's own region (南京 320100) and one in another region (无锡 320200).
+
+Kept apart from the rules so that an app added later (cooperation/, monitoring/) adds
+its objects here and its URL rules in test_permission_matrix.RULES.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from core.documents import store_document
+from core.models import Job, Role
+from core.tests.factories import InstitutionFactory, InsuredPersonFactory, make_user, region
+
+OWN, OTHER = "320100", "320200"
+
+#: The roles the matrix is walked with. City staff belong to 南京; the clearing officer
+#: and the administrator to the province (they see every city); the hospital account
+#: belongs to a 南京 hospital that refers patients.
+ROLES = ("anonymous", "clerk", "supervisor", "finance", "clearing", "admin", "hospital")
+CITY_ROLES = frozenset({"clerk", "supervisor", "finance", "hospital"})
+STAFF_ROLES = ROLES[1:]
+
+
+def make_staff() -> dict:
+    hospital = InstitutionFactory(name="南京矩阵医院", can_refer=True, region=region(OWN))
+    users = {
+        "clerk": make_user("m_clerk", Role.CLERK, OWN),
+        "supervisor": make_user("m_supervisor", Role.SUPERVISOR, OWN),
+        "finance": make_user("m_finance", Role.FINANCE, OWN),
+        "clearing": make_user("m_clearing", Role.CLEARING_OFFICER, "320000"),
+        "admin": make_user("m_admin", Role.ADMINISTRATOR, "320000", is_staff=True),
+        "hospital": make_user("m_hospital", Role.HOSPITAL, OWN, institution=hospital),
+        # Makers in the other region (the objects there need their own staff).
+        "other_clerk": make_user("m_clerk_wx", Role.CLERK, OTHER),
+        "other_supervisor": make_user("m_supervisor_wx", Role.SUPERVISOR, OTHER),
+    }
+    return users
+
+
+@dataclass
+class Pair:
+    """URL kwargs for an object of the staff's own region and one of another region."""
+
+    own: dict
+    other: dict = field(default_factory=dict)
+
+
+def make_objects(users: dict, tmp_path) -> dict[str, Pair]:
+    """Everything the URL patterns point to, built through the apps' factories and services."""
+    objects: dict[str, Pair] = {}
+    objects.update(_core_objects(users))
+    objects.update(_filing_objects(users))
+    objects.update(_reimbursement_objects(users))
+    objects.update(_clearing_objects(users, tmp_path))
+    return objects
+
+
+def _core_objects(users) -> dict[str, Pair]:
+    jobs = [Job.objects.create(kind="core.pdf_selftest", title=f"矩阵任务{code}", created_by=users[maker], region=region(code))
+            for code, maker in ((OWN, "clerk"), (OTHER, "other_clerk"))]
+    documents = [store_document(kind="filing_upload", key=f"matrix:{code}", title="备案信息上传省平台文件",
+                                filename=f"upload-{code}.xlsx", content=code.encode(), region=region(code))
+                 for code in (OWN, OTHER)]
+    return {"job": Pair({"pk": jobs[0].pk}, {"pk": jobs[1].pk}),
+            "document": Pair({"pk": documents[0].pk}, {"pk": documents[1].pk})}
+
+
+def _filing_objects(users) -> dict[str, Pair]:
+    from filings.models import Channel, PersonType
+    from filings.tests.factories import FilingFactory
+
+    hospital = users["hospital"].institution
+    own = FilingFactory(insured_person=InsuredPersonFactory(insured_region=region(OWN)),
+                        person_type=PersonType.REFERRAL, channel=Channel.HOSPITAL, referring_institution=hospital)
+    other = FilingFactory(insured_person=InsuredPersonFactory(insured_region=region(OTHER)))
+    return {"filing": Pair({"pk": own.pk}, {"pk": other.pk})}
+
+
+def _reimbursement_objects(users) -> dict[str, Pair]:
+    from filings.tests.factories import FilingFactory
+    from reimbursement import services
+    from reimbursement.models import PaymentBatch
+    from reimbursement.tests.factories import ALL_INPATIENT_TICKS, beijing_hospital, inpatient_details, make_policy
+
+    hospital = beijing_hospital()
+    claims, batches, policies = [], [], []
+    for code, clerk in ((OWN, users["clerk"]), (OTHER, users["other_clerk"])):
+        policies.append(make_policy(code, date(2024, 1, 1)))
+        person = InsuredPersonFactory(insured_region=region(code))
+        FilingFactory(insured_person=person, destination=region("110000"), start_date=date(2025, 6, 1),
+                      applied_on=date(2025, 6, 1))
+        claim = services.claim_create(by=clerk, person=person, ticked=set(ALL_INPATIENT_TICKS),
+                                      details=inpatient_details(hospital, invoice_numbers=f"MX{code}"),
+                                      today=date(2026, 3, 16))
+        services.claim_calculate(claim=claim, by=clerk)
+        claims.append(services.claim_submit(claim=claim, by=clerk))
+        batches.append(PaymentBatch.objects.create(number=f"MX{code}", region=region(code), created_by=clerk,
+                                                   total_amount=Decimal("0.00")))
+    return {
+        "claim": Pair({"pk": claims[0].pk}, {"pk": claims[1].pk}),
+        "batch": Pair({"pk": batches[0].pk}, {"pk": batches[1].pk}),
+        "policy": Pair({"pk": policies[0].pk}, {"pk": policies[1].pk}),
+    }
+
+
+def _clearing_objects(users, tmp_path) -> dict[str, Pair]:
+    from clearing import services
+    from clearing.models import AdvancePolicy, ClearingPeriod, ImportBatch, PaymentDue
+    from clearing.tests.factories import Row, import_rows
+    from core.jobs import run_job_now
+
+    AdvancePolicy.objects.get_or_create(province_id="320000", effective_year=2017,
+                                        defaults={"method": "net_outflow_share", "factor": "0.2000"})
+    import_rows(tmp_path, [
+        Row("M1", OWN, OTHER, fund_amount="1000.00"),
+        Row("M2", OWN, "110000", fund_amount="70.00"),
+        Row("M3", OTHER, "110000", fund_amount="90.00"),
+        Row("M4", "330100", OTHER, fund_amount="20.00"),
+    ])
+    period = services.clearing_compute(period=ClearingPeriod.objects.get(), by=users["clearing"])
+    job = services.clearing_issue_notices(period=period, by=users["clearing"], stamp_date=date(2026, 3, 26))
+    run_job_now(job.pk)
+    payments = {code: PaymentDue.objects.filter(region_id=code).order_by("pk").first() for code in (OWN, OTHER)}
+    imports = [ImportBatch.objects.create(filename=f"settlements-{code}.csv", region=region(code),
+                                          created_by=users["clearing"]) for code in (OWN, OTHER)]
+    return {
+        "period": Pair({"period": period.period}, {"period": period.period}),
+        "import": Pair({"pk": imports[0].pk}, {"pk": imports[1].pk}),
+        "payment": Pair({"pk": payments[OWN].pk}, {"pk": payments[OTHER].pk}),
+        "year": Pair({"year": 2026}, {"year": 2026}),
+        "city": Pair({"year": 2026, "code": OWN}, {"year": 2026, "code": OTHER}),
+        "province": Pair({"year": 2026, "code": "110000"}, {"year": 2026, "code": "110000"}),
+    }

@@ -1,0 +1,258 @@
+"""The permission matrix, generated from the URLconf (pretix test_permissions style).
+
+Every named URL pattern is requested as every role (core.tests.permission_matrix.ROLES)
+on an object of the staff's own region and on one of another region, and the exact
+status is asserted. A URL pattern without a rule in RULES fails the suite: whoever adds
+a URL decides here who may open it.
+
+Adding an app's URLs (cooperation/, monitoring/ …): put its objects in
+permission_matrix.make_objects (a Pair of URL kwargs, own region and other region) and
+one entry per URL name below, e.g.
+
+    "monitoring:report": page(STAFF),
+    "cooperation:detail": page(CLERK | SUPERVISOR, obj="assist"),
+    "cooperation:answer": action(SUPERVISOR, obj="assist"),
+
+Statuses: 200 a page, 302 an action done or refused with a message (it redirects back),
+403 the role may not, 404 another region's object (never a 403, so nothing leaks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from core.tests.permission_matrix import CITY_ROLES, ROLES, STAFF_ROLES, make_objects, make_staff
+
+pytestmark = pytest.mark.django_db
+
+CLERK, SUPERVISOR, FINANCE, CLEARING, ADMIN, HOSPITAL = (frozenset({role}) for role in STAFF_ROLES)
+STAFF = frozenset(STAFF_ROLES)
+AGENCY = STAFF - HOSPITAL
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: frozenset[str]
+    ok: int = 200  # what an allowed role gets on its own region's object
+    method: str = "get"
+    obj: str | None = None  # key of make_objects() whose Pair fills the URL's kwargs
+    kwargs: dict = field(default_factory=dict)  # fixed kwargs (a form code, an action name)
+    scoped: bool = True  # False: the object belongs to no region (every region sees it)
+    own: dict = field(default_factory=dict)  # exceptions on the own-region object: role -> status
+    other: dict = field(default_factory=dict)  # exceptions on the other region's object
+    anonymous: int = 302  # to the login page
+
+    def expected(self, role: str, side: str) -> int:
+        if role == "anonymous":
+            return self.anonymous
+        exceptions = self.own if side == "own" else self.other
+        if role in exceptions:
+            return exceptions[role]
+        if role not in self.allowed:
+            return 403
+        if side == "other" and self.scoped and self.obj and role in CITY_ROLES:
+            return 404  # another region's object: as if it did not exist
+        return self.own.get(role, self.ok)
+
+
+def page(allowed, **options) -> Rule:
+    return Rule(frozenset(allowed), **options)
+
+
+def action(allowed, **options) -> Rule:
+    options.setdefault("ok", 302)
+    options.setdefault("method", "post")
+    return Rule(frozenset(allowed), **options)
+
+
+def public(status: int = 200, **options) -> Rule:
+    return Rule(STAFF, ok=status, anonymous=status, **options)
+
+
+RULES: dict[str, Rule] = {
+    # --- core ---------------------------------------------------------------------------
+    "home": page(STAFF),
+    "healthz": public(),
+    "login": public(own={role: 302 for role in STAFF_ROLES}),  # signed in: straight to the home page
+    "logout": action(STAFF, anonymous=302),
+    "password_change": page(STAFF),
+    "password_change_done": page(STAFF),
+    "job_list": page(STAFF),
+    # A hospital sees only the jobs it started, never the city's.
+    "job_detail": page(STAFF, obj="job", own={"hospital": 404}, other={"hospital": 404}),
+    "job_progress": page(STAFF, obj="job", own={"hospital": 404}, other={"hospital": 404}),
+    "document_list": page(STAFF),
+    # A hospital downloads only the forms of its own referrals (core/tests/test_role_access.py).
+    "document_download": page(STAFF, obj="document", own={"hospital": 404}, other={"hospital": 404}),
+    "calendar": page(AGENCY),
+    "calendar_template": page(ADMIN),
+    "selftest": page(ADMIN),
+    # --- filings ------------------------------------------------------------------------
+    "filings:list": page(CLERK | SUPERVISOR | CLEARING | ADMIN | HOSPITAL),
+    "filings:new": page(CLERK | HOSPITAL),
+    "filings:person_lookup": page(CLERK | HOSPITAL),
+    "filings:checklist": page(CLERK | HOSPITAL, method="post"),
+    "filings:review_queue": page(CLERK | SUPERVISOR | CLEARING | ADMIN),
+    "filings:commitments": page(CLERK | SUPERVISOR | CLEARING | ADMIN),
+    "filings:import": page(CLERK | SUPERVISOR),
+    "filings:import_template": page(CLERK | SUPERVISOR),
+    "filings:upload": page(CLERK | SUPERVISOR),
+    "filings:settings": page(SUPERVISOR | ADMIN),
+    "filings:detail": page(CLERK | SUPERVISOR | CLEARING | ADMIN | HOSPITAL, obj="filing"),
+    "filings:receipt": page(CLERK | SUPERVISOR | CLEARING | ADMIN | HOSPITAL, obj="filing"),
+    "filings:edit": page(CLERK, obj="filing", own={"clerk": 302}),  # only a draft is edited
+    "filings:activate": action(CLERK, obj="filing"),
+    "filings:delete": action(CLERK, obj="filing"),
+    "filings:change": page(CLERK, obj="filing"),
+    "filings:cancel": page(CLERK, obj="filing"),
+    "filings:materials": page(CLERK, obj="filing"),
+    "filings:review": page(SUPERVISOR, obj="filing"),
+    "filings:print": action(CLERK | SUPERVISOR | HOSPITAL, obj="filing", kwargs={"form_code": "annex8"}),
+    # --- reimbursement ------------------------------------------------------------------
+    "reimbursement:claim_list": page(CLERK | SUPERVISOR | FINANCE | ADMIN),
+    "reimbursement:claim_export": page(CLERK | SUPERVISOR | FINANCE | ADMIN),
+    "reimbursement:intake": page(CLERK),
+    "reimbursement:intake_panel": page(CLERK, method="post"),
+    "reimbursement:deadlines": page(CLERK | SUPERVISOR | ADMIN),
+    "reimbursement:trial": page(CLERK | SUPERVISOR | ADMIN),
+    "reimbursement:payments": page(FINANCE),
+    "reimbursement:policy_list": page(AGENCY),
+    "reimbursement:policy_detail": page(AGENCY, obj="policy", scoped=False),  # policies are published
+    "reimbursement:claim_detail": page(CLERK | SUPERVISOR | FINANCE | ADMIN, obj="claim"),
+    "reimbursement:claim_edit": page(CLERK, obj="claim", own={"clerk": 302}),  # submitted: not editable
+    "reimbursement:claim_materials": page(CLERK, obj="claim"),
+    # The claim is submitted: only a supervisor recalculates it now.
+    "reimbursement:claim_calculate": action(CLERK | SUPERVISOR, obj="claim", own={"clerk": 403}, other={"clerk": 404}),
+    "reimbursement:claim_submit": action(CLERK, obj="claim"),
+    "reimbursement:claim_approve": action(SUPERVISOR, obj="claim"),
+    "reimbursement:claim_reject": action(SUPERVISOR, obj="claim"),
+    "reimbursement:claim_return": action(SUPERVISOR, obj="claim"),
+    "reimbursement:claim_special": action(SUPERVISOR, obj="claim"),
+    "reimbursement:claim_cancel": action(CLERK, obj="claim"),
+    "reimbursement:claim_delay_notice": action(CLERK | SUPERVISOR, obj="claim"),
+    "reimbursement:claim_print": action(CLERK | SUPERVISOR | FINANCE, obj="claim", kwargs={"form": "receipt"}),
+    "reimbursement:claim_pay": action(FINANCE, obj="claim"),
+    "reimbursement:claim_payment_return": action(FINANCE, obj="claim"),
+    "reimbursement:claim_correct_payee": action(CLERK, obj="claim"),
+    "reimbursement:claim_verify_payee": action(SUPERVISOR, obj="claim"),
+    "reimbursement:batch_detail": page(FINANCE | ADMIN, obj="batch"),
+    "reimbursement:batch_pay": action(FINANCE, obj="batch"),
+    "reimbursement:batch_regenerate": action(FINANCE, obj="batch"),
+    # --- clearing -----------------------------------------------------------------------
+    "clearing:period_list": page(SUPERVISOR | FINANCE | CLEARING | ADMIN),
+    "clearing:period_create": action(CLEARING),  # province level only
+    # A period is the whole province's month; a city sees its own figures in it.
+    "clearing:period_detail": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="period", scoped=False),
+    "clearing:period_cross": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="period", scoped=False),
+    "clearing:settlement_list": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="period", scoped=False),
+    "clearing:emergency_create": action(CLEARING, obj="period", scoped=False),
+    "clearing:period_action": action(CLEARING, obj="period", scoped=False, kwargs={"action": "compute"}),
+    "clearing:import_list": page(CLEARING),
+    "clearing:import_detail": page(CLEARING, obj="import"),
+    "clearing:import_errors": page(CLEARING, obj="import"),
+    "clearing:payment_list": page(SUPERVISOR | FINANCE | CLEARING | ADMIN),
+    "clearing:payment_detail": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="payment"),
+    "clearing:advance_index": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, ok=302),  # to the current year
+    "clearing:advance_year": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="year", scoped=False),
+    "clearing:allotments": page(CLEARING, obj="year", scoped=False),
+    "clearing:advance_action": action(CLEARING, obj="year", scoped=False, kwargs={"action": "compute_intra"}),
+    "clearing:ledger_city": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="city"),
+    "clearing:ledger_province": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="province", scoped=False),
+}
+
+#: Django's admin has its own permission system (is_staff + model permissions) and its own tests.
+SKIPPED_NAMESPACES = {"admin"}
+
+
+def url_patterns() -> list[tuple[str, list[str]]]:
+    """Every named URL pattern outside the skipped namespaces, with its kwargs' names."""
+    found = []
+
+    def walk(patterns, namespace=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace in SKIPPED_NAMESPACES:
+                    continue
+                walk(entry.url_patterns, f"{namespace}{entry.namespace}:" if entry.namespace else namespace)
+            elif isinstance(entry, URLPattern) and entry.name:
+                found.append((f"{namespace}{entry.name}", sorted(entry.pattern.regex.groupindex)))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_url_pattern_has_a_rule():
+    missing = [name for name, _kwargs in url_patterns() if name not in RULES]
+    assert not missing, (
+        "URL patterns without a rule in core/tests/test_permission_matrix.py RULES (decide who may open them): "
+        + ", ".join(missing)
+    )
+
+
+def test_no_rule_for_a_url_that_does_not_exist():
+    names = {name for name, _kwargs in url_patterns()}
+    assert not set(RULES) - names
+
+
+@pytest.fixture(scope="module")
+def world_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("matrix-media")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, world_media):
+    """The archived files of the module's world stay where they were written."""
+    settings.MEDIA_ROOT = world_media
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory, world_media):
+    """The staff and objects, built once for the module inside a transaction that is rolled
+    back at the end; each test runs in a savepoint of it (pytest-django's own atomic), so a
+    request that changes a claim does not change what the next test sees."""
+    from clearing import notices
+
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch, override_settings(MEDIA_ROOT=world_media):
+        patch.setattr(notices, "render_pdf", lambda template, context: b"%PDF-1.7 stub")
+        with transaction.atomic():
+            users = make_staff()
+            objects = make_objects(users, tmp_path_factory.mktemp("matrix"))
+            yield users, objects
+            transaction.set_rollback(True)
+
+
+def _url(name: str, rule: Rule, objects, side: str) -> str:
+    kwargs = dict(getattr(objects[rule.obj], side)) if rule.obj else {}
+    kwargs.update(rule.kwargs)
+    return reverse(name, kwargs=kwargs or None)
+
+
+def observed(name: str, rule: Rule, users, objects) -> dict[tuple[str, str], tuple[int, int]]:
+    """(role, side) -> (status, expected) for every role on both objects."""
+    results = {}
+    sides = ("own", "other") if rule.obj else ("own",)
+    for side in sides:
+        url = _url(name, rule, objects, side)
+        for role in ROLES:
+            client = Client()
+            if role != "anonymous":
+                client.force_login(users[role])
+            response = getattr(client, rule.method)(url, {})
+            if rule.anonymous == 302 and role == "anonymous":
+                assert response["Location"].startswith(reverse("login")), (name, response["Location"])
+            results[(role, side)] = (response.status_code, rule.expected(role, side))
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_permission_matrix(name, world):
+    users, objects = world
+    results = observed(name, RULES[name], users, objects)
+    wrong = [f"{role} on {side} object: got {got}, expected {want}"
+             for (role, side), (got, want) in results.items() if got != want]
+    assert not wrong, f"{name}:\n  " + "\n  ".join(wrong)
