@@ -54,6 +54,8 @@ from django.db import DatabaseError, connection, transaction
 from clearing import rules
 from core.reference import HOME_PROVINCE
 
+logger = logging.getLogger(__name__)
+
 COLUMNS: tuple[str, ...] = (
     "settlement_id",
     "period",
@@ -850,6 +852,15 @@ class XlsxSource:
         self._first_row = 0
 
     def open(self) -> None:
+        from core.errors import DomainError
+        from core.safe_files import SETTLEMENT_TABLE, inspect_xlsx
+
+        try:
+            # Before calamine: it builds the whole sheet in memory, and a crafted
+            # file (zip bomb, one cell at XFD1048576) would kill the process.
+            inspect_xlsx(self.path, SETTLEMENT_TABLE)
+        except DomainError as exc:
+            raise FileProblem(exc.message) from None
         sheet = self._sheet()
         for index, row in enumerate(sheet.iter_rows()):
             if any(_cell_text(cell, None) for cell in row):
@@ -865,7 +876,8 @@ class XlsxSource:
             workbook = CalamineWorkbook.from_path(str(self.path))
             return workbook.get_sheet_by_index(0)
         except Exception as exc:
-            raise FileProblem(f"无法读取 XLSX 文件（{exc}）：请确认文件没有损坏、不是加密文件。") from exc
+            logger.info("calamine could not read %s: %s", self.display_name, exc)
+            raise FileProblem("无法读取 XLSX 文件：请确认文件没有损坏、不是加密文件，或在 Excel 中“另存为”后重新导入。") from exc
 
     def rows(self, *, sink=None, progress: Callable[[int], None] = lambda _: None, passthrough: bool = False) -> Iterator[tuple[int, list[str]]]:
         sheet = self._sheet()

@@ -35,6 +35,7 @@ from clearing.models import (
     Settlement,
     Transfer,
 )
+from core import safe_files
 from core.audit import log_action
 from core.errors import DomainError
 from core.jobs import start_job
@@ -1037,6 +1038,9 @@ def import_batch_create(*, upload, by, skip_invalid: bool = False) -> ImportBatc
     name = upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     if not name.lower().endswith((".csv", ".txt", ".xlsx", ".xlsm")):
         raise DomainError("只能上传 CSV 或 XLSX 文件。")
+    too_large = safe_files.upload_size_error(upload.size, safe_files.settlement_limits())
+    if too_large:
+        raise DomainError(too_large, code="too_large")
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
