@@ -13,8 +13,8 @@ A crafted spreadsheet must never cost more than a refusal:
   calamine builds the whole sheet as one dense rows × columns block, and a
   process that runs out of memory there dies instead of raising (a 1.5 KB
   file with one cell at XFD1048576 is seventeen billion cells);
-* a CSV is decoded as UTF-8, UTF-8 with BOM or GB18030 (domain.md §6);
-  records, rows and columns are capped.
+* a CSV is decoded as UTF-8, UTF-8 with BOM or GB18030 (domain.md §6); old
+  Mac line endings (CR only) are read; records, rows and columns are capped.
 
 Every refusal is a `DomainError` with a Chinese message the clerk can act on.
 """
@@ -441,6 +441,18 @@ def read_xlsx_rows(source: bytes | str | Path, limits: TableLimits) -> list[tupl
         raise _refuse(NOT_XLSX, "unreadable") from None
 
 
+# --- Values typed with a Chinese input method ----------------------------------------
+
+#: Full-width ASCII forms (１２３.４５, ２０２６－０３, ＡＢＣ) and the ideographic space.
+_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width digits, letters and signs as their ASCII forms. Only these:
+    other scripts' digits or superscripts stay as they are and fail validation."""
+    return text if text.isascii() else text.translate(_HALFWIDTH)
+
+
 # --- CSV: encoding, line endings, bounded records ----------------------------------------
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gb18030": "GB18030"}
@@ -478,9 +490,20 @@ def _undecodable(data: bytes, encoding: str) -> str:
         )
 
 
+def normalise_newlines(text: str) -> str:
+    """Old Mac files (Excel "CSV (Macintosh)") end lines with CR alone."""
+    if "\r" in text and "\n" not in text:
+        return text.replace("\r", "\n")
+    return text
+
+
 def read_csv_rows(data: bytes, limits: TableLimits) -> list[tuple[int, list[str]]]:
     """(record number, header = 1, cells) of every record, blank ones included."""
     text, _encoding = decode_text(data)
+    text = normalise_newlines(text)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise _refuse(f"第 {line} 行含有不可见的空字符（NUL），文件可能已损坏或不是文本文件：请在 Excel 中另存为 CSV 或 XLSX 后重新上传。", "unreadable")
     records: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     number = 0

@@ -14,7 +14,7 @@ def decode_text(data: bytes) -> str:
 
 
 def read_table(upload, *, limits: safe_files.TableLimits = safe_files.SMALL_TABLE) -> list[dict[str, str]]:
-    """Rows of an upload under a header row, as {header: text}; blank rows dropped."""
+    """Rows of an upload under its header row, as {header: text}; the n-th dict is row n + 1."""
     name = getattr(upload, "name", "") or ""
     size = getattr(upload, "size", None)
     if size is not None:
@@ -35,8 +35,8 @@ def read_table(upload, *, limits: safe_files.TableLimits = safe_files.SMALL_TABL
     rows = []
     for number, cells in records[1:]:
         values = [_cell_text(cell) for cell in cells]
-        if not any(values):
-            continue  # a blank line
+        # A blank line stays (as empty values): callers number rows by position
+        # and skip empty ones, so the numbers match what Excel shows.
         if any(values[len(header):]):
             raise DomainError(f"第{number}行：列数多于表头，请检查是否有多余的逗号。", code="columns")
         rows.append({header[i]: values[i] if i < len(values) else "" for i in range(len(header))})

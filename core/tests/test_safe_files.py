@@ -158,3 +158,46 @@ def test_admin_institution_import_refuses_a_bomb(administrator_client, calamine_
     assert response.status_code == 200
     assert "XLSX 工作表用到了第 1048576 行" in response.text
     assert Institution.objects.count() == before
+
+
+# --- Ordinary CSV files: encodings, line endings, odd bytes ------------------------------------
+
+@pytest.mark.parametrize(("content", "rows"), [
+    ("日期,类型\r2027-01-01,休息\r".encode(), [(1, ["日期", "类型"]), (2, ["2027-01-01", "休息"])]),
+    ("\ufeff日期,类型\r\n2027-01-01,休息\r\n".encode(), [(1, ["日期", "类型"]), (2, ["2027-01-01", "休息"])]),
+    (b"", []),
+])
+def test_csv_line_endings_and_bom(content, rows):
+    assert safe_files.read_csv_rows(content, safe_files.SMALL_TABLE) == rows
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("日期\n2027-01-01\x00\n".encode(), "第 2 行含有不可见的空字符（NUL）"),
+    ("日期\n\ufeff".encode("utf-32"), "文件是 UTF-32 编码"),
+    ("日期\n".encode("utf-16"), "文件是 UTF-16 编码"),
+    (b"a\n\"" + b"x" * (safe_files.MiB + 10), "第 2 行有一格内容超过 1 MB，或引号没有成对"),
+    (b"a\n\xff\xfe\xfd\n", "第 2 行含有既不是 UTF-8 也不是 GB18030 的字节（0xFF）"),
+])
+def test_odd_csv_files_are_refused_in_chinese(content, message):
+    with pytest.raises(DomainError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        safe_files.read_csv_rows(content, safe_files.SMALL_TABLE)
+
+
+def test_full_width_forms_become_half_width_and_nothing_else():
+    assert safe_files.to_halfwidth("１２３．４５　２０２６－０３ＡＢ") == "123.45 2026-03AB"
+    assert safe_files.to_halfwidth("²٣南京") == "²٣南京"
+
+
+@pytest.mark.django_db
+def test_calendar_import_reads_full_width_dates_and_cr_only_lines(administrator_client):
+    content = "日期,类型,名称\r２０２７－０１－０１,休息,元旦\r\r2027-02-20,上班,春节调休上班\r".encode("gb18030")
+    response = administrator_client.post(reverse("calendar"), {"year": 2027, "file": SimpleUploadedFile("2027.csv", content)})
+    assert response.status_code == 302
+    assert set(CalendarDay.objects.filter(date__year=2027).values_list("name", flat=True)) == {"元旦", "春节调休上班"}
+
+
+@pytest.mark.django_db
+def test_calendar_errors_keep_the_row_numbers_after_blank_lines(administrator_client):
+    content = "日期,类型,名称\n2027-01-01,休息,元旦\n\n2027-02-30,休息,x\n".encode()
+    page = administrator_client.post(reverse("calendar"), {"year": 2027, "file": SimpleUploadedFile("b.csv", content)}).text
+    assert "第4行：日期“2027-02-30”无效" in page
