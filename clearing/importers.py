@@ -53,7 +53,7 @@ from django.db import DatabaseError, connection, transaction
 
 from clearing import rules
 from core.reference import HOME_PROVINCE
-from core.safe_files import to_halfwidth
+from core.safe_files import big5_refusal, to_halfwidth
 
 logger = logging.getLogger(__name__)
 
@@ -697,6 +697,11 @@ class CsvSource:
         if self.cr_only:
             head = head.replace(b"\r", b"\n")
         self.encoding = self._sniff(head)
+        if self.encoding == "gb18030":
+            # The head may end inside a character: judge its whole lines.
+            refusal = big5_refusal(head if len(head) >= self.size else head[: head.rfind(b"\n") + 1])
+            if refusal:
+                raise FileProblem(refusal)
         self._read_header()
 
     def _sniff(self, head: bytes) -> str:

@@ -13,8 +13,9 @@ A crafted spreadsheet must never cost more than a refusal:
   calamine builds the whole sheet as one dense rows × columns block, and a
   process that runs out of memory there dies instead of raising (a 1.5 KB
   file with one cell at XFD1048576 is seventeen billion cells);
-* a CSV is decoded as UTF-8, UTF-8 with BOM or GB18030 (domain.md §6); old
-  Mac line endings (CR only) are read; records, rows and columns are capped.
+* a CSV is decoded as UTF-8, UTF-8 with BOM or GB18030 (domain.md §6), with
+  Big5 recognised and refused rather than imported as mojibake; old Mac line
+  endings (CR only) are read; records, rows and columns are capped.
 
 Every refusal is a `DomainError` with a Chinese message the clerk can act on.
 """
@@ -458,6 +459,84 @@ def to_halfwidth(text: str) -> str:
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gb18030": "GB18030"}
 
 
+def _gb2312_common(char: str) -> bool:
+    """A character Chinese text in GB18030 is mostly made of: ASCII, the GB2312
+    punctuation rows and its 6,763 hanzi."""
+    if char < "\x80":
+        return True
+    try:
+        lead = char.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return False
+    return lead in (0xA1, 0xA3) or 0xB0 <= lead <= 0xF7
+
+
+def _big5_common(char: str) -> bool:
+    """Big5's punctuation and its 5,401 frequent hanzi (A440–C67E)."""
+    if char < "\x80":
+        return True
+    try:
+        code = int.from_bytes(char.encode("big5"), "big")
+    except UnicodeEncodeError:
+        return False
+    return 0xA140 <= code <= 0xA3BF or 0xA440 <= code <= 0xC67E
+
+
+def big5_refusal(sample: bytes) -> str:
+    """A refusal when `sample` (whole lines) reads as mojibake in GB18030 but as
+    ordinary text in Big5, else "". Real GB18030 text is mostly GB2312 hanzi and
+    rarely decodes as Big5 at all; Big5 bytes read as GB18030 give rare
+    characters, kana and private-use code points."""
+    try:
+        as_gb = sample.decode("gb18030")
+        as_big5 = sample.decode("big5")
+    except UnicodeDecodeError:
+        return ""
+    gb_chars = [char for char in as_gb if char >= "\x80"]
+    big5_chars = [char for char in as_big5 if char >= "\x80"]
+    if len(big5_chars) < 2:
+        return ""
+    gb_share = sum(map(_gb2312_common, gb_chars)) / len(gb_chars)
+    big5_share = sum(map(_big5_common, big5_chars)) / len(big5_chars)
+    if big5_share < 0.9 or gb_share >= 0.8 or gb_share >= big5_share:
+        return ""
+    garbled, meant = _example(sample)
+    return (
+        f"文件看起来是 Big5（繁体中文）编码，不是系统接受的 UTF-8 或 GB18030：按 GB18030 读出来是乱码（如“{garbled}”，"
+        f"按 Big5 应为“{meant}”）。为免导入乱码，已拒绝。请在 Excel 或记事本中“另存为”CSV UTF-8 后重新导入。"
+    )
+
+
+def _example(sample: bytes) -> tuple[str, str]:
+    """(as read in GB18030, as meant in Big5) of the first line with a run of
+    four or more non-ASCII characters (a name, not a two-character header)."""
+
+    def longest_run(text: str) -> str:
+        runs = re.findall(r"[^\x00-\x7f]+", text)
+        return max(runs, key=len)[:12] if runs else ""
+
+    best = ("", "")
+    for line in sample.splitlines():
+        try:
+            pair = (longest_run(line.decode("gb18030")), longest_run(line.decode("big5")))
+        except UnicodeDecodeError:
+            continue
+        if len(pair[1]) >= 4:
+            return pair
+        if len(pair[1]) > len(best[1]):
+            best = pair
+    return best
+
+
+def whole_lines(data: bytes, size: int) -> bytes:
+    """The first `size` bytes of `data` cut after a newline (no character split)."""
+    if len(data) <= size:
+        return data
+    head = data[:size]
+    cut = max(head.rfind(b"\n"), head.rfind(b"\r"))
+    return head[: cut + 1] if cut >= 0 else b""
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """(text, encoding) of a whole small file; refuses other encodings with the reason."""
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
@@ -470,6 +549,9 @@ def decode_text(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         if encoding == "utf-8-sig":
             raise _refuse(_undecodable(data, "utf-8-sig"), "encoding") from None
+        refusal = big5_refusal(whole_lines(data, 256 * 1024))
+        if refusal:
+            raise _refuse(refusal, "encoding") from None
         encoding = "gb18030"
         try:
             text = data.decode(encoding)

@@ -1,5 +1,5 @@
 """Ordinary files that used to crash the settlement import (full-width digits,
-CR-only line endings, NUL bytes…) become row-numbered Chinese errors or import
+CR-only line endings, NUL bytes, Big5 text…) become row-numbered Chinese errors or import
 correctly; any failure of an import job leaves its batch failed with the reason."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 HEADER = ",".join(importers.COLUMNS)
 GOOD = "A1,2026-02,320100,320200,310,inpatient,2026-02-14,200.00,100.00,南京鼓楼医院"
+BIG5_NAMES = ["臺北榮民總醫院", "國立臺灣大學醫學院附設醫院", "長庚紀念醫院", "高雄醫學大學附設中和紀念醫院"]
 
 
 def lines(*rows: str, newline: str = "\r\n") -> bytes:
@@ -61,6 +62,7 @@ FUZZ = {
     "Arabic-Indic digits": lines(GOOD.replace("200.00", "٢٠٠.٠٠")),
     "superscript digit": lines(GOOD.replace("200.00", "²00.00")),
     "NaN and 1e20": lines(GOOD.replace("200.00", "NaN"), GOOD.replace("A1", "A2").replace("200.00", "1e20")),
+    "Big5": lines(GOOD.replace("南京鼓楼医院", BIG5_NAMES[0])).decode().encode("big5"),
     "100,000 columns": lines(GOOD + "," * 100_000),
 }
 
@@ -117,6 +119,28 @@ def test_a_line_without_end_is_refused_not_buffered(tmp_path, monkeypatch):
     monkeypatch.setattr(importers, "MAX_RECORD", 4096)
     report = run(tmp_path, lines(GOOD) + b"x" * 10_000)
     assert report.file_error.startswith("第 3 行超过") and "仍没有换行" in report.file_error
+
+
+@pytest.mark.parametrize("names", [BIG5_NAMES, BIG5_NAMES[:1]])
+def test_big5_text_is_refused_not_imported_as_mojibake(tmp_path, names):
+    rows = [GOOD.replace("A1", f"B{i}").replace("南京鼓楼医院", name) for i, name in enumerate(names)]
+    report = run(tmp_path, lines(*rows).decode().encode("big5"))
+    assert report.file_error.startswith("文件看起来是 Big5（繁体中文）编码，不是系统接受的 UTF-8 或 GB18030")
+    assert f"按 Big5 应为“{names[0]}”" in report.file_error
+    assert not Settlement.objects.exists()
+
+
+def test_traditional_characters_in_gb18030_are_still_accepted(tmp_path):
+    rows = [GOOD.replace("A1", f"T{i}").replace("南京鼓楼医院", name) for i, name in enumerate(BIG5_NAMES)]
+    report = run(tmp_path, lines(*rows).decode().encode("gb18030"))
+    assert report.committed, report.text()
+    assert Settlement.objects.get(pk="T0").institution == "臺北榮民總醫院"
+
+
+def test_the_public_sample_month_is_not_mistaken_for_big5(sample_files):
+    csv_path, _json = sample_files
+    report = import_file(csv_path, options=importers.ImportOptions(dry_run=True))
+    assert report.ok, report.text()
 
 
 # --- Import jobs never leave a batch 校验中 --------------------------------------------------

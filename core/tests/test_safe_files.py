@@ -162,6 +162,26 @@ def test_admin_institution_import_refuses_a_bomb(administrator_client, calamine_
 
 # --- Ordinary CSV files: encodings, line endings, odd bytes ------------------------------------
 
+BIG5_HOSPITALS = "日期,類型,名稱\n2027-01-01,休息,臺北榮民總醫院院慶\n2027-01-02,休息,長庚紀念醫院\n"
+
+
+def test_big5_is_refused_naming_what_the_text_would_have_been():
+    with pytest.raises(DomainError) as refused:
+        safe_files.decode_text(BIG5_HOSPITALS.encode("big5"))
+    assert refused.value.message.startswith("文件看起来是 Big5（繁体中文）编码")
+    assert "按 Big5 应为“臺北榮民總醫院院慶”" in refused.value.message
+
+
+@pytest.mark.parametrize("text", [
+    BIG5_HOSPITALS,  # traditional characters are GB18030 too
+    "日期,类型,名称\n2027-10-01,休息,国庆节\n2027-10-02,休息,南京鼓楼医院院庆\n",
+    "日期,类型,名称\n2027-01-01,休息,元旦\n",
+    "住院,门诊\n张三,李四\n",
+])
+def test_gb18030_text_is_not_mistaken_for_big5(text):
+    assert safe_files.decode_text(text.encode("gb18030")) == (text, "gb18030")
+
+
 @pytest.mark.parametrize(("content", "rows"), [
     ("日期,类型\r2027-01-01,休息\r".encode(), [(1, ["日期", "类型"]), (2, ["2027-01-01", "休息"])]),
     ("\ufeff日期,类型\r\n2027-01-01,休息\r\n".encode(), [(1, ["日期", "类型"]), (2, ["2027-01-01", "休息"])]),
@@ -201,3 +221,11 @@ def test_calendar_errors_keep_the_row_numbers_after_blank_lines(administrator_cl
     content = "日期,类型,名称\n2027-01-01,休息,元旦\n\n2027-02-30,休息,x\n".encode()
     page = administrator_client.post(reverse("calendar"), {"year": 2027, "file": SimpleUploadedFile("b.csv", content)}).text
     assert "第4行：日期“2027-02-30”无效" in page
+
+
+@pytest.mark.django_db
+def test_calendar_import_refuses_big5(administrator_client):
+    upload = SimpleUploadedFile("2027.csv", BIG5_HOSPITALS.encode("big5"))
+    page = administrator_client.post(reverse("calendar"), {"year": 2027, "file": upload}).text
+    assert "文件看起来是 Big5（繁体中文）编码" in page
+    assert not CalendarDay.objects.filter(date__year=2027).exists()

@@ -45,6 +45,7 @@ ODD_FILES = {
     "very long field": (HEADER + "\n" + ROW.replace("李秀英", "李" * 2_000_000) + "\n").encode(),
     "full-width digits": (HEADER + "\n" + ROW.replace("2026-03-13", "２０２６－０３－１３") + "\n").encode(),
     "UTF-16": (HEADER + "\n" + ROW).encode("utf-16"),
+    "Big5": "申請流水號,姓名,人員類別\nWS1,臺北榮民總醫院,長庚紀念醫院\n".encode("big5"),
 }
 
 
@@ -54,4 +55,6 @@ def test_odd_files_get_a_page_not_a_server_error(client, clerk, name):
     response = client.post(reverse("filings:import"), {"file": SimpleUploadedFile("applications.csv", ODD_FILES[name])})
     assert response.status_code == 200
     assert "Traceback" not in response.text
+    if name == "Big5":
+        assert "文件看起来是 Big5（繁体中文）编码" in response.text
     assert not Filing.objects.exists()
