@@ -339,7 +339,12 @@ def import_detail(request, pk: int):
     return render(
         request,
         "clearing/import_detail.html",
-        {"batch": batch, "columns": [label for label in _column_labels()], "periods": (batch.summary or {}).get("periods", {})},
+        {
+            "batch": batch, "columns": [label for label in _column_labels()], "periods": (batch.summary or {}).get("periods", {}),
+            # checked, then the import itself could not run (queue down, worker lost): it may be confirmed again
+            "retry_import": batch.status == ImportBatch.Status.FAILED and batch.checked_at is not None
+            and (not batch.error_count or batch.skip_invalid),
+        },
     )
 
 

@@ -200,6 +200,11 @@ def test_a_confirmation_that_cannot_be_queued_says_so(client, clearing_officer, 
     assert "未能开始导入：" + jobs.BROKER_DOWN in confirm.text
     assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
     assert not Settlement.objects.exists()
+    assert 'id="confirm-import"' in confirm.text  # once the queue is back, it may be confirmed again
+    monkeypatch.undo()
+    client.post(response.url)
+    assert ImportBatch.objects.get().status == ImportBatch.Status.IMPORTED
+    assert Settlement.objects.count() == 1
 
 
 def test_a_batch_whose_job_died_is_failed_when_the_import_pages_are_opened(client, clearing_officer, django_capture_on_commit_callbacks):
