@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from core import safe_files
+from core.forms import clean_table_upload
 from core.models import Region
 from core.reference import HOME_PROVINCE
 from core.validators import MAX_WAN_YUAN
@@ -25,6 +27,11 @@ class UploadForm(forms.Form):
         label="有错误的行跳过，只导入有效行（默认：有任何错误整个文件都不导入）",
         required=False,
     )
+
+    def clean_file(self):
+        return clean_table_upload(
+            self.cleaned_data["file"], limits=safe_files.settlement_limits(), extensions=(".csv", ".txt", ".xlsx", ".xlsm")
+        )
 
 
 class ReasonForm(forms.Form):
@@ -68,6 +75,9 @@ class AllotmentForm(forms.Form):
 
 class AllotmentUploadForm(forms.Form):
     file = forms.FileField(label="额度文件（CSV/XLSX，列：省份、额度（万元））")
+
+    def clean_file(self):
+        return clean_table_upload(self.cleaned_data["file"])
 
 
 class EmergencyForm(forms.Form):

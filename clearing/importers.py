@@ -53,6 +53,9 @@ from django.db import DatabaseError, connection, transaction
 
 from clearing import rules
 from core.reference import HOME_PROVINCE
+from core.safe_files import big5_refusal, to_halfwidth
+
+logger = logging.getLogger(__name__)
 
 COLUMNS: tuple[str, ...] = (
     "settlement_id",
@@ -98,18 +101,23 @@ MAX_ID = 40
 MAX_REPORTED_ERRORS = 100_000
 PREVIEW_ROWS = 10
 CHUNK = 1 << 20
+#: One CSV line (a settlement row is ~150 bytes): a file without line breaks is refused, not buffered.
+MAX_RECORD = 1 << 20
 STAGING = "clearing_import_staging"
 TARGET = "clearing_settlement"
 
-_ID_OK = re.compile(r"[^\s\x00]{1," + str(MAX_ID) + "}").fullmatch
+#: No spaces, NUL, byte-order marks or zero-width and direction marks in an id.
+_ID_OK = re.compile(r"[^\s\x00\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]{1," + str(MAX_ID) + "}").fullmatch
 #: One settlement is at most 999,999,999.99 yuan (nine digits before the point).
 MAX_AMOUNT_DIGITS = 9
 AMOUNT_PATTERN = r"\d{1," + str(MAX_AMOUNT_DIGITS) + r"}(?:\.\d{1,2})?"
-_AMOUNT_OK = re.compile(AMOUNT_PATTERN).fullmatch
-_TOO_BIG = re.compile(r"\d+(?:\.\d{1,2})?").fullmatch
-_NEGATIVE = re.compile(r"-\s*\d+(?:\.\d+)?").fullmatch
-_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
-_CODE_SHAPE = re.compile(r"\d{6}").fullmatch
+# ASCII digits only: Python's \d also matches other scripts' digits, which the
+# database cannot read as numbers (full-width ones are turned half-width first).
+_AMOUNT_OK = re.compile(AMOUNT_PATTERN, re.ASCII).fullmatch
+_TOO_BIG = re.compile(r"\d+(?:\.\d{1,2})?", re.ASCII).fullmatch
+_NEGATIVE = re.compile(r"-\s*\d+(?:\.\d+)?", re.ASCII).fullmatch
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII).fullmatch
+_CODE_SHAPE = re.compile(r"\d{6}", re.ASCII).fullmatch
 
 
 class Abandon(Exception):
@@ -308,7 +316,9 @@ class RowValidator:
     # one unless surrounding spaces were removed.
 
     def _period(self, raw: str) -> tuple[str, str]:
-        value = raw.strip()
+        value = to_halfwidth(raw).strip()
+        if not value.isascii():
+            return value, f"清算所属期“{value}”格式不正确，应为 YYYY-MM（如 2026-03），数字请用半角"
         try:
             rules.parse_period(value)
         except ValueError as exc:
@@ -316,7 +326,7 @@ class RowValidator:
         return value, ""
 
     def _pair(self, insured_raw: str, treatment_raw: str) -> tuple[str, str, str, str]:
-        insured, treatment = insured_raw.strip(), treatment_raw.strip()
+        insured, treatment = to_halfwidth(insured_raw).strip(), to_halfwidth(treatment_raw).strip()
         insured_area, insured_error = self.book.check(insured, "参保地")
         treatment_area, treatment_error = self.book.check(treatment, "就医地")
         messages = [message for message in (insured_error, treatment_error) if message]
@@ -337,7 +347,7 @@ class RowValidator:
         return insured, treatment, scope, "；".join(messages)
 
     def _date(self, raw: str, period: str, period_ok: bool) -> tuple[str, str]:
-        value = raw.strip()
+        value = to_halfwidth(raw).strip()
         if not value:
             return value, "结算日期为空"
         if not _DATE_SHAPE(value):
@@ -360,7 +370,7 @@ class RowValidator:
 
     @staticmethod
     def _choice(raw: str, allowed: dict[str, str], what: str) -> tuple[str, str]:
-        value = raw.strip()
+        value = to_halfwidth(raw).strip()
         if value in allowed:
             return value, ""
         options = "、".join(f"{code}（{label}）" for code, label in allowed.items())
@@ -372,10 +382,14 @@ class RowValidator:
     def _amount(raw: str, label: str) -> tuple[str, int | None, str]:
         value = raw
         if not _AMOUNT_OK(value):
-            value = raw.strip()
+            value = to_halfwidth(raw).strip()
             if not _AMOUNT_OK(value):
                 if not value:
                     return value, None, f"{label}为空"
+                if "\x00" in value:
+                    return value, None, f"{label}含有不可见的空字符，请检查文件"
+                if any(char.isdigit() and not char.isascii() for char in value):
+                    return value, None, f"{label}“{value}”含有无法识别的数字字符，应为半角数字的金额（元），如 12345.67"
                 if _NEGATIVE(value):
                     return value, None, f"{label}不能为负数（{value}）"
                 if _TOO_BIG(value):
@@ -561,7 +575,8 @@ class ChunkMatcher:
         windows = "|".join(
             rf'"?{re.escape(period)}"?,(?:[^,\n]*,){{4}}"?{self._dates(period)}"?,' for period in self.periods
         )
-        sid = q(r'[^\s,"\x00]{1,' + str(MAX_ID) + "}")
+        # Printable ASCII ids only here; any other id is checked row by row (_ID_OK).
+        sid = q(r'[\x21\x23-\x2b\x2d-\x7e]{1,' + str(MAX_ID) + "}")
         amount = q(AMOUNT_PATTERN)
         # Bytes, not characters: up to four per character; the column's varchar(200) keeps the real limit.
         name = q(r'[^\s,"\x00](?:[^,"\r\n\x00]{0,' + str(MAX_INSTITUTION * 4 - 2) + r'}[^\s,"\x00])?')
@@ -663,17 +678,29 @@ class CsvSource:
         self.header: Header | None = None
         self.data_offset = 0
         self.failed_encodings: set[str] = set()
+        #: Old Mac files (Excel "CSV (Macintosh)") end their lines with CR alone: read as LF.
+        self.cr_only = False
 
     def open(self) -> None:
         with self.path.open("rb") as handle:
             head = handle.read(64 * 1024)
         if not head.strip():
             raise FileProblem("文件是空的：第 1 行应为表头，其后为数据行。")
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            raise FileProblem("文件是 UTF-32 编码：请另存为“CSV UTF-8（逗号分隔）”或 CSV（GB18030），或直接上传 XLSX。")
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise FileProblem("文件是 UTF-16 编码（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8（逗号分隔）”或 CSV（GB18030），或直接上传 XLSX。")
         if head[:4] == b"PK\x03\x04":
             raise FileProblem("这是 XLSX/ZIP 文件，但文件名不是 .xlsx：请确认文件类型。")
+        self.cr_only = b"\r" in head and b"\n" not in head
+        if self.cr_only:
+            head = head.replace(b"\r", b"\n")
         self.encoding = self._sniff(head)
+        if self.encoding == "gb18030":
+            # The head may end inside a character: judge its whole lines.
+            refusal = big5_refusal(head if len(head) >= self.size else head[: head.rfind(b"\n") + 1])
+            if refusal:
+                raise FileProblem(refusal)
         self._read_header()
 
     def _sniff(self, head: bytes) -> str:
@@ -706,8 +733,16 @@ class CsvSource:
 
     def _read_header(self) -> None:
         with self.path.open("rb") as handle:
-            line = handle.readline()
-            self.data_offset = handle.tell()
+            if self.cr_only:
+                head = handle.read(MAX_RECORD)
+                cut = head.find(b"\r")
+                line = head[: cut + 1] if cut >= 0 else head
+                self.data_offset = len(line)
+            else:
+                line = handle.readline(MAX_RECORD)
+                self.data_offset = handle.tell()
+        if len(line) >= MAX_RECORD and not line.endswith((b"\n", b"\r")):
+            raise FileProblem(f"第 1 行（表头）超过 {MAX_RECORD // 1048576} MB：请确认这是结算明细的 CSV 文件。")
         try:
             text = line.decode(self.encoding)
         except UnicodeDecodeError as exc:
@@ -738,6 +773,8 @@ class CsvSource:
                     if pending:
                         yield line_no, pending + b"\n"
                     return
+                if self.cr_only:
+                    chunk = chunk.replace(b"\r", b"\n")  # one byte for one: offsets stay true
                 if sink is not None:
                     sink(chunk)
                 position += len(chunk)
@@ -745,6 +782,11 @@ class CsvSource:
                 data = pending + chunk
                 cut = data.rfind(b"\n") + 1
                 pending = data[cut:]
+                if len(pending) > MAX_RECORD:
+                    long_line = line_no + data[:cut].count(b"\n") + 1
+                    raise FileProblem(
+                        f"第 {long_line} 行超过 {MAX_RECORD // 1048576} MB 仍没有换行：请确认这是结算明细的 CSV 文件。"
+                    )
                 if cut:
                     piece = data[:cut]
                     yield line_no, piece
@@ -823,7 +865,7 @@ class LineParser:
             try:
                 values = next(csv.reader([line]), [])
             except csv.Error as exc:
-                raise FileProblem(f"第 {self.row_no + 1} 行 CSV 格式错误（{exc}）：请检查引号是否成对。") from exc
+                raise FileProblem(_csv_problem(self.row_no + 1, exc)) from exc
             if self.passthrough and any('"' in value for value in values):
                 raise Abandon("noncanonical")
             self.row_no += 1
@@ -832,6 +874,14 @@ class LineParser:
     def close(self) -> None:
         if self.open_record is not None:
             raise FileProblem(f"第 {self.open_since} 行起的引号没有闭合，直到文件结尾：请检查该行的引号是否成对。")
+
+
+def _csv_problem(row_no: int, exc: csv.Error) -> str:
+    if "new-line" in str(exc):
+        return (
+            f"第 {row_no} 行中间有单独的回车符（CR），与其他行的换行方式不同：请在 Excel 中另存为 CSV UTF-8 或 XLSX 后重新导入。"
+        )
+    return f"第 {row_no} 行 CSV 格式错误：请检查引号是否成对，或在 Excel 中另存为 CSV 后重新导入。"
 
 
 class XlsxSource:
@@ -849,6 +899,15 @@ class XlsxSource:
         self._first_row = 0
 
     def open(self) -> None:
+        from core.errors import DomainError
+        from core.safe_files import SETTLEMENT_TABLE, inspect_xlsx
+
+        try:
+            # Before calamine: it builds the whole sheet in memory, and a crafted
+            # file (zip bomb, one cell at XFD1048576) would kill the process.
+            inspect_xlsx(self.path, SETTLEMENT_TABLE)
+        except DomainError as exc:
+            raise FileProblem(exc.message) from None
         sheet = self._sheet()
         for index, row in enumerate(sheet.iter_rows()):
             if any(_cell_text(cell, None) for cell in row):
@@ -864,7 +923,8 @@ class XlsxSource:
             workbook = CalamineWorkbook.from_path(str(self.path))
             return workbook.get_sheet_by_index(0)
         except Exception as exc:
-            raise FileProblem(f"无法读取 XLSX 文件（{exc}）：请确认文件没有损坏、不是加密文件。") from exc
+            logger.info("calamine could not read %s: %s", self.display_name, exc)
+            raise FileProblem("无法读取 XLSX 文件：请确认文件没有损坏、不是加密文件，或在 Excel 中“另存为”后重新导入。") from exc
 
     def rows(self, *, sink=None, progress: Callable[[int], None] = lambda _: None, passthrough: bool = False) -> Iterator[tuple[int, list[str]]]:
         sheet = self._sheet()

@@ -127,7 +127,29 @@ class _SideChannelProgress:
 
 @job_handler("clearing.import_settlements")
 def import_settlements(job, progress) -> dict:
-    """Check (a dry run) or commit an uploaded settlement file."""
+    """Check (a dry run) or commit an uploaded settlement file. Whatever stops the
+    work, the batch ends failed with the reason (never left 校验中 / 导入中)."""
+    try:
+        return _import_settlements(job, progress)
+    except Exception as exc:
+        services.import_batch_fail(batch_id=job.params["batch_id"], reason=_import_failure(job, exc))
+        raise
+
+
+def _import_failure(job, exc: Exception) -> str:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "处理超时，已停止，文件中的数据均未写入。请分批导入，或联系系统管理员。"
+    return (
+        f"处理时发生意外错误（{type(exc).__name__}），文件中的数据均未写入。"
+        f"请联系系统管理员并告知任务编号 {job.pk}。"
+    )
+
+
+def _import_settlements(job, progress) -> dict:
     from clearing.importers import ImportOptions, import_file
 
     batch = ImportBatch.objects.select_related("created_by").get(pk=job.params["batch_id"])

@@ -35,6 +35,7 @@ from clearing.models import (
     Settlement,
     Transfer,
 )
+from core import safe_files
 from core.audit import log_action
 from core.errors import DomainError
 from core.jobs import start_job
@@ -757,8 +758,8 @@ def parse_allotment_rows(rows: list[dict[str, str]]) -> dict[str, int]:
     result: dict[str, int] = {}
     problems = []
     for index, row in enumerate(rows, start=2):
-        province_raw = next((row[key] for key in province_keys if row.get(key)), "").replace(" ", "")
-        amount_raw = next((row[key] for key in amount_keys if row.get(key)), "").replace(",", "")
+        province_raw = safe_files.to_halfwidth(next((row[key] for key in province_keys if row.get(key)), "")).replace(" ", "")
+        amount_raw = safe_files.to_halfwidth(next((row[key] for key in amount_keys if row.get(key)), "")).replace(",", "")
         if not province_raw and not amount_raw:
             continue
         code = by_name.get(province_raw)
@@ -766,7 +767,11 @@ def parse_allotment_rows(rows: list[dict[str, str]]) -> dict[str, int]:
             problems.append(f"第 {index} 行：不认识的省份“{province_raw}”")
             continue
         try:
+            if not amount_raw.isascii():
+                raise ArithmeticError(amount_raw)
             amount = Decimal(amount_raw)
+            if not amount.is_finite():
+                raise ArithmeticError(amount_raw)
         except ArithmeticError:
             problems.append(f"第 {index} 行：额度“{amount_raw}”不是数字")
             continue
@@ -1057,6 +1062,9 @@ def import_batch_create(*, upload, by, skip_invalid: bool = False) -> ImportBatc
     name = upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     if not name.lower().endswith((".csv", ".txt", ".xlsx", ".xlsm")):
         raise DomainError("只能上传 CSV 或 XLSX 文件。")
+    too_large = safe_files.upload_size_error(upload.size, safe_files.settlement_limits())
+    if too_large:
+        raise DomainError(too_large, code="too_large")
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -1097,7 +1105,53 @@ def import_batch_start(*, batch: ImportBatch, by, commit: bool) -> Any:
     ImportBatch.objects.filter(pk=batch.pk).update(job=job)
     if commit:
         ImportBatch.objects.filter(pk=batch.pk).update(imported_by=by if getattr(by, "pk", None) else None)
+    # After the job's dispatch (on_commit runs callbacks in order): a job that
+    # could not be queued (broker down) fails its batch at once, with the reason.
+    transaction.on_commit(lambda: import_batches_fail_lost_jobs(batch_id=batch.pk))
     return job
+
+
+#: A batch in these states has a job at work on it (or about to have one).
+IMPORT_BUSY = (ImportBatch.Status.UPLOADED, ImportBatch.Status.CHECKING, ImportBatch.Status.IMPORTING)
+IMPORT_JOB_LOST = "后台任务已中断（服务重启、任务进程退出或超时），文件中的数据均未写入。请重新上传或重新确认导入。"
+
+
+def import_batch_fail(*, batch_id: int, reason: str) -> bool:
+    """Mark a settlement import that is being checked or imported as failed, with
+    the reason its page shows. The one way an import job that cannot finish ends:
+    the job's own failure (clearing.jobs), a job that could not be queued, and a
+    job found dead or stale (`import_batches_fail_lost_jobs`) all come here.
+
+    Runs in its own transaction: it holds even when the job's work was rolled
+    back. False when the batch had already finished (nothing changes then)."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().filter(pk=batch_id, status__in=IMPORT_BUSY).first()
+        if batch is None:
+            return False
+        before = batch.status
+        batch.status = ImportBatch.Status.FAILED
+        batch.file_error = reason[:2000]
+        batch.save(update_fields=["status", "file_error"])
+        log_action(
+            action=AuditLog.Action.TRANSITION, obj=batch, from_state=before, to_state=batch.status,
+            message=f"结算明细文件 {batch.filename} 处理失败：{reason}"[:500], username="系统（后台任务）",
+        )
+    return True
+
+
+def import_batches_fail_lost_jobs(*, batch_id: int | None = None) -> int:
+    """Busy batches whose job has failed without finishing them (never queued: the
+    broker was down; or marked failed as dead or stale) fail with the job's reason.
+    One query when there is none (the import pages call it on every visit)."""
+    from core.models import Job
+
+    stuck = ImportBatch.objects.filter(status__in=IMPORT_BUSY, job__status=Job.Status.FAILED)
+    if batch_id is not None:
+        stuck = stuck.filter(pk=batch_id)
+    failed = 0
+    for pk, error in stuck.values_list("pk", "job__error"):
+        failed += import_batch_fail(batch_id=pk, reason=error or IMPORT_JOB_LOST)
+    return failed
 
 
 def import_batch_apply_report(*, batch: ImportBatch, report, commit: bool) -> ImportBatch:

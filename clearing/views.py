@@ -304,7 +304,11 @@ def import_list(request):
             except DomainError as exc:
                 form.add_error("file", exc.message)
             else:
+                batch.refresh_from_db(fields=["status", "file_error"])
+                if batch.status == ImportBatch.Status.FAILED:  # the check could not even be queued
+                    messages.error(request, f"文件已上传，但未能开始校验：{batch.file_error}")
                 return redirect("clearing:import_detail", pk=batch.pk)
+    services.import_batches_fail_lost_jobs()
     page = Paginator(selectors.import_batches(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "clearing/import_list.html", {"form": form, "page": page})
 
@@ -319,11 +323,22 @@ def import_detail(request, pk: int):
                 services.import_batch_start(batch=batch, by=request.user, commit=True)
         except DomainError as exc:
             messages.error(request, exc.message)
+        else:
+            batch.refresh_from_db(fields=["status", "file_error"])
+            if batch.status == ImportBatch.Status.FAILED:
+                messages.error(request, f"未能开始导入：{batch.file_error}")
         return redirect("clearing:import_detail", pk=batch.pk)
+    if batch.is_busy and services.import_batches_fail_lost_jobs(batch_id=batch.pk):
+        batch.refresh_from_db()
     return render(
         request,
         "clearing/import_detail.html",
-        {"batch": batch, "columns": [label for label in _column_labels()], "periods": (batch.summary or {}).get("periods", {})},
+        {
+            "batch": batch, "columns": [label for label in _column_labels()], "periods": (batch.summary or {}).get("periods", {}),
+            # checked, then the import itself could not run (queue down, worker lost): it may be confirmed again
+            "retry_import": batch.status == ImportBatch.Status.FAILED and batch.checked_at is not None
+            and (not batch.error_count or batch.skip_invalid),
+        },
     )
 
 

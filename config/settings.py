@@ -234,6 +234,8 @@ WHITENOISE_USE_FINDERS = STATIC_FROM_SOURCE
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# The largest settlement file the upload page takes (the small imports take 5 MB: core.safe_files).
+YIDI_SETTLEMENT_UPLOAD_MAX_MB = env_int("YIDI_SETTLEMENT_UPLOAD_MAX_MB", 1024)
 
 # --- Security -----------------------------------------------------------------
 # With DEBUG off the TLS-only settings are on unless DJANGO_HTTPS=0 (plain HTTP

@@ -6,6 +6,7 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import workdays
+from core.errors import DomainError
 from core.idcard import parse_id_number
 from core.models import (
     Agency,
@@ -19,7 +20,7 @@ from core.models import (
     Region,
     User,
 )
-from core.resources import InstitutionResource
+from core.resources import IMPORT_FORMATS, InstitutionResource
 
 
 @admin.register(Region)
@@ -39,6 +40,13 @@ class AgencyAdmin(SimpleHistoryAdmin):
 @admin.register(Institution)
 class InstitutionAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [InstitutionResource]
+    import_formats = IMPORT_FORMATS
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, DomainError):  # a refusal of core.safe_files, in Chinese
+            form.add_error("import_file", e.message)
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
     list_display = ["code", "name", "region", "kind", "level", "designated", "networked", "can_refer"]
     list_filter = ["kind", "level", "designated", "networked", "can_refer", "region"]
     search_fields = ["code", "name"]

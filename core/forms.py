@@ -9,7 +9,23 @@ class CalendarImportForm(forms.Form):
     file = forms.FileField(
         label="节假日安排文件",
         help_text="CSV 或 XLSX，列：日期（YYYY-MM-DD）、类型（休息/上班）、名称。只需列出放假的工作日和调休上班的周末。",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
+
+    def clean_file(self):
+        return clean_table_upload(self.cleaned_data["file"])
+
+
+def clean_table_upload(upload, *, limits=None, extensions: tuple[str, ...] = (".csv", ".xlsx")):
+    """The checks every small table upload gets before it is read: file type and size."""
+    from django.core.exceptions import ValidationError
+
+    from core import safe_files
+
+    if not upload.name.lower().endswith(extensions):
+        raise ValidationError("只能上传 CSV 或 XLSX 文件。", code="file_type")
+    safe_files.check_upload_size(upload, limits or safe_files.SMALL_TABLE)
+    return upload
 
 
 class LoginForm(AuthenticationForm):

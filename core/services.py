@@ -14,6 +14,7 @@ from core.errors import DomainError
 from core.idcard import parse_id_number
 from core.models import AuditLog, CalendarDay, CalendarYear, InsuredPerson, Region
 from core.reference import package_calendar_exceptions, package_calendar_years
+from core.safe_files import to_halfwidth
 from core.validators import plain_text_problem
 
 
@@ -98,12 +99,14 @@ def parse_calendar_rows(raw_rows: list[dict[str, str]], *, year: int) -> list[Ca
     rows: list[CalendarRow] = []
     seen: set[date] = set()
     for index, raw in enumerate(raw_rows, start=2):
-        text_date = (raw.get("日期") or raw.get("date") or "").strip()
-        text_kind = (raw.get("类型") or raw.get("kind") or "").strip().lower()
+        text_date = to_halfwidth(raw.get("日期") or raw.get("date") or "").strip()
+        text_kind = to_halfwidth(raw.get("类型") or raw.get("kind") or "").strip().lower()
         name = (raw.get("名称") or raw.get("name") or "").strip()[:40]
         if not text_date and not text_kind:
             continue
         try:
+            if not text_date.isascii():
+                raise ValueError(text_date)
             day = date.fromisoformat(text_date.replace("/", "-"))
         except ValueError:
             errors.append(f"第{index}行：日期“{text_date}”无效，应为 YYYY-MM-DD。")

@@ -1,61 +1,51 @@
-"""Reading small uploaded tables (CSV in UTF-8/UTF-8 BOM/GB18030, or XLSX) into dicts."""
+"""Reading small uploaded tables (CSV in UTF-8/UTF-8 BOM/GB18030, or XLSX) into dicts,
+through the checks of core.safe_files (size, zip bombs, encoding, bounded records)."""
 
 from __future__ import annotations
 
-import csv
-import io
+from datetime import date, datetime
 
+from core import safe_files
 from core.errors import DomainError
-
-ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 def decode_text(data: bytes) -> str:
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError("无法识别文件编码：请保存为 UTF-8 或 GB18030（Excel“CSV”格式）的 CSV，或 XLSX。", code="encoding")
+    return safe_files.decode_text(data)[0]
 
 
-def read_table(upload) -> list[dict[str, str]]:
-    name = (getattr(upload, "name", "") or "").lower()
-    data = upload.read()
-    if name.endswith(".xlsx") or data[:2] == b"PK":
-        return _read_xlsx(data)
-    text = decode_text(data)
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+def read_table(upload, *, limits: safe_files.TableLimits = safe_files.SMALL_TABLE) -> list[dict[str, str]]:
+    """Rows of an upload under its header row, as {header: text}; the n-th dict is row n + 1."""
+    name = getattr(upload, "name", "") or ""
+    size = getattr(upload, "size", None)
+    if size is not None:
+        message = safe_files.upload_size_error(size, limits)
+        if message:
+            raise DomainError(message, code="too_large")
+    data = upload.read(limits.max_upload_bytes + 1)
+    records = safe_files.read_table_rows(data, name, limits)
+    while records and not any(_cell_text(cell) for cell in records[0][1]):
+        records.pop(0)
+    if not records:
+        raise DomainError("文件是空的，或缺少表头行。", code="empty")
+    header = [_cell_text(cell) for cell in records[0][1]]
+    while header and not header[-1]:
+        header.pop()
+    if not header:
         raise DomainError("文件是空的，或缺少表头行。", code="empty")
     rows = []
-    for row in reader:
-        if None in row:  # DictReader files cells beyond the header under None
-            raise DomainError(f"第{reader.line_num}行：列数多于表头，请检查是否有多余的逗号。", code="columns")
-        rows.append({(k or "").strip(): (v or "").strip() for k, v in row.items()})
+    for number, cells in records[1:]:
+        values = [_cell_text(cell) for cell in cells]
+        # A blank line stays (as empty values): callers number rows by position
+        # and skip empty ones, so the numbers match what Excel shows.
+        if any(values[len(header):]):
+            raise DomainError(f"第{number}行：列数多于表头，请检查是否有多余的逗号。", code="columns")
+        rows.append({header[i]: values[i] if i < len(values) else "" for i in range(len(header))})
     return rows
 
 
-def _read_xlsx(data: bytes) -> list[dict[str, str]]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=True)
-    except Exception as exc:
-        raise DomainError(f"无法读取 XLSX 文件：{exc}", code="xlsx") from None
-    if not rows:
-        raise DomainError("文件是空的，或缺少表头行。", code="empty")
-    header = [str(cell).strip() for cell in rows[0]]
-    return [
-        {header[i]: _cell_text(cell) for i, cell in enumerate(row) if i < len(header)}
-        for row in rows[1:]
-    ]
-
-
 def _cell_text(cell) -> str:
-    from datetime import date, datetime
-
+    if cell is None:
+        return ""
     if isinstance(cell, datetime):
         return cell.date().isoformat()
     if isinstance(cell, date):

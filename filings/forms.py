@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core import safe_files
 from core.idcard import parse_id_number
 from core.models import Institution, InsuranceType, InsuredPerson, Region
 from core.reference import HOME_PROVINCE
@@ -404,8 +405,7 @@ class ImportForm(forms.Form):
         name = upload.name.lower()
         if not name.endswith((".csv", ".xlsx")):
             raise ValidationError("请上传 .csv 或 .xlsx 文件。")
-        if upload.size > 5 * 1024 * 1024:
-            raise ValidationError("文件超过 5 MB，请分批导入。")
+        safe_files.check_upload_size(upload, safe_files.SMALL_TABLE)
         return upload
 
 

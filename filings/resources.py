@@ -19,11 +19,11 @@ from django.utils import timezone
 from import_export import fields, resources
 from import_export.formats import base_formats
 
+from core import safe_files
 from core.errors import DomainError
 from core.idcard import parse_id_number
 from core.models import Institution, InsuranceType, InsuredPerson, Region
 from core.services import insured_person_upsert
-from core.tabular import decode_text
 from filings import materials as checklist
 from filings.models import Filing, PersonType, UploadAction
 from filings.services import FilingData, filing_submit_online, foreign_person_message, province_known
@@ -270,23 +270,17 @@ class OnlineApplicationResource(resources.ModelResource):
         )
 
 
-NOT_XLSX = "文件不是有效的 XLSX（可能是其他格式改了扩展名）：请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）或 CSV 后重新上传。"
+NOT_XLSX = safe_files.NOT_XLSX
 
 
 def load_dataset(content: bytes, filename: str) -> tablib.Dataset:
-    """Read an uploaded CSV (UTF-8, UTF-8 BOM or GB18030) or XLSX into a Dataset.
+    """Read an uploaded CSV (UTF-8, UTF-8 BOM or GB18030) or XLSX into a Dataset,
+    through the checks of core.safe_files (size, zip bombs, encoding).
 
     Blank lines are dropped, but every row keeps the number the spreadsheet shows
     (header = row 1) in `dataset.source_rows`, so the preview's row numbers match
     what the clerk sees in Excel."""
-    name = (filename or "").lower()
-    if content[:4] == b"\xd0\xcf\x11\xe0":
-        raise DomainError("这是旧版 Excel（.xls）文件：请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后重新上传。",
-                          code="unreadable")
-    if name.endswith(".xlsx") or content[:2] == b"PK":
-        records = _xlsx_records(content)
-    else:
-        records = _csv_records(decode_text(content))
+    records = safe_files.read_table_rows(content, filename, safe_files.SMALL_TABLE)
     if not records:
         raise DomainError("文件是空的，或缺少表头行。", code="empty")
     headers = [str(header if header is not None else "").strip() for header in records[0][1]]
@@ -299,7 +293,7 @@ def load_dataset(content: bytes, filename: str) -> tablib.Dataset:
     source_rows = []
     for number, cells in records[1:]:
         cells = list(cells)[: len(headers)]
-        if not any(cell not in (None, "") and str(cell).strip() for cell in cells):
+        if not any(cell is not None and str(cell).strip() for cell in cells):
             continue  # a blank line (Excel leaves them, people add them)
         clean.append(cells + [None] * (len(headers) - len(cells)))
         source_rows.append(number)
@@ -307,34 +301,6 @@ def load_dataset(content: bytes, filename: str) -> tablib.Dataset:
         raise DomainError("文件里没有任何申请记录。", code="empty")
     clean.source_rows = source_rows
     return clean
-
-
-def _csv_records(text: str) -> list[tuple[int, list]]:
-    """(spreadsheet row number, cells) of every record, blank lines included."""
-    import csv
-
-    try:
-        return list(enumerate(csv.reader(io.StringIO(text)), start=1))
-    except csv.Error:
-        raise DomainError("CSV 文件格式有误（引号不成对或含有无法识别的内容），请在 Excel 中另存为 CSV 或 XLSX 后重新上传。",
-                          code="unreadable") from None
-
-
-def _xlsx_records(content: bytes) -> list[tuple[int, list]]:
-    """(spreadsheet row number, cells) of the first sheet, blank rows included."""
-    import zipfile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError):
-        raise DomainError(NOT_XLSX, code="unreadable") from None
-    except Exception:  # noqa: BLE001 - any other damage: the same advice, never a library's English message
-        raise DomainError(NOT_XLSX, code="unreadable") from None
-    sheet = workbook.worksheets[0]
-    return [(row[0].row, [cell.value for cell in row]) for row in sheet.iter_rows() if row]
 
 
 def template_csv() -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.db import OperationalError
 
 from clearing.importers import ImportOptions, file_checksum, import_file
 from clearing.models import ImportBatch
@@ -14,6 +16,8 @@ from clearing.services import import_batch_apply_report
 from core.audit import log_action
 from core.management.base import YidiCommand
 from core.models import AuditLog
+
+logger = logging.getLogger(__name__)
 
 
 class Command(YidiCommand):
@@ -44,9 +48,20 @@ class Command(YidiCommand):
                 if verbosity >= 2:
                     sys.stderr.write(f"\r  {done * 100 // max(total, 1):3d}%  {message}    ")
 
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                checksum = pool.submit(file_checksum, path)  # hashlib lets go of the GIL: read beside the import
-                report = import_file(path, options=ImportOptions(dry_run=dry_run, skip_invalid=skip_invalid, progress=progress))
+            try:
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    checksum = pool.submit(file_checksum, path)  # hashlib lets go of the GIL: read beside the import
+                    report = import_file(path, options=ImportOptions(dry_run=dry_run, skip_invalid=skip_invalid, progress=progress))
+            except OperationalError:
+                raise  # the database is gone: YidiCommand says so in one line
+            except Exception as exc:  # noqa: BLE001 - one Chinese line per file, never a traceback
+                logger.error("import_settlements %s failed", name, exc_info=verbosity >= 2)
+                self.stderr.write(
+                    f"{name}：未导入（本文件的数据均未写入）。处理时发生意外错误（{type(exc).__name__}），"
+                    "请联系系统管理员（加 -v 2 可在日志中看到详细原因）。"
+                )
+                refused += 1
+                continue
             if verbosity >= 2:
                 sys.stderr.write("\n")
             batch = ImportBatch(
