@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import workdays
+from core.admin_audit import AccessAuditMixin
 from core.idcard import parse_id_number
 from core.models import (
     Agency,
@@ -81,7 +84,7 @@ class InsuredPersonAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(AccessAuditMixin, DjangoUserAdmin, SimpleHistoryAdmin):
     list_display = ["username", "full_name", "agency", "institution", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "groups", "agency"]
     search_fields = ["username", "full_name"]
@@ -105,6 +108,14 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
             if obj is not None and obj.pk == request.user.pk:
                 readonly += ["agency", "groups", "is_staff", "is_active"]
         return readonly
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AccessAuditMixin, DjangoGroupAdmin):
+    pass
 
 
 @admin.register(CalendarYear)

@@ -9,10 +9,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from core.models import AuditLog
+from core.request_context import current_request
 
 
 def client_ip(request) -> str | None:
-    """The client's address; behind our own proxy (DJANGO_BEHIND_PROXY=1) the one it forwarded."""
+    """The client's address; behind our own proxy (DJANGO_BEHIND_PROXY=1) the one it forwarded.
+    Without a request, the one being served (core.request_context), if any."""
+    if request is None:
+        request = current_request()
     if request is None:
         return None
     if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):

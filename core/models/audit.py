@@ -22,6 +22,7 @@ class AuditLog(models.Model):
         IMPORT = "import", "导入"
         EXPORT = "export", "导出"
         JOB = "job", "后台任务"
+        PERMISSION = "permission", "权限变更"
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     user = models.ForeignKey(
