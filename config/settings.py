@@ -176,6 +176,10 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # the cookie itself is capped at one working day.
 # The province this deployment serves (its province-level centre and every city in it).
 YIDI_HOME_PROVINCE = env_str("YIDI_HOME_PROVINCE", "320000")
+# Audit records are kept at least 6 months (等保 三级); older ones are purged by an audited job.
+YIDI_AUDIT_RETENTION_DAYS = env_int("YIDI_AUDIT_RETENTION_DAYS", 365)
+if YIDI_AUDIT_RETENTION_DAYS < 183:
+    raise ImproperlyConfigured("YIDI_AUDIT_RETENTION_DAYS must be at least 183 (six months)")
 YIDI_IDLE_TIMEOUT = timedelta(minutes=env_int("YIDI_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_COOKIE_AGE = 10 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -275,6 +279,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # Daily jobs (run `celery -A config beat`); each task is also a management command.
 CELERY_BEAT_SCHEDULE: dict = {
     "core-fail-stale-jobs": {"task": "core.fail_stale_jobs", "schedule": crontab(minute="*/15")},
+    "core-verify-audit": {"task": "core.verify_audit_chain", "schedule": crontab(hour=2, minute=0)},
+    "core-purge-audit": {"task": "core.purge_audit", "schedule": crontab(hour=2, minute=30, day_of_week=0)},
     "filings-expire-temporary": {"task": "filings.expire_filings", "schedule": crontab(hour=0, minute=30)},
     "reimbursement-refresh-deadlines": {"task": "reimbursement.refresh_deadline_flags", "schedule": crontab(hour=1, minute=0)},
     "clearing-cover-overdue": {"task": "clearing.cover_overdue_with_advances", "schedule": crontab(hour=1, minute=30)},

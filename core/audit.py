@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from core import audit_chain
 from core.models import AuditLog
 from core.request_context import current_request
 
@@ -52,8 +53,7 @@ def log_action(
         entry.content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
         entry.object_id = str(obj.pk)
         entry.object_repr = str(obj)[:200]
-    entry.save()
-    return entry
+    return audit_chain.append(entry)
 
 
 def entries_for(obj: models.Model):

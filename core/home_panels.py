@@ -84,3 +84,20 @@ def my_jobs(user) -> Panel | None:
             Tile("失败", failed, reverse("job_list"), tone="danger" if failed else "secondary"),
         ],
     )
+
+
+@panel
+def audit_chain_status(user) -> Panel | None:
+    """The last daily check of the audit hash chain: a break is the first thing the security officer sees."""
+    if not user.has_role(Role.ADMINISTRATOR):
+        return None
+    from core.models import AuditChainCheck
+
+    check = AuditChainCheck.objects.first()
+    if check is None:
+        tile = Tile("操作日志完整性", "尚未检查", tone="warning", note="每日自动检查；也可运行 manage.py verify_audit")
+    elif check.ok:
+        tile = Tile("操作日志完整性", "完整", tone="success", note=f"{timezone.localtime(check.checked_at):%Y-%m-%d %H:%M} 检查 {check.records} 条")
+    else:
+        tile = Tile("操作日志完整性", "异常", tone="danger", note=check.message)
+    return Panel(title="安全审计", order=880, tiles=[tile])

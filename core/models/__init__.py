@@ -1,4 +1,4 @@
-from .audit import AuditLog
+from .audit import AuditChainCheck, AuditLog
 from .calendar import CalendarDay, CalendarYear
 from .jobs import Document, Job
 from .people import InsuranceType, InsuredPerson, Sex
@@ -7,6 +7,7 @@ from .staff import Role, User
 
 __all__ = [
     "Agency",
+    "AuditChainCheck",
     "AuditLog",
     "CalendarDay",
     "CalendarYear",
