@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "filings",
     "reimbursement",
@@ -98,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.otp.OTPRequiredMiddleware",
     "core.middleware.IdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -159,6 +164,16 @@ if TESTING:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Second factor (core.otp): TOTP for every staff account, required in production.
+# Off by default only outside production (DJANGO_DEBUG=1, and the test suite, whose
+# force_login sessions have no device; tests that need it turn it on).
+YIDI_OTP_REQUIRED = env_bool("YIDI_OTP_REQUIRED", not DEBUG and not TESTING)
+OTP_TOTP_ISSUER = "异地就医经办服务平台"
+# Wrong codes are failed logins: django-axes locks the username after 5, so django-otp's
+# own back-off (which would refuse a right code typed a second after a wrong one) is off.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 # django-axes: lock by username only. A counter office shares one public
 # address, so locking by IP would lock out every clerk behind it.

@@ -3,11 +3,14 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from core import workdays
+from core import otp, workdays
 from core.admin_audit import AccessAuditMixin
 from core.idcard import parse_id_number
 from core.models import (
@@ -20,6 +23,7 @@ from core.models import (
     InsuredPerson,
     Job,
     Region,
+    Role,
     User,
 )
 from core.resources import InstitutionResource
@@ -98,6 +102,16 @@ class UserAdmin(AccessAuditMixin, DjangoUserAdmin, SimpleHistoryAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "agency", "groups", "password1", "password2")}),
     )
+    actions = ["reset_second_factor"]
+
+    @admin.action(description="重置动态口令和恢复码（手机丢失时；下次登录重新绑定）")
+    def reset_second_factor(self, request, queryset):
+        if not request.user.has_role(Role.ADMINISTRATOR):
+            self.message_user(request, "只有系统管理员可以重置动态口令。", messages.ERROR)
+            return
+        for user in queryset:
+            otp.otp_reset(user=user, by=request.user)
+        self.message_user(request, f"已重置 {queryset.count()} 个账号的动态口令，他们下次登录时需重新绑定验证器。")
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -111,6 +125,17 @@ class UserAdmin(AccessAuditMixin, DjangoUserAdmin, SimpleHistoryAdmin):
 
 
 admin.site.unregister(Group)
+# Devices hold secrets: they are managed only through sign-in and the audited reset above.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+def _admin_login(request, extra_context=None):
+    """The admin has no login form of its own: everyone signs in through the two-step login."""
+    return redirect_to_login(request.GET.get("next") or request.get_full_path().replace("login/", ""))
+
+
+admin.site.login = _admin_login
 
 
 @admin.register(Group)

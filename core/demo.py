@@ -9,6 +9,7 @@ from datetime import date
 
 from core.idcard import build_id_number
 from core.models import Agency, Institution, InsuredPerson, Region, Role, User
+from core.otp import enrol_demo_device
 from core.reference import HOME_CITIES, HOME_PROVINCE
 from core.roles import group_for
 
@@ -162,4 +163,5 @@ def ensure_demo_user(*, username: str, full_name: str, role: Role | None, agency
         user.save()
     if role is not None:
         user.groups.add(group_for(role))
+    enrol_demo_device(user)
     return user

@@ -1,17 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from core import auth_views as two_step
 from core import views
-from core.forms import LoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", two_step.PasswordStepView.as_view(), name="login"),
+    path("login/otp/", two_step.otp_step, name="login_otp"),
+    path("account/recovery-codes/", two_step.recovery_codes, name="recovery_codes"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

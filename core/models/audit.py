@@ -25,6 +25,7 @@ class AuditLog(models.Model):
         JOB = "job", "后台任务"
         PERMISSION = "permission", "权限变更"
         PURGE = "purge", "清理过期日志"
+        SECOND_FACTOR = "second_factor", "第二因素"
 
     # The trail is append-only (see core.audit_chain): deleting a user or a content
     # type must not rewrite its rows, so these keys are not enforced in the database.
