@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "core.otp.OTPRequiredMiddleware",
+    "core.passwords.PasswordChangeRequiredMiddleware",
     "core.middleware.IdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -158,6 +159,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "core.validators.ChineseMinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "core.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "core.passwords.UsernameDerivedValidator"},
+    {"NAME": "core.passwords.PasswordHistoryValidator", "OPTIONS": {"count": 5}},
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

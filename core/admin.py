@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
@@ -26,6 +27,7 @@ from core.models import (
     Role,
     User,
 )
+from core.passwords import password_set_by_administrator
 from core.resources import InstitutionResource
 
 
@@ -96,13 +98,26 @@ class UserAdmin(AccessAuditMixin, DjangoUserAdmin, SimpleHistoryAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("个人信息", {"fields": ("full_name", "email", "agency", "institution")}),
-        ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "must_change_password")}),
         ("重要日期", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "agency", "groups", "password1", "password2")}),
     )
     actions = ["reset_second_factor"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            password_set_by_administrator(user=obj, by=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            if user is not None and user.pk != request.user.pk:
+                password_set_by_administrator(user=user, by=request.user)
+        return response
 
     @admin.action(description="重置动态口令和恢复码（手机丢失时；下次登录重新绑定）")
     def reset_second_factor(self, request, queryset):

@@ -3,6 +3,7 @@ from django.urls import path
 
 from core import auth_views as two_step
 from core import views
+from core.passwords import PasswordChangeView
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,7 +12,7 @@ urlpatterns = [
     path("login/otp/", two_step.otp_step, name="login_otp"),
     path("account/recovery-codes/", two_step.recovery_codes, name="recovery_codes"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),

@@ -3,7 +3,7 @@ from .calendar import CalendarDay, CalendarYear
 from .jobs import Document, Job
 from .people import InsuranceType, InsuredPerson, Sex
 from .regions import Agency, Institution, Region, province_code_of
-from .staff import Role, User
+from .staff import PasswordHistory, Role, User
 
 __all__ = [
     "Agency",
@@ -16,6 +16,7 @@ __all__ = [
     "Institution",
     "InsuredPerson",
     "Job",
+    "PasswordHistory",
     "Region",
     "Role",
     "Sex",

@@ -41,6 +41,10 @@ class User(AbstractUser):
         help_text="仅用于医疗机构经办人员（如办理转诊备案）。",
     )
 
+    must_change_password = models.BooleanField(
+        "下次登录须修改密码", default=False, help_text="管理员新建账号或重设密码后，本人登录时须先设置自己的密码。"
+    )
+
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
@@ -78,3 +82,19 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return self.agency_id is not None and self.agency.region_id == HOME_PROVINCE
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords: a new one may not repeat the last five."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
