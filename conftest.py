@@ -98,6 +98,16 @@ def administrator(make_staff):
     return make_staff("admin_js", Role.ADMINISTRATOR, "320000", is_staff=True)
 
 
+@pytest.fixture
+def security_admin(make_staff):
+    return make_staff("security_js", Role.SECURITY_ADMIN, "320000", is_staff=True)
+
+
+@pytest.fixture
+def audit_admin(make_staff):
+    return make_staff("audit_js", Role.AUDIT_ADMIN, "320000", is_staff=True)
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 

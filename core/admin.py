@@ -16,6 +16,7 @@ from core.admin_audit import AccessAuditMixin
 from core.idcard import parse_id_number
 from core.models import (
     Agency,
+    AuditChainCheck,
     AuditLog,
     CalendarDay,
     CalendarYear,
@@ -219,9 +220,15 @@ class DocumentAdmin(ReadOnlyAdmin):
     search_fields = ["title", "key"]
 
 
+@admin.register(AuditChainCheck)
+class AuditChainCheckAdmin(ReadOnlyAdmin):
+    list_display = ["checked_at", "ok", "records", "broken_seq", "message"]
+    list_filter = ["ok"]
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ["at", "username", "action", "object_repr", "from_state", "to_state", "message", "ip"]
+    list_display = ["seq", "at", "username", "action", "object_repr", "from_state", "to_state", "message", "ip"]
     list_filter = ["action"]
     search_fields = ["username", "object_repr", "message"]
     date_hierarchy = "at"

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from core import auth_views as two_step
-from core import views
+from core import security_views, views
 from core.passwords import PasswordChangeView
 
 urlpatterns = [
@@ -22,4 +22,5 @@ urlpatterns = [
     path("calendar/", views.calendar_view, name="calendar"),
     path("calendar/template.csv", views.calendar_template, name="calendar_template"),
     path("selftest/", views.selftest, name="selftest"),
+    path("security/", security_views.security_overview, name="security_overview"),
 ]

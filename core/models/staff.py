@@ -18,6 +18,11 @@ class Role(models.TextChoices):
     CLEARING_OFFICER = "clearing_officer", "清算岗"
     ADMINISTRATOR = "administrator", "系统管理员"
     HOSPITAL = "hospital", "定点医疗机构经办人员"
+    # 三员分立 (等保 三级): the system administrator manages accounts and reference data, the
+    # security administrator watches sign-ins, lockouts and the audit chain, the audit
+    # administrator reads the audit log. None of the three does business actions.
+    SECURITY_ADMIN = "security_admin", "安全管理员"
+    AUDIT_ADMIN = "audit_admin", "审计管理员"
 
     @property
     def group_name(self) -> str:

@@ -85,18 +85,18 @@ def test_a_purge_keeps_six_months_is_audited_and_the_rest_still_verifies(setting
     assert audit_chain.verify().ok
 
 
-def test_the_daily_job_records_a_break_for_the_security_home_page(client, administrator):
+def test_the_daily_job_records_a_break_for_the_security_home_page(client, security_admin):
     entries = write(3)
     raw_sql("UPDATE core_auditlog SET username = %s WHERE id = %s", ["someone", entries[1].pk])
     assert verify_audit_chain_task() is False
-    client.force_login(administrator)
+    client.force_login(security_admin)
     page = client.get(reverse("home")).content.decode()
     assert "操作日志完整性" in page and "异常" in page and f"第 {entries[1].seq} 条" in page
 
 
-def test_the_audit_log_is_read_only_in_admin(client, administrator):
+def test_the_audit_log_is_read_only_in_admin(client, audit_admin):
     entry = write(1)[0]
-    client.force_login(administrator)
+    client.force_login(audit_admin)
     assert client.get(reverse("admin:core_auditlog_change", args=[entry.pk])).status_code == 200
     client.post(reverse("admin:core_auditlog_delete", args=[entry.pk]), {"post": "yes"})
     assert AuditLog.objects.filter(pk=entry.pk).exists()
