@@ -50,6 +50,8 @@ def _plain(name: str, value: Any) -> Any:
         return json.loads(json.dumps(value or {}, default=str))
     if name in ("user_id", "content_type_id") and value is not None:
         return int(value)
+    if name == "ip" and value is not None:
+        return str(value)
     return value
 
 

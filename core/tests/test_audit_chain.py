@@ -30,6 +30,24 @@ def raw_sql(sql: str, params: list) -> None:
         cursor.execute(sql, params)
 
 
+def test_records_written_during_a_request_verify_with_their_ip(client, administrator):
+    client.force_login(administrator)
+    client.get(reverse("home"), REMOTE_ADDR="2001:db8::1")
+    log_action(action=AuditLog.Action.CHANGE, message="x", data={"amount": "12.30", "ratio": 0.1, "n": 10**15})
+    from core.request_context import _current_request
+
+    class FakeRequest:
+        META = {"REMOTE_ADDR": "10.9.8.7"}
+
+    token = _current_request.set(FakeRequest())
+    try:
+        entry = log_action(action=AuditLog.Action.CHANGE, message="带 IP")
+    finally:
+        _current_request.reset(token)
+    assert AuditLog.objects.get(pk=entry.pk).ip == "10.9.8.7"
+    assert audit_chain.verify().ok
+
+
 def test_each_record_links_to_the_previous_hash():
     first, second, third = write(3)
     assert (first.seq, second.seq, third.seq) == (1, 2, 3)
