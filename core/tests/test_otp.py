@@ -122,21 +122,25 @@ def test_the_admin_site_has_no_password_only_login(client):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-def test_otp_is_required_in_production_by_default(monkeypatch):
-    import importlib
+@pytest.mark.parametrize(
+    ("debug", "explicit", "expected"),
+    [("0", None, "True"), ("1", None, "False"), ("0", "0", "False"), ("1", "1", "True")],
+)
+def test_otp_is_required_in_production_unless_turned_off(debug, explicit, expected):
+    """Read in a fresh interpreter, outside pytest, as `make run` and production do."""
+    import os
+    import subprocess
+    import sys
 
-    import config.settings
+    from django.conf import settings
 
-    monkeypatch.setenv("DJANGO_DEBUG", "0")
-    monkeypatch.setenv("DJANGO_SECRET_KEY", "x" * 50)
-    monkeypatch.setenv("YIDI_TESTING", "0")
-    monkeypatch.delenv("YIDI_OTP_REQUIRED", raising=False)
-    monkeypatch.setattr(config.settings.sys, "modules", {k: v for k, v in config.settings.sys.modules.items() if k != "pytest"})
-    try:
-        assert importlib.reload(config.settings).YIDI_OTP_REQUIRED is True
-    finally:
-        monkeypatch.undo()
-        importlib.reload(config.settings)
+    env = {k: v for k, v in os.environ.items() if k not in ("YIDI_OTP_REQUIRED", "YIDI_TESTING")}
+    env |= {"DJANGO_DEBUG": debug, "DJANGO_SECRET_KEY": "x" * 50, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    if explicit is not None:
+        env["YIDI_OTP_REQUIRED"] = explicit
+    code = "import config.settings as s; print(s.YIDI_OTP_REQUIRED)"
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == expected
 
 
 def test_demo_users_are_enrolled_with_the_published_secret_and_demo_otp_prints_the_code(capsys):
