@@ -41,6 +41,7 @@ var/secret_key:
 run: setup var/secret_key
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py verify_audit
 	@echo "==> 异地就医经办服务平台：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
 	@$(RUN_ENV) $(BIN)/python manage.py demo_otp
 	@echo "    第二步输入上面的动态口令；过期后运行 make otp 再取。"

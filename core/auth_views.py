@@ -92,6 +92,8 @@ def otp_step(request):
     if enrolling:
         device = otp.pending_totp(user)
     form = OTPTokenForm(request.POST or None)
+    if enrolling:
+        form.fields["otp_token"].help_text = "验证器上显示的6位数字。绑定后会给您10个恢复码。"
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["otp_token"]
         accepted = (device if otp.verify_enrolment(device, token) else None) if enrolling else otp.verify(user, token)

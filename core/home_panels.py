@@ -89,7 +89,7 @@ def audit_chain_status(user) -> Panel | None:
     check = AuditChainCheck.objects.first()
     url = reverse("security_overview") if user.has_role(Role.SECURITY_ADMIN) else reverse("admin:core_auditchaincheck_changelist")
     if check is None:
-        tile = Tile("操作日志完整性", "尚未检查", url, tone="warning", note="每日自动检查；也可运行 manage.py verify_audit")
+        tile = Tile("操作日志完整性", "未检查", url, tone="warning", note="每日自动检查；也可运行 manage.py verify_audit")
     elif check.ok:
         tile = Tile("操作日志完整性", "完整", url, tone="success", note=f"{timezone.localtime(check.checked_at):%Y-%m-%d %H:%M} 检查 {check.records} 条")
     else:
