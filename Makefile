@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run dev test setup system browser-system lint worker benchmark clean
+.PHONY: run otp dev test setup system browser-system lint worker benchmark clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,15 @@ var/secret_key:
 run: setup var/secret_key
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py verify_audit
 	@echo "==> 异地就医经办服务平台：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
+	@$(RUN_ENV) $(BIN)/python manage.py demo_otp
+	@echo "    第二步输入上面的动态口令；过期后运行 make otp 再取。"
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The demo accounts' current second-factor code (secret YIDIDEMOYIDIDEMOYIDIDEMO).
+otp:
+	@$(BIN)/python manage.py demo_otp
 
 dev: setup
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --noinput

@@ -98,6 +98,16 @@ def administrator(make_staff):
     return make_staff("admin_js", Role.ADMINISTRATOR, "320000", is_staff=True)
 
 
+@pytest.fixture
+def security_admin(make_staff):
+    return make_staff("security_js", Role.SECURITY_ADMIN, "320000", is_staff=True)
+
+
+@pytest.fixture
+def audit_admin(make_staff):
+    return make_staff("audit_js", Role.AUDIT_ADMIN, "320000", is_staff=True)
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 
@@ -136,9 +146,32 @@ def browser():
 
 
 @pytest.fixture
+def otp_client(client, settings):
+    """The second factor on, as in production, and `otp_client.login_verified(user)`:
+    force_login plus a verified authenticator (what the two-step sign-in leaves).
+    Plain `client.force_login` stays enough wherever the factor is off (the default in tests)."""
+    from core import otp
+
+    settings.YIDI_OTP_REQUIRED = True
+
+    def login_verified(user):
+        device = otp.enrol_demo_device(user)
+        client.force_login(user)
+        session = client.session
+        otp.mark_verified(session, device)
+        session.save()
+        return client
+
+    client.login_verified = login_verified
+    return client
+
+
+@pytest.fixture
 def page(browser, live_server, settings):
-    """A fresh browser context (its own cookies) on the live server."""
+    """A fresh browser context (its own cookies) on the live server, signing in
+    in two steps as in production (the `login` fixture types the TOTP code)."""
     settings.YIDI_JOB_RUNNER = "sync"
+    settings.YIDI_OTP_REQUIRED = True
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -148,13 +181,22 @@ def page(browser, live_server, settings):
 
 @pytest.fixture
 def login(page):
-    """Log a user in through the real login form."""
+    """Log a user in through the real two-step login form: the password, then
+    `otp_token` from an authenticator holding the demo secret (enrolled here)."""
+    from core import otp
+    from core.models import User
 
     def do_login(username: str, password: str = "correct-horse-battery"):
+        otp.enrol_demo_device(User.objects.get(username=username))
         page.goto("/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        if page.locator("input[name=otp_token]").count():
+            page.fill("input[name=otp_token]", otp.current_code())
+            with page.expect_navigation():
+                page.click("button[type=submit]")
         page.wait_for_url("**/")
         return page
 

@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "filings",
     "reimbursement",
@@ -92,6 +95,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,6 +103,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.otp.OTPRequiredMiddleware",
+    "core.passwords.PasswordChangeRequiredMiddleware",
     "core.middleware.IdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -144,13 +151,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("YIDI_DB_JIT", False):
     # The portal's queries are short; PostgreSQL's JIT compiler, set off by the plan cost of a
     # big region's list, spent 450-540 ms compiling per request at a big city's volume.
     # YIDI_DB_JIT=1 gives it back (a reporting replica may want it).
-    if not env_bool("YIDI_DB_JIT", False):
-        options = DATABASES["default"].setdefault("OPTIONS", {})
-        options["options"] = (options.get("options", "") + " -c jit=off").strip()
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = (options.get("options", "") + " -c jit=off").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -163,12 +169,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "core.validators.ChineseMinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "core.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "core.passwords.UsernameDerivedValidator"},
+    {"NAME": "core.passwords.PasswordHistoryValidator", "OPTIONS": {"count": 5}},
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Second factor (core.otp): TOTP for every staff account, required in production.
+# Off by default only outside production (DJANGO_DEBUG=1, and the test suite, whose
+# force_login sessions have no device; tests that need it turn it on).
+YIDI_OTP_REQUIRED = env_bool("YIDI_OTP_REQUIRED", not DEBUG and not TESTING)
+OTP_TOTP_ISSUER = "异地就医经办服务平台"
+# Wrong codes are failed logins: django-axes locks the username after 5, so django-otp's
+# own back-off (which would refuse a right code typed a second after a wrong one) is off.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 # django-axes: lock by username only. A counter office shares one public
 # address, so locking by IP would lock out every clerk behind it.
@@ -186,6 +205,10 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # the cookie itself is capped at one working day.
 # The province this deployment serves (its province-level centre and every city in it).
 YIDI_HOME_PROVINCE = env_str("YIDI_HOME_PROVINCE", "320000")
+# Audit records are kept at least 6 months (等保 三级); older ones are purged by an audited job.
+YIDI_AUDIT_RETENTION_DAYS = env_int("YIDI_AUDIT_RETENTION_DAYS", 365)
+if YIDI_AUDIT_RETENTION_DAYS < 183:
+    raise ImproperlyConfigured("YIDI_AUDIT_RETENTION_DAYS must be at least 183 (six months)")
 YIDI_IDLE_TIMEOUT = timedelta(minutes=env_int("YIDI_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_COOKIE_AGE = 10 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -312,6 +335,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # Daily jobs (run `celery -A config beat`); each task is also a management command.
 CELERY_BEAT_SCHEDULE: dict = {
     "core-fail-stale-jobs": {"task": "core.fail_stale_jobs", "schedule": crontab(minute="*/15")},
+    "core-verify-audit": {"task": "core.verify_audit_chain", "schedule": crontab(hour=2, minute=0)},
+    "core-purge-audit": {"task": "core.purge_audit", "schedule": crontab(hour=2, minute=30, day_of_week=0)},
     "filings-expire-temporary": {"task": "filings.expire_filings", "schedule": crontab(hour=0, minute=30)},
     "reimbursement-refresh-deadlines": {"task": "reimbursement.refresh_deadline_flags", "schedule": crontab(hour=1, minute=0)},
     "clearing-cover-overdue": {"task": "clearing.cover_overdue_with_advances", "schedule": crontab(hour=1, minute=30)},

@@ -1,15 +1,23 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from core import workdays
+from core import otp, workdays
+from core.admin_audit import AccessAuditMixin
 from core.errors import DomainError
 from core.idcard import parse_id_number
 from core.models import (
     Agency,
+    AuditChainCheck,
     AuditLog,
     CalendarDay,
     CalendarYear,
@@ -18,8 +26,10 @@ from core.models import (
     InsuredPerson,
     Job,
     Region,
+    Role,
     User,
 )
+from core.passwords import password_set_by_administrator
 from core.resources import IMPORT_FORMATS, InstitutionResource
 
 
@@ -89,7 +99,7 @@ class InsuredPersonAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(AccessAuditMixin, DjangoUserAdmin, SimpleHistoryAdmin):
     list_display = ["username", "full_name", "agency", "institution", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "groups", "agency"]
     search_fields = ["username", "full_name"]
@@ -97,12 +107,35 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("个人信息", {"fields": ("full_name", "email", "agency", "institution")}),
-        ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "must_change_password")}),
         ("重要日期", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "agency", "groups", "password1", "password2")}),
     )
+    actions = ["reset_second_factor"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            password_set_by_administrator(user=obj, by=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            if user is not None and user.pk != request.user.pk:
+                password_set_by_administrator(user=user, by=request.user)
+        return response
+
+    @admin.action(description="重置动态口令和恢复码（手机丢失时；下次登录重新绑定）")
+    def reset_second_factor(self, request, queryset):
+        if not request.user.has_role(Role.ADMINISTRATOR):
+            self.message_user(request, "只有系统管理员可以重置动态口令。", messages.ERROR)
+            return
+        for user in queryset:
+            otp.otp_reset(user=user, by=request.user)
+        self.message_user(request, f"已重置 {queryset.count()} 个账号的动态口令，他们下次登录时需重新绑定验证器。")
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -113,6 +146,25 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
             if obj is not None and obj.pk == request.user.pk:
                 readonly += ["agency", "groups", "is_staff", "is_active"]
         return readonly
+
+
+admin.site.unregister(Group)
+# Devices hold secrets: they are managed only through sign-in and the audited reset above.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+def _admin_login(request, extra_context=None):
+    """The admin has no login form of its own: everyone signs in through the two-step login."""
+    return redirect_to_login(request.GET.get("next") or request.get_full_path().replace("login/", ""))
+
+
+admin.site.login = _admin_login
+
+
+@admin.register(Group)
+class GroupAdmin(AccessAuditMixin, DjangoGroupAdmin):
+    pass
 
 
 @admin.register(CalendarYear)
@@ -176,9 +228,15 @@ class DocumentAdmin(ReadOnlyAdmin):
     search_fields = ["title", "key"]
 
 
+@admin.register(AuditChainCheck)
+class AuditChainCheckAdmin(ReadOnlyAdmin):
+    list_display = ["checked_at", "ok", "records", "broken_seq", "message"]
+    list_filter = ["ok"]
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ["at", "username", "action", "object_repr", "from_state", "to_state", "message", "ip"]
+    list_display = ["seq", "at", "username", "action", "object_repr", "from_state", "to_state", "message", "ip"]
     list_filter = ["action"]
     search_fields = ["username", "object_repr", "message"]
     date_hierarchy = "at"

@@ -8,11 +8,16 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from core import audit_chain
 from core.models import AuditLog
+from core.request_context import current_request
 
 
 def client_ip(request) -> str | None:
-    """The client's address; behind our own proxy (DJANGO_BEHIND_PROXY=1) the one it forwarded."""
+    """The client's address; behind our own proxy (DJANGO_BEHIND_PROXY=1) the one it forwarded.
+    Without a request, the one being served (core.request_context), if any."""
+    if request is None:
+        request = current_request()
     if request is None:
         return None
     if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
@@ -48,8 +53,7 @@ def log_action(
         entry.content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
         entry.object_id = str(obj.pk)
         entry.object_repr = str(obj)[:200]
-    entry.save()
-    return entry
+    return audit_chain.append(entry)
 
 
 def entries_for(obj: models.Model):

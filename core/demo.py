@@ -9,6 +9,7 @@ from datetime import date
 
 from core.idcard import build_id_number
 from core.models import Agency, Institution, InsuredPerson, Region, Role, User
+from core.otp import enrol_demo_device
 from core.reference import HOME_CITIES, HOME_PROVINCE
 from core.roles import group_for
 
@@ -24,6 +25,8 @@ DEMO_USERS: list[tuple[str, str, Role | None, str]] = [
     ("finance_wuxi", "周静", Role.FINANCE, "320200"),
     ("clearing_jiangsu", "吴振宇", Role.CLEARING_OFFICER, HOME_PROVINCE),
     ("admin", "系统管理员", Role.ADMINISTRATOR, HOME_PROVINCE),
+    ("security_admin", "安全管理员", Role.SECURITY_ADMIN, HOME_PROVINCE),
+    ("audit_admin", "审计管理员", Role.AUDIT_ADMIN, HOME_PROVINCE),
 ]
 
 # code, name, region, kind, level, designated, networked, can_refer
@@ -152,8 +155,11 @@ def ensure_demo_user(*, username: str, full_name: str, role: Role | None, agency
         if getattr(user, field) != value:
             setattr(user, field, value)
             changed = True
-    if role == Role.ADMINISTRATOR and not (user.is_staff and user.is_superuser):
-        user.is_staff = user.is_superuser = True
+    # 三员分立: the administrators reach /admin/ through their group permissions; none is a
+    # superuser (a superuser holds every role, business ones included).
+    staff = role in (Role.ADMINISTRATOR, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+    if (user.is_staff, user.is_superuser) != (staff, False):
+        user.is_staff, user.is_superuser = staff, False
         changed = True
     if created or not user.check_password(DEMO_PASSWORD):
         user.set_password(DEMO_PASSWORD)
@@ -162,4 +168,5 @@ def ensure_demo_user(*, username: str, full_name: str, role: Role | None, agency
         user.save()
     if role is not None:
         user.groups.add(group_for(role))
+    enrol_demo_device(user)
     return user

@@ -39,15 +39,8 @@ def calendar_today(user) -> Panel | None:
 def administration(user) -> Panel | None:
     if not user.has_role(Role.ADMINISTRATOR):
         return None
-    from axes.models import AccessAttempt
-    from django.conf import settings
-
     next_year = timezone.localdate().year + 1
     next_confirmed = CalendarYear.objects.filter(year=next_year, confirmed=True).exists()
-    locked = AccessAttempt.objects.filter(
-        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
-    ).count()
     return Panel(
         title="系统管理",
         order=900,
@@ -63,7 +56,6 @@ def administration(user) -> Panel | None:
                 tone="success" if next_confirmed else "warning",
                 note="" if next_confirmed else "请导入国务院节假日安排",
             ),
-            Tile("锁定账号", locked, reverse("admin:axes_accessattempt_changelist"), tone="danger" if locked else "secondary"),
         ],
     )
 
@@ -84,3 +76,44 @@ def my_jobs(user) -> Panel | None:
             Tile("失败", failed, reverse("job_list"), tone="danger" if failed else "secondary"),
         ],
     )
+
+
+@panel
+def audit_chain_status(user) -> Panel | None:
+    """三员分立: the security administrator's home shows the audit chain's last daily check first
+    (a break in red), sign-in events and lockouts; the audit administrator's, the audit log."""
+    if not user.has_role(Role.SECURITY_ADMIN, Role.AUDIT_ADMIN):
+        return None
+    from core.models import AuditChainCheck
+
+    check = AuditChainCheck.objects.first()
+    url = reverse("security_overview") if user.has_role(Role.SECURITY_ADMIN) else reverse("admin:core_auditchaincheck_changelist")
+    if check is None:
+        tile = Tile("操作日志完整性", "未检查", url, tone="warning", note="每日自动检查；也可运行 manage.py verify_audit")
+    elif check.ok:
+        tile = Tile("操作日志完整性", "完整", url, tone="success", note=f"{timezone.localtime(check.checked_at):%Y-%m-%d %H:%M} 检查 {check.records} 条")
+    else:
+        tile = Tile("操作日志完整性", "异常", url, tone="danger", note=check.message)
+    tiles = [tile]
+    if user.has_role(Role.SECURITY_ADMIN):
+        from axes.models import AccessAttempt
+        from django.conf import settings
+
+        from core.models import AuditLog
+
+        since = timezone.now() - timedelta(days=1)
+        failed = AuditLog.objects.filter(action=AuditLog.Action.LOGIN_FAILED, at__gte=since).count()
+        locked = AccessAttempt.objects.filter(
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+            attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+        ).count()
+        tiles += [
+            Tile("24小时登录失败", failed, f"{reverse('security_overview')}?action=login_failed", tone="warning" if failed else "secondary"),
+            Tile("锁定账号", locked, reverse("admin:axes_accessattempt_changelist"), tone="danger" if locked else "secondary"),
+        ]
+    if user.has_role(Role.AUDIT_ADMIN):
+        from core.models import AuditLog
+
+        today = AuditLog.objects.filter(at__date=timezone.localdate()).count()
+        tiles.append(Tile("今日操作日志", today, reverse("admin:core_auditlog_changelist")))
+    return Panel(title="安全审计", order=880, tiles=tiles)

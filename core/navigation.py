@@ -57,3 +57,6 @@ def menus_for(user) -> list[NavMenu]:
         menu = menus.setdefault(name, NavMenu(label=name, order=item.order, icon=item.icon, links=[]))
         menu.links.append((item.label, url, item.icon))
     return sorted(menus.values(), key=lambda menu: menu.order)
+
+
+register(NavItem("安全管理", "security_overview", (Role.SECURITY_ADMIN,), order=90, icon="shield-check"))

@@ -30,13 +30,22 @@ PERMISSIONS: dict[Role, list[str]] = {
             for action in ("view", "add", "change")
         ),
         "core.delete_calendarday",
-        "core.view_auditlog",
         "core.view_job",
         "auth.view_group",
+    ],
+    # 三员分立: lockouts and the audit chain are the security administrator's; the audit log
+    # itself is read by the audit administrator alone (the system administrator's actions are in it).
+    Role.SECURITY_ADMIN: [
+        "core.view_auditchaincheck",
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
+        "axes.view_accessfailurelog",
     ],
+    Role.AUDIT_ADMIN: ["core.view_auditlog", "core.view_auditchaincheck"],
 }
+
+#: The roles that administer the system and may never do business actions.
+ADMINISTRATION_ROLES = (Role.ADMINISTRATOR, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
 
 
 def declared_permissions() -> dict[Role, set[str]]:

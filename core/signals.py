@@ -30,7 +30,8 @@ def _logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed, dispatch_uid="core.audit_login_failed")
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = (credentials or {}).get("username", "")
-    log_action(action=AuditLog.Action.LOGIN_FAILED, username=username[:150], request=request, message="登录失败：用户名或密码错误")
+    reason = "动态口令错误" if "otp_token" in (credentials or {}) else "用户名或密码错误"
+    log_action(action=AuditLog.Action.LOGIN_FAILED, username=username[:150], request=request, message=f"登录失败：{reason}")
 
 
 @receiver(user_locked_out, dispatch_uid="core.audit_locked_out")

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from core import audit_chain
 from core.jobs import fail_stale_jobs, run_job_now
 
 
@@ -13,3 +14,15 @@ def run_job(job_id: int) -> None:
 def fail_stale_jobs_task() -> int:
     """Periodic: jobs whose worker died (hard time limit, lost machine) are shown as failed."""
     return fail_stale_jobs()
+
+
+@shared_task(name="core.verify_audit_chain")
+def verify_audit_chain_task() -> bool:
+    """Daily: check the audit hash chain; a break shows on the security administrator's home page."""
+    return audit_chain.check_and_record().ok
+
+
+@shared_task(name="core.purge_audit")
+def purge_audit_task() -> int:
+    """Weekly: delete audit records past the retention period (the purge is itself audited)."""
+    return audit_chain.purge()

@@ -4,21 +4,20 @@ from django.urls import path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
-from core import person_views, views
-from core.forms import LoginForm
+from core import auth_views as two_step
+from core import person_views, security_views, views
+from core.passwords import PasswordChangeView
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico before they read the page's <link rel="icon">.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True)),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", two_step.PasswordStepView.as_view(), name="login"),
+    path("login/otp/", two_step.otp_step, name="login_otp"),
+    path("account/recovery-codes/", two_step.recovery_codes, name="recovery_codes"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
@@ -30,4 +29,5 @@ urlpatterns = [
     path("calendar/", views.calendar_view, name="calendar"),
     path("calendar/template.csv", views.calendar_template, name="calendar_template"),
     path("selftest/", views.selftest, name="selftest"),
+    path("security/", security_views.security_overview, name="security_overview"),
 ]

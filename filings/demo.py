@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from core import audit_chain
 from core.demo import ensure_demo_user
 from core.idcard import build_id_number
 from core.models import AuditLog, Institution, InsuredPerson, Region, Role, User
@@ -246,13 +247,13 @@ def _backdate(filing: Filing, day: date) -> None:
     if filing.reviewed_at:
         fields["reviewed_at"] = _at(day, 15, 0)
     Filing.objects.filter(pk=filing.pk).update(**fields)
-    AuditLog.objects.filter(object_id=str(filing.pk), content_type__model="filing").update(at=moment)
+    audit_chain.backdate(AuditLog.objects.filter(object_id=str(filing.pk), content_type__model="filing"), at=moment)
     filing.history.update(history_date=moment)
 
 
 def _backdate_transition(filing: Filing, status: str, day: date) -> None:
-    AuditLog.objects.filter(object_id=str(filing.pk), content_type__model="filing", to_state=status).update(
-        at=_at(day, 10, 15)
+    audit_chain.backdate(
+        AuditLog.objects.filter(object_id=str(filing.pk), content_type__model="filing", to_state=status), at=_at(day, 10, 15)
     )
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core import audit_chain
 from core.demo import upsert
 from core.errors import DomainError
 from core.models import AuditLog, Institution, InsuredPerson, Region, User
@@ -397,7 +398,7 @@ def _backdate(claim: Claim, moments: list[tuple[str, datetime]]) -> None:
     """Give the demo claim's audit entries the days they would have happened on."""
     entries = list(AuditLog.objects.filter(content_type__model="claim", object_id=str(claim.pk)).order_by("pk"))
     for entry, (_label, moment) in zip(entries, moments, strict=False):
-        AuditLog.objects.filter(pk=entry.pk).update(at=moment)
+        audit_chain.backdate(AuditLog.objects.filter(pk=entry.pk), at=moment)
     if moments:
         fields = {"intake_at": moments[0][1]}
         labels = dict(moments)

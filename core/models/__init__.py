@@ -1,12 +1,13 @@
-from .audit import AuditLog
+from .audit import AuditChainCheck, AuditLog
 from .calendar import CalendarDay, CalendarYear
 from .jobs import Document, Job
 from .people import InsuranceType, InsuredPerson, Sex
 from .regions import Agency, Institution, Region, province_code_of
-from .staff import Role, User
+from .staff import PasswordHistory, Role, User
 
 __all__ = [
     "Agency",
+    "AuditChainCheck",
     "AuditLog",
     "CalendarDay",
     "CalendarYear",
@@ -15,6 +16,7 @@ __all__ = [
     "Institution",
     "InsuredPerson",
     "Job",
+    "PasswordHistory",
     "Region",
     "Role",
     "Sex",

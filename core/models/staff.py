@@ -18,6 +18,11 @@ class Role(models.TextChoices):
     CLEARING_OFFICER = "clearing_officer", "清算岗"
     ADMINISTRATOR = "administrator", "系统管理员"
     HOSPITAL = "hospital", "定点医疗机构经办人员"
+    # 三员分立 (等保 三级): the system administrator manages accounts and reference data, the
+    # security administrator watches sign-ins, lockouts and the audit chain, the audit
+    # administrator reads the audit log. None of the three does business actions.
+    SECURITY_ADMIN = "security_admin", "安全管理员"
+    AUDIT_ADMIN = "audit_admin", "审计管理员"
 
     @property
     def group_name(self) -> str:
@@ -44,6 +49,10 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="staff",
         help_text="仅用于医疗机构经办人员（如办理转诊备案）。",
+    )
+
+    must_change_password = models.BooleanField(
+        "下次登录须修改密码", default=False, help_text="管理员新建账号或重设密码后，本人登录时须先设置自己的密码。"
     )
 
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
@@ -88,3 +97,19 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return self.agency_id is not None and self.agency.region_id == HOME_PROVINCE
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords: a new one may not repeat the last five."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d}"

@@ -3,6 +3,7 @@ from django.db import transaction
 from core.demo import DEMO_PASSWORD, DEMO_USERS
 from core.discovery import app_modules
 from core.management.base import YidiCommand
+from core.otp import DEMO_TOTP_SECRET
 from core.roles import sync_role_groups
 from core.services import seed_calendar_from_package
 
@@ -23,6 +24,9 @@ class Command(YidiCommand):
                 module.seed(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。"))
         if not quiet:
-            self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+            self.stdout.write(
+                f"演示账号（密码均为 {DEMO_PASSWORD}；动态口令密钥均为 {DEMO_TOTP_SECRET}，"
+                "当前口令运行 python manage.py demo_otp 查看）："
+            )
             for username, full_name, role, _region in DEMO_USERS:
                 self.stdout.write(f"  {username:<20} {full_name}（{role.label if role else ''}）")

@@ -1,0 +1,28 @@
+"""The request being served, for code that records it without taking a request parameter.
+
+`RequestContextMiddleware` puts the current request in a context variable, so a
+service deep in a call chain can still put the client's address on its audit
+record (core.audit.log_action). Background jobs run outside any request and see None.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+_current_request: ContextVar = ContextVar("yidi_current_request", default=None)
+
+
+def current_request():
+    return _current_request.get()
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _current_request.reset(token)
