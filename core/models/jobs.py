@@ -59,6 +59,7 @@ class Job(models.Model):
         verbose_name = "后台任务"
         verbose_name_plural = "后台任务"
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["region", "-created_at", "-id"], name="job_region_newest")]
 
     def __str__(self) -> str:
         return f"{self.title}（{self.get_status_display()}）"
@@ -162,6 +163,10 @@ class Document(models.Model):
         verbose_name = "文档"
         verbose_name_plural = "文档档案"
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["region", "-created_at", "-id"], name="document_region_newest"),
+            models.Index(fields=["is_latest", "-created_at", "-id"], name="document_latest_newest"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["key", "version"], name="document_key_version_unique"),
             models.UniqueConstraint(
