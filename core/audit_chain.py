@@ -90,6 +90,26 @@ def append(entry):
     return entry
 
 
+def append_many(entries: list) -> None:
+    """Chain and insert many unsaved records at once, keeping their own `at` (bulk data such as
+    seed_volume's stamped history): one lock, hashes computed in order, one bulk insert."""
+    from core.models import AuditLog
+
+    if not entries:
+        return
+    ip_field = AuditLog._meta.get_field("ip")
+    with transaction.atomic():
+        _lock_head()
+        head = AuditLog.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "hash").first()
+        seq, prev_hash = (head["seq"], head["hash"]) if head else (0, "")
+        for entry in entries:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev_hash
+            entry.ip = ip_field.to_python(entry.ip)
+            entry.hash = prev_hash = digest(seq=seq, prev_hash=entry.prev_hash, content=content_of(entry))
+        AuditLog.objects.bulk_create(entries, batch_size=2000)
+
+
 @dataclass
 class Verdict:
     ok: bool

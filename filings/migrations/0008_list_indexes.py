@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_list_indexes'),
+        ('core', '0010_list_indexes'),
         ('filings', '0007_upload_exported_and_result'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

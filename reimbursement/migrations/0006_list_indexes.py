@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_list_indexes'),
+        ('core', '0010_list_indexes'),
         ('filings', '0008_list_indexes'),
         ('reimbursement', '0005_payee_verification'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -52,6 +52,9 @@ def test_stamped_filings_and_claims_look_like_the_services(prototypes, clerk):
             assert claim.due_on == add_working_days(claim.complete_on, claim.processing_days)
         assert AuditLog.objects.filter(object_id=str(claim.pk), content_type__model="claim").exists()
         assert claim.total_amount == claim.in_scope_amount + claim.class_b_self_pay + claim.over_limit_self_pay + claim.self_funded_amount
+    from core.audit_chain import verify
+
+    assert verify().ok  # the stamped audit trail is chained like every other record
 
 
 def test_the_command_refuses_nonsense_in_chinese():

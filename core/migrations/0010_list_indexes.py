@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_audit_view_sensitive'),
+        ('core', '0009_audit_actions_merged'),
     ]
 
     operations = [
