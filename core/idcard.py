@@ -29,6 +29,16 @@ class IdNumberInfo:
     def region_code(self) -> str:
         return self.number[:6]
 
+    @property
+    def county_warning(self) -> str:
+        """A note, never a refusal: the address code is no current county (区县). Codes change
+        (撤县设区) and old cards keep the code they were issued with, so the number stays valid."""
+        from core.reference import county_name
+
+        if county_name(self.region_code) is not None:
+            return ""
+        return f"提示：身份证号前6位{self.region_code}不是现行的县级行政区划代码（可能是调整前的旧代码），请核对证件。"
+
 
 def check_character(first17: str) -> str:
     total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
@@ -57,6 +67,12 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumberInfo:
         if not re.fullmatch(r"[0-9]{17}", number[:17]):
             raise ValidationError("公民身份号码前17位只能是数字。", code="id_characters")
         raise ValidationError("公民身份号码第18位（校验码）只能是数字0-9或字母X。", code="id_characters")
+    from core.reference import is_known_id_prefix
+
+    if not is_known_id_prefix(number[:2]):
+        raise ValidationError(
+            f"公民身份号码前两位{number[:2]}不是任何省级行政区划的代码，号码有误，请对照证件核对。", code="id_province"
+        )
     birth_text = number[6:14]
     try:
         birth = date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:8]))
