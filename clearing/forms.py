@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from core.models import Region
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 
 
 class UploadForm(forms.Form):
@@ -47,7 +47,7 @@ class AllotmentForm(forms.Form):
     def __init__(self, *args, initial_amounts: dict[str, int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         initial_amounts = initial_amounts or {}
-        for province in Region.objects.provinces().exclude(code=HOME_PROVINCE).order_by("sort_order", "code"):
+        for province in Region.objects.provinces().exclude(code=home_province_code()).order_by("sort_order", "code"):
             self.fields[f"p_{province.code}"] = forms.IntegerField(
                 label=province.short_name, min_value=0, required=False, initial=initial_amounts.get(province.code),
                 widget=forms.NumberInput(attrs={"class": "form-control form-control-sm text-end", "step": 1}),
@@ -70,4 +70,4 @@ class EmergencyForm(forms.Form):
 
     def __init__(self, *args, provinces=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["province"].queryset = provinces if provinces is not None else Region.objects.provinces().exclude(code=HOME_PROVINCE)
+        self.fields["province"].queryset = provinces if provinces is not None else Region.objects.provinces().exclude(code=home_province_code())

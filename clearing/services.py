@@ -40,7 +40,7 @@ from core.errors import DomainError
 from core.jobs import start_job
 from core.models import AuditLog, Region, Role
 from core.money import format_yuan, quantize_yuan
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 from core.workdays import add_working_days
 
 ZERO = Decimal("0.00")
@@ -49,15 +49,15 @@ SUM_FIELD = DecimalField(max_digits=20, decimal_places=2)
 
 
 def home_cities() -> list[Region]:
-    return list(Region.objects.cities_of(HOME_PROVINCE).select_related("agency").order_by("sort_order", "code"))
+    return list(Region.objects.cities_of(home_province_code()).select_related("agency").order_by("sort_order", "code"))
 
 
 def home_city_codes() -> list[str]:
-    return list(Region.objects.cities_of(HOME_PROVINCE).order_by("sort_order", "code").values_list("code", flat=True))
+    return list(Region.objects.cities_of(home_province_code()).order_by("sort_order", "code").values_list("code", flat=True))
 
 
 def areas() -> rules.Areas:
-    return rules.Areas(HOME_PROVINCE, tuple(home_city_codes()))
+    return rules.Areas(home_province_code(), tuple(home_city_codes()))
 
 
 def _who(by) -> dict[str, Any]:
@@ -275,7 +275,7 @@ def clearing_start_compute(*, period: ClearingPeriod, by) -> Any:
         title=f"生成{period.label}月度清算",
         by=by,
         params={"period_id": period.pk},
-        region=Region.objects.get(code=HOME_PROVINCE),
+        region=Region.objects.get(code=home_province_code()),
     )
 
 
@@ -318,7 +318,7 @@ def _start_notice_job(period: ClearingPeriod, by) -> Any:
         title=f"生成{period.label}清算通知书（附件10–13）",
         by=by,
         params={"period_id": period.pk},
-        region=Region.objects.get(code=HOME_PROVINCE),
+        region=Region.objects.get(code=home_province_code()),
     )
 
 
@@ -571,7 +571,7 @@ def advances_cover_overdue(*, today: date | None = None, by=None) -> int:
 
 def advance_policy_for(year: int) -> AdvancePolicy:
     policy = (
-        AdvancePolicy.objects.filter(province_id=HOME_PROVINCE, effective_year__lte=year).order_by("-effective_year").first()
+        AdvancePolicy.objects.filter(province_id=home_province_code(), effective_year__lte=year).order_by("-effective_year").first()
     )
     if policy is None:
         raise DomainError("没有配置预付金测算规则（系统管理 → 预付金测算规则），无法测算。")
@@ -711,7 +711,7 @@ def cross_allotments_save(*, year: int, amounts: dict[str, int], by, source: str
     record = advance_year(year)
     if record.cross_issued_at:
         raise DomainError(f"{year}年跨省预付金通知书已下达，省级额度不能再修改。")
-    provinces = {region.code: region for region in Region.objects.provinces().exclude(code=HOME_PROVINCE)}
+    provinces = {region.code: region for region in Region.objects.provinces().exclude(code=home_province_code())}
     unknown = sorted(code for code in amounts if code not in provinces)
     if unknown:
         raise DomainError(f"不认识的省份代码：{'、'.join(unknown)}。")
@@ -732,7 +732,7 @@ def cross_allotments_save(*, year: int, amounts: dict[str, int], by, source: str
 def parse_allotment_rows(rows: list[dict[str, str]]) -> dict[str, int]:
     """An imported allotment table: columns 省份 (code or name) and 额度（万元）."""
     by_name = {}
-    for region in Region.objects.provinces().exclude(code=HOME_PROVINCE):
+    for region in Region.objects.provinces().exclude(code=home_province_code()):
         for name in (region.code, region.name, region.short_name):
             by_name[name] = region.code
     province_keys = ("province", "省份", "省份代码", "地区", "预付金划入")
@@ -892,7 +892,7 @@ def advances_issue_notices(*, year: int, scope: str, by, stamp_date: date | None
 def _start_advance_job(year: int, scope: str, by, title: str) -> Any:
     return start_job(
         kind="clearing.render_advance_notices", title=title, by=by, params={"year": year, "scope": scope},
-        region=Region.objects.get(code=HOME_PROVINCE),
+        region=Region.objects.get(code=home_province_code()),
     )
 
 
@@ -1022,7 +1022,7 @@ def emergency_increase_create(
         start_job(
             kind="clearing.render_emergency_notices",
             title=f"生成{province.short_name}跨省预付金紧急调增通知书（附件6）",
-            by=by, params={"increase_id": increase.pk}, region=Region.objects.get(code=HOME_PROVINCE),
+            by=by, params={"increase_id": increase.pk}, region=Region.objects.get(code=home_province_code()),
         )
     return increase
 

@@ -20,9 +20,6 @@ REGIONS_FILE = Path(__file__).resolve().parent / "data" / "regions.json"
 EXTRA_ID_PREFIXES = frozenset({"71", "81", "82", "83"})
 
 
-HOME_PROVINCE = "320000"  # removed in the next commit: the province is the setting below
-
-
 def home_province_code() -> str:
     """The province this deployment serves (``YIDI_HOME_PROVINCE``, default 江苏 320000)."""
     return settings.YIDI_HOME_PROVINCE
@@ -42,9 +39,6 @@ def province_rows() -> list[tuple[str, str, str]]:
 def city_rows() -> list[tuple[str, str, str]]:
     """(code, full name, short name) of every prefecture-level division (地级), in code order."""
     return [tuple(row) for row in divisions()["cities"]]
-
-
-HOME_CITIES = [row for row in city_rows() if row[0].startswith("32")]  # removed in the next commit
 
 
 def is_known_id_prefix(two_digits: str) -> bool:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.idcard import parse_id_number
 from core.models import Institution, InsuranceType, InsuredPerson, Region
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 from filings import materials as checklist
 from filings.models import (
     LONG_TERM_TYPES,
@@ -54,10 +54,10 @@ def destination_choices(exclude_code: str | None = None) -> list:
         if region.code == exclude_code:
             continue
         if region.is_province:
-            if region.code == HOME_PROVINCE:
+            if region.code == home_province_code():
                 continue
             provinces.append((region.code, destination_label(region)))
-        elif region.parent_id == HOME_PROVINCE:
+        elif region.parent_id == home_province_code():
             home_cities.append((region.code, region.name))
         else:
             other_cities.append((region.code, f"{region.name}（{region.parent.short_name if region.parent else ''}）"))

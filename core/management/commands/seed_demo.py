@@ -1,6 +1,6 @@
 from django.db import transaction
 
-from core.demo import DEMO_PASSWORD, DEMO_USERS
+from core.demo import DEMO_PASSWORD, demo_users
 from core.discovery import app_modules
 from core.management.base import YidiCommand
 from core.roles import sync_role_groups
@@ -24,5 +24,5 @@ class Command(YidiCommand):
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。"))
         if not quiet:
             self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
-            for username, full_name, role, _region in DEMO_USERS:
+            for username, full_name, role, _region in demo_users():
                 self.stdout.write(f"  {username:<20} {full_name}（{role.label if role else ''}）")
