@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, DecimalField, Q, Sum
 from django.utils import timezone
 
-from clearing import rules
+from clearing import advance_formulas, rules
 from clearing.models import (
     DEMO_ID_PREFIX,
     AdvanceEntry,
@@ -38,6 +38,7 @@ from clearing.models import (
 from core.audit import log_action
 from core.errors import DomainError
 from core.jobs import start_job
+from core.jurisdictions import rules_for
 from core.models import AuditLog, Region, Role
 from core.money import format_yuan, quantize_yuan
 from core.reference import home_province_code
@@ -622,7 +623,6 @@ def intra_advances_compute(*, year: int, by) -> list[IntraAdvance]:
     if record.intra_issued_at:
         raise DomainError(f"{year}年省内预付金通知书已下达，额度不能再重新测算。")
     nets = city_net_by_month(year - 1)
-    q4 = {rules.period_of(year - 1, month) for month in (10, 11, 12)}
     previous = dict(IntraAdvance.objects.filter(year=year - 1).values_list("region_id", "approved_amount"))
     carried = _carried_over(year, AdvanceEntry.Scope.INTRA)
     rows = []
@@ -633,7 +633,6 @@ def intra_advances_compute(*, year: int, by) -> list[IntraAdvance]:
                 method=policy.method,
                 factor=policy.factor,
                 year_net=sum(months.values(), ZERO),
-                q4_net=sum((amount for month, amount in months.items() if month in q4), ZERO),
             )
             carry = carried.get((city.code, None), 0)
             advance, _ = IntraAdvance.objects.update_or_create(
@@ -788,6 +787,9 @@ def cross_advances_compute(*, year: int, by) -> list[CrossAdvance]:
     record = advance_year(year)
     if record.cross_issued_at:
         raise DomainError(f"{year}年跨省预付金通知书已下达，额度不能再重新测算。")
+    formula = rules_for(home_province_code(), on=date(year, 1, 1)).cross_advance
+    if formula.method == advance_formulas.METHOD_Q4_MONTHLY_AVERAGE:  # 新疆 四(一)
+        return advance_formulas.cross_advances_compute_q4(year=year, by=by, factor=formula.factor, article=formula.article)
     allotments = list(CrossAllotment.objects.filter(year=year).select_related("province"))
     if not allotments:
         raise DomainError(f"还没有录入或导入{year}年国家异地就医系统下达的各省跨省预付金额度。")

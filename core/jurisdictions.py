@@ -134,6 +134,9 @@ RULE_SETS: list[RuleSet] = [
         intra_advance=AdvanceFormula("net_outflow_share", D("0.2000"), f"{JS}第二十九条：上年度差出额的20%"),
         cross_advance=AdvanceFormula("national_share", D("1"), f"{JS}第三十一条：按各地市上年跨省基金支出占比分解"),
         articles={
+            "materials_lock": f"{JS}第十条：以证明材料办理的长期异地居住人员可以随时变更或取消备案",
+            "commitment_lock": f"{JS}第十条：个人承诺方式办理的需满6个月方可申请变更或取消",
+            "validity": f"{JS}第十条：临时外出就医人员备案有效期原则上不少于6个月",
             "materials": f"{JS}第二十七条",
             "limits": f"{JS}第二十八条",
             "clearing": f"{JS}第四十七至四十九条",
@@ -167,6 +170,11 @@ RULE_SETS: list[RuleSet] = [
         caps={CROSS: _cross_caps(XIN, "二(六)")},
         # 二(三): 变更或取消跨省异地长期居住人员备案的时限原则上不超过6个月.
         materials_lock_months_max=6,
+        articles={
+            "materials_lock": f"{XIN}二(三)：变更或取消跨省异地长期居住人员备案的时限原则上不超过6个月",
+            "commitment_lock": f"{XIN}二(三)：变更或取消跨省异地长期居住人员备案的时限原则上不超过6个月",
+            "validity": f"{XIN}二(三)：跨省临时外出就医人员备案有效期原则上不少于6个月",
+        },
         intra_advance=AdvanceFormula("net_outflow_share", D("0.2000"), "参保地规定"),
         cross_advance=AdvanceFormula("q4_monthly_average", D("2"), f"{XIN}四(一)：上年第四季度医保结算资金月平均值的两倍"),
     ),

@@ -83,10 +83,10 @@ INTRA = {  # 江苏 intra-province (第十八、十九条)
     "maternity": (D("0"), "参保地规定"),
     "other_allowed": (D("0"), "参保地规定"),
 }
-CROSS = {  # national 2024
+CROSS = {  # national 2024; for a 江苏 insured person the 规程 governs cross-province care too (第二条)
     "long_term": (D("0"), "执行参保地本地就医标准"),
-    "referral": (D("10"), "跨省异地转诊人员降幅10个百分点左右"),
-    "emergency": (D("10"), "异地急诊抢救人员降幅10个百分点左右"),
+    "referral": (D("5"), "第十八条：转诊到设区市外就医，降幅不超过5个百分点（第二条：跨省异地就医同样适用）", JIANGSU_BASIS),
+    "emergency": (D("0"), "第十九条：急诊抢救不降低支付比例（第二条：跨省异地就医同样适用）", JIANGSU_BASIS),
     "other_temporary": (D("20"), "非急诊且未转诊的其他临时外出就医人员降幅20个百分点左右"),
     "unfiled": (D("20"), "未备案自行外出就医，按其他临时外出就医人员"),
     "student": (D("0"), "参保地规定"),
