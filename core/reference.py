@@ -110,3 +110,30 @@ def package_calendar_exceptions(year: int) -> list[tuple[date, bool, str]]:
         if day.year == year and day.weekday() >= 5
     ]
     return sorted(days)
+
+
+_STATUTORY_NAMES = {
+    "New Year's Day": "元旦",
+    "Chinese New Year's Eve": "春节（除夕）",
+    "Chinese New Year (Spring Festival)": "春节",
+    "Tomb-Sweeping Day": "清明节",
+    "Labor Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-Autumn Festival": "中秋节",
+    "National Day": "国庆节",
+}
+
+
+@cache
+def statutory_holidays(year: int) -> dict[date, str]:
+    """The days off that 《全国年节及纪念日放假办法》 fixes for every year (2025 revision: 元旦,
+    春节 from 除夕 4 days, 清明, 劳动节 1–2 May, 端午, 中秋, 国庆 1–3 Oct; the lunar ones computed),
+    from python-holidays. Only these are certain before the State Council's yearly notice:
+    no observed or substituted days (调休), which the notice alone decides."""
+    import holidays
+
+    return {
+        day: _STATUTORY_NAMES[name]
+        for day, name in holidays.China(years=year, observed=False).items()
+        if name in _STATUTORY_NAMES
+    }
