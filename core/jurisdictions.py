@@ -134,6 +134,11 @@ RULE_SETS: list[RuleSet] = [
         intra_advance=AdvanceFormula("net_outflow_share", D("0.2000"), f"{JS}第二十九条：上年度差出额的20%"),
         cross_advance=AdvanceFormula("national_share", D("1"), f"{JS}第三十一条：按各地市上年跨省基金支出占比分解"),
         articles={
+            "online_review": "江苏 第九条(二)",
+            "upload": "江苏 第九条(一)",
+            "emergency_deemed": "江苏 第八条(五)",
+            "advances": "第三十、三十一条",
+            "advance_carry_over": "第三十二条",
             "materials_lock": f"{JS}第十条：以证明材料办理的长期异地居住人员可以随时变更或取消备案",
             "commitment_lock": f"{JS}第十条：个人承诺方式办理的需满6个月方可申请变更或取消",
             "validity": f"{JS}第十条：临时外出就医人员备案有效期原则上不少于6个月",

@@ -26,3 +26,10 @@ def cite(topic: str, on=None) -> str:
 @register.simple_tag
 def procedure(on=None) -> str:
     return rules_for(None, on=on).procedure
+
+
+@register.simple_tag
+def article(topic: str, on=None) -> str:
+    """The home province's short article for a topic (e.g. "江苏 第九条(二)"), "" where its rules
+    name none: a template prints the bracket only when there is something to cite."""
+    return rules_for(None, on=on).articles.get(topic, "")

@@ -133,3 +133,20 @@ def test_seed_demo_builds_a_working_demo_for_another_province(settings, province
         treatment_region__startswith=province[:2]
     ).exists()
     assert "演示数据未能生成" not in out.getvalue() and "未能生成" not in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("province", "expected"),
+    [("320000", "江苏省|（江苏 第九条(二)）|《江苏省异地就医经办服务规程》第二十八条"),
+     ("650000", "新疆维吾尔自治区||《新疆维吾尔自治区医疗保障局")],
+)
+def test_templates_name_the_home_province_and_cite_its_own_rules(settings, province, expected):
+    from django.template import Context, Template
+
+    settings.YIDI_HOME_PROVINCE = province
+    text = Template(
+        '{% load jurisdiction %}{% home_province_name %}|{% article "online_review" as art %}'
+        '{% if art %}（{{ art }}）{% endif %}|{% cite "limits" %}'
+    ).render(Context())
+    assert text.startswith(expected)
+    assert province == "320000" or "江苏" not in text
