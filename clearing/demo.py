@@ -51,20 +51,19 @@ from clearing.models import (
     Settlement,
     Transfer,
 )
+from core import demo_cast
 from core.audit import log_action
+from core.jurisdictions import rules_for
 from core.models import AuditLog, Region, User
-from core.reference import HOME_CITIES, HOME_PROVINCE
+from core.reference import home_province_code
 from core.workdays import add_working_days
 
-CITIES = [code for code, _name, _short in HOME_CITIES]
-OTHER = [
+JIANGSU_OTHER = [
     "110000", "120000", "130000", "140000", "150000", "210000", "220000", "230000", "310000", "330000", "330100",
     "340000", "340100", "350000", "360000", "360700", "370000", "410000", "420000", "430000", "440000", "440300",
     "450000", "460000", "460200", "500000", "510000", "510100", "520000", "530000", "610000", "620000", "650000",
 ]
-#: Cross-province destinations weighted the way 江苏's insured actually travel (上海, 浙江, 安徽 first).
-OTHER_WEIGHTS = [3 if code[:2] in ("31", "33", "34") else 1 for code in OTHER]
-HOSPITALS = {
+JIANGSU_HOSPITALS = {
     "320100": ["南京鼓楼医院", "江苏省人民医院", "南京市第一医院"],
     "320200": ["无锡市人民医院", "无锡市第二人民医院"],
     "320300": ["徐州医科大学附属医院"],
@@ -73,13 +72,37 @@ HOSPITALS = {
 }
 
 
+def _cities() -> list[str]:
+    return list(
+        Region.objects.cities_of(home_province_code()).order_by("sort_order", "code").values_list("code", flat=True)
+    )
+
+
+def _other() -> tuple[list[str], list[int]]:
+    """Other provinces' regions the demo's records go to and come from, weighted the way
+    江苏's insured actually travel (上海, 浙江, 安徽 first); recast for another province."""
+    cast = demo_cast.current()
+    other = list(dict.fromkeys(cast.code(code) for code in JIANGSU_OTHER))
+    return other, [3 if code[:2] in ("31", "33", "34") else 1 for code in other]
+
+
+def _hospitals() -> dict[str, list[str]]:
+    cast = demo_cast.current()
+    return {
+        cast.code(code): [cast.institution_name(name, code) for name in names]
+        for code, names in JIANGSU_HOSPITALS.items()
+    }
+
+
 def seed(stdout=None) -> None:
     today = timezone.localdate()
-    officer = User.objects.filter(username="clearing_jiangsu").first()
+    officer = User.objects.filter(username=demo_cast.current().username("clearing_jiangsu")).first()
     if officer is None:
         return
+    formula = rules_for(home_province_code()).intra_advance
     AdvancePolicy.objects.get_or_create(
-        province_id=HOME_PROVINCE, effective_year=2017, defaults={"method": "net_outflow_share", "factor": "0.2000"}
+        province_id=home_province_code(), effective_year=2017,
+        defaults={"method": formula.method, "factor": formula.factor},
     )
     last_year = today.year - 1
     recent = [rules.period_of(*rules.add_months(today.year, today.month, -back)) for back in (3, 2, 1, 0)]
@@ -129,14 +152,17 @@ def _rows(month: str, count: int, seed: int) -> list[dict[str, str]]:
     if (year, number) == (today.year, today.month):
         last_day = today.day  # the month still running: nothing settled in the future
     rows = []
+    cities = _cities()
+    other, weights = _other()
+    hospitals = _hospitals()
     for index in range(count):
         draw = rng.random()
         if draw < 0.55:
-            insured, treatment = rng.sample(CITIES, 2)
+            insured, treatment = rng.sample(cities, 2)
         elif draw < 0.8:
-            insured, treatment = rng.choice(CITIES), rng.choices(OTHER, OTHER_WEIGHTS)[0]
+            insured, treatment = rng.choice(cities), rng.choices(other, weights)[0]
         else:
-            insured, treatment = rng.choices(OTHER, OTHER_WEIGHTS)[0], rng.choice(CITIES)
+            insured, treatment = rng.choices(other, weights)[0], rng.choice(cities)
         care = rng.choices(["inpatient", "outpatient", "chronic"], [5, 3, 2])[0]
         base = {"inpatient": 18000, "outpatient": 900, "chronic": 3500}[care]
         total = Decimal(int(rng.lognormvariate(0, 0.7) * base * 100)) / 100 + Decimal("50.00")
@@ -145,7 +171,7 @@ def _rows(month: str, count: int, seed: int) -> list[dict[str, str]]:
         settled_year, settled_month = rules.add_months(year, number, -1) if late else (year, number)
         settled_last = rules.period_end(rules.period_of(settled_year, settled_month)).day
         day = rng.randint(1, settled_last if late else last_day)
-        hospital = rng.choice(HOSPITALS.get(treatment, [f"{_region_name(treatment)}定点医院"]))
+        hospital = rng.choice(hospitals.get(treatment, [f"{_region_name(treatment)}定点医院"]))
         rows.append(
             {
                 "settlement_id": f"{DEMO_ID_PREFIX}{year}{number:02d}-{_code(treatment)}-{index:06d}",
@@ -195,7 +221,7 @@ def _ensure_month(month: str, *, rows: int, seed: int, officer) -> bool:
             raise RuntimeError(report.text())
         batch = ImportBatch(
             source=ImportBatch.Source.DEMO, filename=path.name, size=path.stat().st_size, created_by=officer,
-            region_id=HOME_PROVINCE, imported_by=officer,
+            region_id=home_province_code(), imported_by=officer,
         )
         batch.file.save(path.name, ContentFile(path.read_bytes()), save=False)
         services.import_batch_apply_report(batch=batch, report=report, commit=True)
@@ -260,7 +286,7 @@ def _last_year_advances(year: int, officer) -> None:
     """Last year's figures (上年额度) and what the cities paid in, as migrated."""
     if IntraAdvance.objects.filter(year=year).exists():
         return
-    cities = {region.code: region for region in Region.objects.cities_of(HOME_PROVINCE)}
+    cities = {region.code: region for region in Region.objects.cities_of(home_province_code())}
     nets = services.city_net_by_month(year)
     for code, region in cities.items():
         outflow = rules.net_outflow(nets.get(code, {}).values())
@@ -327,8 +353,8 @@ def _shortfall(month: str) -> tuple[str | None, int]:
     there, so that month's usage rate passes 90 % and the emergency increase can
     start: the one our insured visited from the fewest cities (few 附件6 to render)."""
     rows = (
-        Settlement.objects.filter(period=month, insured_region__in=CITIES)
-        .exclude(treatment_region__startswith=HOME_PROVINCE[:2])
+        Settlement.objects.filter(period=month, insured_region__in=_cities())
+        .exclude(treatment_region__startswith=home_province_code()[:2])
         .values("treatment_region", "insured_region")
         .annotate(total=Sum("fund_amount"))
         .order_by()
@@ -364,7 +390,9 @@ def _pay(payment: PaymentDue, by, *, on: date, amount: Decimal | None = None) ->
 def _payer(payment: PaymentDue, officer):
     """City finance records what their city pays (南京, 无锡 have demo finance staff)."""
     if payment.city_pays:
-        username = {"320100": "finance_nanjing", "320200": "finance_wuxi"}.get(payment.region_id)
+        cast = demo_cast.current()
+        username = {cast.code("320100"): cast.username("finance_nanjing"),
+                    cast.code("320200"): cast.username("finance_wuxi")}.get(payment.region_id)
         if username:
             return User.objects.get(username=username)
     return officer
@@ -408,8 +436,9 @@ def _issued_month(month: str, officer, today: date) -> None:
     if period.status != ClearingPeriod.Status.NOTICES_ISSUED or _has_transfers(period):
         return
     payments = list(PaymentDue.objects.filter(period=period).select_related("region").order_by("region__sort_order", "kind"))
-    overdue = next((p for p in payments if p.kind == "intra_payable" and _has_advance(p) and p.region_id not in ("320100", "320200")), None)
-    partly = next((p for p in payments if p.kind == "cross_payable" and p is not overdue and p.region_id not in ("320100",)), None)
+    demo_cities = (demo_cast.current().code("320100"), demo_cast.current().code("320200"))
+    overdue = next((p for p in payments if p.kind == "intra_payable" and _has_advance(p) and p.region_id not in demo_cities), None)
+    partly = next((p for p in payments if p.kind == "cross_payable" and p is not overdue and p.region_id != demo_cities[0]), None)
     for index, payment in enumerate(payments):
         if payment is overdue:
             if payment.due_on < today:
@@ -453,17 +482,17 @@ def _import_batches(month: str, officer) -> None:
         row["settlement_id"] = row["settlement_id"].replace(DEMO_ID_PREFIX, "WX", 1)
     bad = [dict(row) for row in rows[:12]]
     bad[3]["fund_amount"] = f"{Decimal(bad[3]['total_amount']) + 100:.2f}"
-    bad[7]["treatment_region"] = bad[7]["insured_region"] = "320200"
+    bad[7]["treatment_region"] = bad[7]["insured_region"] = demo_cast.current().code("320200")
     bad[9]["insured_region"] = "990000"
     bad[11]["settlement_id"] = bad[2]["settlement_id"]
     for name, data, user in (
-        (f"无锡-{month}-第1次上传.csv", bad, officer),
-        (f"无锡-{month}-更正.csv", rows, officer),
+        (demo_cast.current().text(f"无锡-{month}-第1次上传.csv"), bad, officer),
+        (demo_cast.current().text(f"无锡-{month}-更正.csv"), rows, officer),
     ):
         path = Path(tempfile.mkdtemp()) / name
         path.write_bytes(_csv(data).encode("gb18030"))
         report = import_file(path, display_name=name, options=ImportOptions(dry_run=True))
-        batch = ImportBatch(filename=name, size=path.stat().st_size, created_by=user, region_id=HOME_PROVINCE, source=ImportBatch.Source.UPLOAD)
+        batch = ImportBatch(filename=name, size=path.stat().st_size, created_by=user, region_id=home_province_code(), source=ImportBatch.Source.UPLOAD)
         batch.file.save(name, ContentFile(path.read_bytes()), save=False)
         services.import_batch_apply_report(batch=batch, report=report, commit=False)
         log_action(action=AuditLog.Action.IMPORT, user=user, obj=batch, message=f"上传结算明细文件 {name}")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from core import safe_files
 from core.forms import clean_table_upload
 from core.models import Region
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 from core.validators import MAX_WAN_YUAN
 
 WAN_YUAN_ERRORS = {
@@ -60,7 +60,7 @@ class AllotmentForm(forms.Form):
     def __init__(self, *args, initial_amounts: dict[str, int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         initial_amounts = initial_amounts or {}
-        for province in Region.objects.provinces().exclude(code=HOME_PROVINCE).order_by("sort_order", "code"):
+        for province in Region.objects.provinces().exclude(code=home_province_code()).order_by("sort_order", "code"):
             self.fields[f"p_{province.code}"] = forms.IntegerField(
                 label=province.short_name, min_value=0, max_value=MAX_WAN_YUAN, required=False,
                 initial=initial_amounts.get(province.code), error_messages=WAN_YUAN_ERRORS,
@@ -88,4 +88,4 @@ class EmergencyForm(forms.Form):
 
     def __init__(self, *args, provinces=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["province"].queryset = provinces if provinces is not None else Region.objects.provinces().exclude(code=HOME_PROVINCE)
+        self.fields["province"].queryset = provinces if provinces is not None else Region.objects.provinces().exclude(code=home_province_code())

@@ -52,7 +52,7 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 
 from clearing import rules
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 from core.safe_files import big5_refusal, to_halfwidth
 
 logger = logging.getLogger(__name__)
@@ -251,9 +251,9 @@ class RegionBook:
     def load(cls) -> RegionBook:
         from core.models import Region
 
-        cities = dict(Region.objects.cities_of(HOME_PROVINCE).values_list("code", "name"))
+        cities = dict(Region.objects.cities_of(home_province_code()).values_list("code", "name"))
         provinces = {code[:2]: name for code, name in Region.objects.provinces().values_list("code", "short_name")}
-        return cls(home_province=HOME_PROVINCE, cities=cities, provinces=provinces)
+        return cls(home_province=home_province_code(), cities=cities, provinces=provinces)
 
     @property
     def home_name(self) -> str:

@@ -434,13 +434,12 @@ class Transfer(models.Model):
 class AdvancePolicy(models.Model):
     """How a province sets the yearly intra-province advance (a regional setting).
 
-    江苏 第三十条: 20 % of last year's net outflow; 新疆 新医保发〔2022〕39号 四(一):
-    twice the monthly average of last year's fourth quarter.
+    江苏 第二十九条: 20 % of last year's net outflow. 新疆's 2 × last-Q4 monthly average
+    (新医保发〔2022〕39号 四(一)) is a cross-province formula (core.jurisdictions, clearing.advance_formulas).
     """
 
     class Method(models.TextChoices):
         NET_OUTFLOW_SHARE = "net_outflow_share", "上年差出额 × 比例"
-        Q4_MONTHLY_AVERAGE = "q4_monthly_average", "上年第四季度月平均值 × 倍数"
 
     province = models.ForeignKey("core.Region", verbose_name="省份", on_delete=models.PROTECT, related_name="+")
     effective_year = models.PositiveSmallIntegerField("起始年度")

@@ -18,10 +18,11 @@ from django.utils import timezone
 from clearing import rules, selectors
 from clearing.models import AdvanceYear, ClearingPeriod, CrossAdvance, EmergencyIncrease, IntraAdvance
 from clearing.services import notice_key
+from core.jurisdictions import city_agency_name, rules_for
 from core.models import Region
 from core.money import amount_in_words
 from core.pdf import render_pdf
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 from core.workdays import add_working_days, previous_working_day
 
 ZERO = Decimal("0.00")
@@ -38,19 +39,24 @@ class NoticeFile:
     render: Callable[[], bytes]
 
 
+def _province_name() -> str:
+    """The home province as the form titles print it: 江苏省, 江西省, 新疆维吾尔自治区."""
+    return rules_for(None).province_name
+
+
 def province_agency_name() -> str:
     from core.models import Region
 
-    province = Region.objects.get(code=HOME_PROVINCE)
+    province = Region.objects.get(code=home_province_code())
     agency = getattr(province, "agency", None) if _has_agency(province) else None
-    return agency.name if agency else f"{province.name}医疗保障基金管理中心"
+    return agency.name if agency else rules_for(province).province_agency
 
 
 def agency_name(region) -> str:
     """The recipient agency's full name (经办机构全称)."""
     if _has_agency(region):
         return region.agency.name
-    return f"{region.name}医疗保障基金管理中心"
+    return city_agency_name(region.name, rules_for(region))
 
 
 def _has_agency(region) -> bool:
@@ -99,7 +105,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
     due = add_working_days(stamp, rules.PAYMENT_WORKING_DAYS)
     issuer = province_agency_name()
     preparer = period.issued_by or by
-    province = Region.objects.get(code=HOME_PROVINCE)  # 附件10/11 go to every city of the province
+    province = Region.objects.get(code=home_province_code())  # 附件10/11 go to every city of the province
     common = {
         "period": period,
         "period_label": period.label,
@@ -114,7 +120,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
         NoticeFile(
             kind="clearing.annex10",
             key=notice_key(period.period, "annex10"),
-            title=f"附件10 江苏省异地就医医疗费用清算平衡总表（{period.label}）",
+            title=f"附件10 {_province_name()}异地就医医疗费用清算平衡总表（{period.label}）",
             filename=f"annex10-{period.period}.pdf",
             region=province,
             period=period.period,
@@ -130,7 +136,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
         NoticeFile(
             kind="clearing.annex11",
             key=notice_key(period.period, "annex11"),
-            title=f"附件11 江苏省跨省异地就医费用清算明细表（{period.label}）",
+            title=f"附件11 {_province_name()}跨省异地就医费用清算明细表（{period.label}）",
             filename=f"annex11-{period.period}.pdf",
             region=province,
             period=period.period,
@@ -214,7 +220,7 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
             NoticeFile(
                 kind="clearing.annex02",
                 key=notice_key(str(year), "annex02"),
-                title=f"附件2 江苏省省内异地就医费用预付金明细表（{year}年）",
+                title=f"附件2 {_province_name()}省内异地就医费用预付金明细表（{year}年）",
                 filename=f"annex02-{year}.pdf",
                 region=None,
                 period="",
@@ -253,7 +259,7 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
         NoticeFile(
             kind="clearing.annex04",
             key=notice_key(str(year), "annex04"),
-            title=f"附件4 江苏省跨省异地就医费用预付金明细表（{year}年）",
+            title=f"附件4 {_province_name()}跨省异地就医费用预付金明细表（{year}年）",
             filename=f"annex04-{year}.pdf",
             region=None,
             period="",

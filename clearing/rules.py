@@ -293,19 +293,12 @@ def clearing_document(period: str, cells: Iterable[Cell], cities: list[str]) -> 
 # --- Advances ----------------------------------------------------------------------
 
 METHOD_NET_OUTFLOW_SHARE = "net_outflow_share"
-METHOD_Q4_MONTHLY_AVERAGE = "q4_monthly_average"
+# 新疆's 2 × last-Q4 monthly average is a cross-province formula: clearing.advance_formulas.
 
 
 def advance_formula_text(method: str, factor: Decimal) -> str:
-    if method == METHOD_Q4_MONTHLY_AVERAGE:
-        return f"本年核定额度计算公式为：上年第四季度省内异地就医直接结算基金支出差出额月平均值乘以{_factor_text(factor)}（以万元为单位，不保留小数）。"
     percent = (Decimal(factor) * 100).normalize()
     return f"本年核定额度计算公式为：上年省内跨市就医直接结算基金支出差出额乘以{percent:f}%（以万元为单位，不保留小数）。"
-
-
-def _factor_text(factor: Decimal) -> str:
-    value = Decimal(factor).normalize()
-    return "2" if value == 2 else f"{value:f}"
 
 
 def net_outflow(monthly_nets: Iterable[Decimal]) -> Decimal:
@@ -315,16 +308,10 @@ def net_outflow(monthly_nets: Iterable[Decimal]) -> Decimal:
     return -total if total < 0 else ZERO
 
 
-def intra_advance_amount(*, method: str, factor: Decimal, year_net: Decimal, q4_net: Decimal) -> tuple[Decimal, int]:
-    """(basis in yuan, advance in whole 万元 rounded half up).
-
-    江苏: basis = last year's net outflow, advance = basis × 20 %.
-    新疆: basis = last year's Q4 outflow ÷ 3 (the monthly average), advance = basis × 2.
-    """
-    if method == METHOD_Q4_MONTHLY_AVERAGE:
-        basis = (net_outflow([q4_net]) / 3).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    else:
-        basis = net_outflow([year_net])
+def intra_advance_amount(*, method: str, factor: Decimal, year_net: Decimal) -> tuple[Decimal, int]:
+    """(basis in yuan, advance in whole 万元 rounded half up): 江苏 第二十九条, basis = last
+    year's net outflow, advance = basis × 20 % (the factor is the province's rule-set value)."""
+    basis = net_outflow([year_net])
     return basis, yuan_to_wanyuan(basis * Decimal(factor))
 
 

@@ -22,17 +22,17 @@ from clearing.models import (
     PaymentDue,
 )
 from core.models import Document, Job, Region
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 
 ZERO = Decimal("0.00")
 
 
 def cities() -> list[Region]:
-    return list(Region.objects.cities_of(HOME_PROVINCE).select_related("agency").order_by("sort_order", "code"))
+    return list(Region.objects.cities_of(home_province_code()).select_related("agency").order_by("sort_order", "code"))
 
 
 def other_provinces() -> list[Region]:
-    return list(Region.objects.provinces().exclude(code=HOME_PROVINCE).order_by("sort_order", "code"))
+    return list(Region.objects.provinces().exclude(code=home_province_code()).order_by("sort_order", "code"))
 
 
 def period_cells(period: ClearingPeriod) -> list[rules.Cell]:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, DecimalField, Q, Sum
 from django.utils import timezone
 
-from clearing import rules
+from clearing import advance_formulas, rules
 from clearing.models import (
     DEMO_ID_PREFIX,
     AdvanceEntry,
@@ -39,9 +39,10 @@ from core import safe_files
 from core.audit import log_action
 from core.errors import DomainError
 from core.jobs import start_job
+from core.jurisdictions import rules_for
 from core.models import AuditLog, Region, Role
 from core.money import format_yuan, quantize_yuan
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 from core.validators import MAX_WAN_YUAN
 from core.workdays import add_working_days
 
@@ -51,15 +52,15 @@ SUM_FIELD = DecimalField(max_digits=20, decimal_places=2)
 
 
 def home_cities() -> list[Region]:
-    return list(Region.objects.cities_of(HOME_PROVINCE).select_related("agency").order_by("sort_order", "code"))
+    return list(Region.objects.cities_of(home_province_code()).select_related("agency").order_by("sort_order", "code"))
 
 
 def home_city_codes() -> list[str]:
-    return list(Region.objects.cities_of(HOME_PROVINCE).order_by("sort_order", "code").values_list("code", flat=True))
+    return list(Region.objects.cities_of(home_province_code()).order_by("sort_order", "code").values_list("code", flat=True))
 
 
 def areas() -> rules.Areas:
-    return rules.Areas(HOME_PROVINCE, tuple(home_city_codes()))
+    return rules.Areas(home_province_code(), tuple(home_city_codes()))
 
 
 def _who(by) -> dict[str, Any]:
@@ -293,7 +294,7 @@ def clearing_start_compute(*, period: ClearingPeriod, by) -> Any:
         title=f"生成{period.label}月度清算",
         by=by,
         params={"period_id": period.pk},
-        region=Region.objects.get(code=HOME_PROVINCE),
+        region=Region.objects.get(code=home_province_code()),
     )
 
 
@@ -336,7 +337,7 @@ def _start_notice_job(period: ClearingPeriod, by) -> Any:
         title=f"生成{period.label}清算通知书（附件10–13）",
         by=by,
         params={"period_id": period.pk},
-        region=Region.objects.get(code=HOME_PROVINCE),
+        region=Region.objects.get(code=home_province_code()),
     )
 
 
@@ -589,7 +590,7 @@ def advances_cover_overdue(*, today: date | None = None, by=None) -> int:
 
 def advance_policy_for(year: int) -> AdvancePolicy:
     policy = (
-        AdvancePolicy.objects.filter(province_id=HOME_PROVINCE, effective_year__lte=year).order_by("-effective_year").first()
+        AdvancePolicy.objects.filter(province_id=home_province_code(), effective_year__lte=year).order_by("-effective_year").first()
     )
     if policy is None:
         raise DomainError("没有配置预付金测算规则（系统管理 → 预付金测算规则），无法测算。")
@@ -640,7 +641,6 @@ def intra_advances_compute(*, year: int, by) -> list[IntraAdvance]:
     if record.intra_issued_at:
         raise DomainError(f"{year}年省内预付金通知书已下达，额度不能再重新测算。")
     nets = city_net_by_month(year - 1)
-    q4 = {rules.period_of(year - 1, month) for month in (10, 11, 12)}
     previous = dict(IntraAdvance.objects.filter(year=year - 1).values_list("region_id", "approved_amount"))
     carried = _carried_over(year, AdvanceEntry.Scope.INTRA)
     rows = []
@@ -651,7 +651,6 @@ def intra_advances_compute(*, year: int, by) -> list[IntraAdvance]:
                 method=policy.method,
                 factor=policy.factor,
                 year_net=sum(months.values(), ZERO),
-                q4_net=sum((amount for month, amount in months.items() if month in q4), ZERO),
             )
             carry = carried.get((city.code, None), 0)
             advance, _ = IntraAdvance.objects.update_or_create(
@@ -729,7 +728,7 @@ def cross_allotments_save(*, year: int, amounts: dict[str, int], by, source: str
     record = advance_year(year)
     if record.cross_issued_at:
         raise DomainError(f"{year}年跨省预付金通知书已下达，省级额度不能再修改。")
-    provinces = {region.code: region for region in Region.objects.provinces().exclude(code=HOME_PROVINCE)}
+    provinces = {region.code: region for region in Region.objects.provinces().exclude(code=home_province_code())}
     unknown = sorted(code for code in amounts if code not in provinces)
     if unknown:
         raise DomainError(f"不认识的省份代码：{'、'.join(unknown)}。")
@@ -750,7 +749,7 @@ def cross_allotments_save(*, year: int, amounts: dict[str, int], by, source: str
 def parse_allotment_rows(rows: list[dict[str, str]]) -> dict[str, int]:
     """An imported allotment table: columns 省份 (code or name) and 额度（万元）."""
     by_name = {}
-    for region in Region.objects.provinces().exclude(code=HOME_PROVINCE):
+    for region in Region.objects.provinces().exclude(code=home_province_code()):
         for name in (region.code, region.name, region.short_name):
             by_name[name] = region.code
     province_keys = ("province", "省份", "省份代码", "地区", "预付金划入")
@@ -813,6 +812,9 @@ def cross_advances_compute(*, year: int, by) -> list[CrossAdvance]:
     record = advance_year(year)
     if record.cross_issued_at:
         raise DomainError(f"{year}年跨省预付金通知书已下达，额度不能再重新测算。")
+    formula = rules_for(home_province_code(), on=date(year, 1, 1)).cross_advance
+    if formula.method == advance_formulas.METHOD_Q4_MONTHLY_AVERAGE:  # 新疆 四(一)
+        return advance_formulas.cross_advances_compute_q4(year=year, by=by, factor=formula.factor, article=formula.article)
     allotments = list(CrossAllotment.objects.filter(year=year).select_related("province"))
     if not allotments:
         raise DomainError(f"还没有录入或导入{year}年国家异地就医系统下达的各省跨省预付金额度。")
@@ -917,7 +919,7 @@ def advances_issue_notices(*, year: int, scope: str, by, stamp_date: date | None
 def _start_advance_job(year: int, scope: str, by, title: str) -> Any:
     return start_job(
         kind="clearing.render_advance_notices", title=title, by=by, params={"year": year, "scope": scope},
-        region=Region.objects.get(code=HOME_PROVINCE),
+        region=Region.objects.get(code=home_province_code()),
     )
 
 
@@ -1047,7 +1049,7 @@ def emergency_increase_create(
         start_job(
             kind="clearing.render_emergency_notices",
             title=f"生成{province.short_name}跨省预付金紧急调增通知书（附件6）",
-            by=by, params={"increase_id": increase.pk}, region=Region.objects.get(code=HOME_PROVINCE),
+            by=by, params={"increase_id": increase.pk}, region=Region.objects.get(code=home_province_code()),
         )
     return increase
 

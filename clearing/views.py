@@ -48,7 +48,7 @@ from core.audit import entries_for
 from core.decorators import role_required
 from core.errors import DomainError
 from core.models import Document, Region, Role
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 from core.scoping import get_object_for_user
 from core.tabular import read_table
 
@@ -584,7 +584,7 @@ def emergency_create(request, period: str):
 @role_required(*STAFF)
 @require_GET
 def ledger_city(request, year: int, code: str):
-    city = get_object_or_404(Region, code=code, parent_id=HOME_PROVINCE)
+    city = get_object_or_404(Region, code=code, parent_id=home_province_code())
     if not request.user.sees_all_regions and request.user.region_code != code:
         raise Http404("没有找到该记录，或您无权查看。")
     rows = selectors.advance_ledger(year=year, region=code, user=request.user)

@@ -34,3 +34,18 @@ def check_pdf_toolchain(app_configs=None, **kwargs):
                 )
             )
     return problems
+
+
+@register()
+def check_home_province(app_configs=None, **kwargs):
+    """YIDI_HOME_PROVINCE must name a province whose prefecture-level cities are known."""
+    from django.conf import settings
+
+    from core.reference import city_rows, province_rows
+
+    code = settings.YIDI_HOME_PROVINCE
+    if code not in {row[0] for row in province_rows()}:
+        return [Error(f"YIDI_HOME_PROVINCE={code} 不是省级行政区划代码（GB/T 2260，如 320000、360000、650000）。", id="yidi.E010")]
+    if not any(row[0][:2] == code[:2] for row in city_rows()):
+        return [Error(f"YIDI_HOME_PROVINCE={code}：该省级区划没有地级行政区，不能作为部署省份。", id="yidi.E011")]
+    return []

@@ -7,27 +7,35 @@ from __future__ import annotations
 
 from datetime import date
 
+from core import demo_cast
 from core.idcard import build_id_number
+from core.jurisdictions import city_agency_name
 from core.models import Agency, Institution, InsuredPerson, Region, Role, User
 from core.otp import enrol_demo_device
-from core.reference import HOME_CITIES, HOME_PROVINCE
+from core.reference import home_province_code
 from core.roles import group_for
 
 DEMO_PASSWORD = "yidi-demo-2026"
 
-# username, full name, role, agency region
-DEMO_USERS: list[tuple[str, str, Role | None, str]] = [
+# username, full name, role, agency region — the 江苏 demo; demo_users() gives the home province's.
+JIANGSU_USERS: list[tuple[str, str, Role | None, str]] = [
     ("clerk_nanjing", "王晓敏", Role.CLERK, "320100"),
     ("supervisor_nanjing", "陈建国", Role.SUPERVISOR, "320100"),
     ("finance_nanjing", "刘芳", Role.FINANCE, "320100"),
     ("clerk_wuxi", "赵磊", Role.CLERK, "320200"),
     ("supervisor_wuxi", "孙丽华", Role.SUPERVISOR, "320200"),
     ("finance_wuxi", "周静", Role.FINANCE, "320200"),
-    ("clearing_jiangsu", "吴振宇", Role.CLEARING_OFFICER, HOME_PROVINCE),
-    ("admin", "系统管理员", Role.ADMINISTRATOR, HOME_PROVINCE),
-    ("security_admin", "安全管理员", Role.SECURITY_ADMIN, HOME_PROVINCE),
-    ("audit_admin", "审计管理员", Role.AUDIT_ADMIN, HOME_PROVINCE),
+    ("clearing_jiangsu", "吴振宇", Role.CLEARING_OFFICER, "320000"),
+    ("admin", "系统管理员", Role.ADMINISTRATOR, "320000"),
+    ("security_admin", "安全管理员", Role.SECURITY_ADMIN, "320000"),
+    ("audit_admin", "审计管理员", Role.AUDIT_ADMIN, "320000"),
 ]
+
+
+def demo_users() -> list[tuple[str, str, Role | None, str]]:
+    """The demo accounts of the home province (the 江苏 names recast, see core.demo_cast)."""
+    cast = demo_cast.current()
+    return [(cast.username(name), full_name, role, cast.code(region)) for name, full_name, role, region in JIANGSU_USERS]
 
 # code, name, region, kind, level, designated, networked, can_refer
 INSTITUTIONS: list[tuple[str, str, str, str, str, bool, bool, bool]] = [
@@ -87,37 +95,44 @@ def upsert(model, *, defaults: dict, **lookup):
     return obj
 
 
-def seed(stdout=None) -> None:
-    regions = {region.code: region for region in Region.objects.all()}
-    province = regions[HOME_PROVINCE]
+def seed_agencies(regions: dict[str, Region]) -> None:
+    """The province-level agency and one per city of the home province, named by its rule set."""
+    province = regions[home_province_code()]
+    rules = demo_cast.current().rules
     upsert(
         Agency,
         region=province,
         defaults={
-            "name": "江苏省医疗保障基金管理中心",
-            "short_name": "省医保中心",
-            "phone": "025-83270000",
-            "address": "南京市玄武区中央路（演示地址）",
+            "name": rules.province_agency,
+            "short_name": rules.province_agency_short,
+            "phone": rules.province_agency_phone,
+            "address": rules.province_agency_address,
         },
     )
-    for code, name, short in HOME_CITIES:
+    for city in Region.objects.cities_of(province).order_by("sort_order", "code"):
         upsert(
             Agency,
-            region=regions[code],
+            region=city,
             defaults={
-                "name": f"{name}医疗保障基金管理中心",
-                "short_name": f"{short}医保中心",
+                "name": city_agency_name(city.name, rules),
+                "short_name": f"{city.short_name}医保中心",
                 "phone": "12393",
-                "address": f"{name}政务服务中心医保窗口（演示地址）",
+                "address": f"{city.name}政务服务中心医保窗口（演示地址）",
             },
         )
+
+
+def seed(stdout=None) -> None:
+    regions = {region.code: region for region in Region.objects.all()}
+    cast = demo_cast.current()
+    seed_agencies(regions)
     for code, name, region, kind, level, designated, networked, can_refer in INSTITUTIONS:
         upsert(
             Institution,
-            code=code,
+            code=cast.institution_code(code),
             defaults={
-                "name": name,
-                "region": regions[region],
+                "name": cast.institution_name(name, region),
+                "region": regions[cast.code(region)],
                 "kind": kind,
                 "level": level,
                 "designated": designated,
@@ -126,7 +141,7 @@ def seed(stdout=None) -> None:
             },
         )
     for name, address_code, birth, sequence, insurance_type, region, phone in PERSONS:
-        number = build_id_number(address_code, birth, sequence)
+        number = build_id_number(cast.code(address_code), birth, sequence)
         upsert(
             InsuredPerson,
             id_number=number,
@@ -135,16 +150,17 @@ def seed(stdout=None) -> None:
                 "sex": "M" if sequence % 2 else "F",
                 "birth_date": birth,
                 "insurance_type": insurance_type,
-                "insured_region": regions[region],
+                "insured_region": regions[cast.code(region)],
                 "phone": phone,
             },
         )
-    for username, full_name, role, region in DEMO_USERS:
+    users = demo_users()
+    for username, full_name, role, region in users:
         ensure_demo_user(username=username, full_name=full_name, role=role, agency=regions[region].agency)
     if stdout:
         stdout.write(
             f"  core: {Agency.objects.count()} 个经办机构，{Institution.objects.count()} 个定点医药机构，"
-            f"{InsuredPerson.objects.count()} 名参保人员，{len(DEMO_USERS)} 个演示账号"
+            f"{InsuredPerson.objects.count()} 名参保人员，{len(users)} 个演示账号"
         )
 
 

@@ -17,11 +17,6 @@ from django.utils import timezone
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _EARLIEST_BIRTH = date(1880, 1, 1)
-#: The first two digits of the address code: a province of GB/T 2260, or 71/81/82/83
-#: (台湾, 香港, 澳门, and the residence permits of 港澳台 residents).
-_PROVINCE_PREFIXES = frozenset(
-    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83"]
-)
 
 
 @dataclass(frozen=True)
@@ -33,6 +28,16 @@ class IdNumberInfo:
     @property
     def region_code(self) -> str:
         return self.number[:6]
+
+    @property
+    def county_warning(self) -> str:
+        """A note, never a refusal: the address code is no current county (区县). Codes change
+        (撤县设区) and old cards keep the code they were issued with, so the number stays valid."""
+        from core.reference import county_name
+
+        if county_name(self.region_code) is not None:
+            return ""
+        return f"提示：身份证号前6位{self.region_code}不是现行的县级行政区划代码（可能是调整前的旧代码），请核对证件。"
 
 
 def check_character(first17: str) -> str:
@@ -62,10 +67,11 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumberInfo:
         if not re.fullmatch(r"[0-9]{17}", number[:17]):
             raise ValidationError("公民身份号码前17位只能是数字。", code="id_characters")
         raise ValidationError("公民身份号码第18位（校验码）只能是数字0-9或字母X。", code="id_characters")
-    if number[:2] not in _PROVINCE_PREFIXES:
+    from core.reference import is_known_id_prefix
+
+    if not is_known_id_prefix(number[:2]):
         raise ValidationError(
-            f"公民身份号码前6位（地址码）{number[:6]}不是有效的行政区划代码：前两位应为省级代码（如 32 江苏），请核对。",
-            code="id_region",
+            f"公民身份号码前两位{number[:2]}不是任何省级行政区划的代码，号码有误，请对照证件核对。", code="id_province"
         )
     birth_text = number[6:14]
     try:

@@ -11,21 +11,22 @@ from django.utils import timezone
 
 from core.documents import store_document
 from core.jobs import job_handler
+from core.jurisdictions import rules_for
 from core.models import Region
 from core.pdf import render_pdf
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 
 KIND = "core.pdf_selftest"
 
 
 def render_sample_form(*, remark: str = "") -> bytes:
-    cities = list(Region.objects.cities_of(HOME_PROVINCE).order_by("sort_order", "code")[:13])
+    cities = list(Region.objects.cities_of(home_province_code()).order_by("sort_order", "code")[:13])
     rows = [{"name": city.name, "amount": Decimal("1234.56") * (index + 1)} for index, city in enumerate(cities)]
     return render_pdf(
         "pdf/sample_form.html",
         {
             "title": "异地就医经办服务平台打印自检样表",
-            "issuer": "江苏省医疗保障基金管理中心",
+            "issuer": rules_for(None).province_agency,
             "period": f"{timezone.localdate():%Y年%m月}",
             "rows": rows,
             "total": sum((row["amount"] for row in rows), Decimal("0")),

@@ -79,6 +79,26 @@ def insured_person_upsert(
     return person
 
 
+def insured_person_set_status(*, person: InsuredPerson, status: str, effective_on: date, by=None) -> InsuredPerson:
+    """Record a change of the person's 参保状态 from ``effective_on``; the daily job
+    (filings.status_changes) then ends their long-term filings (江苏 第十条)."""
+    from core.models import InsuranceStatus
+
+    if status not in InsuranceStatus.values:
+        raise DomainError(f"参保状态“{status}”无效。", code="insurance_status")
+    with transaction.atomic():
+        person = InsuredPerson.objects.select_for_update().get(pk=person.pk)
+        if person.insurance_status == status:
+            raise DomainError(f"{person.name}的参保状态已是“{InsuranceStatus(status).label}”。", code="insurance_status_same")
+        previous = person.get_insurance_status_display()
+        person.insurance_status = status
+        person.insurance_status_since = effective_on
+        person._change_reason = f"参保状态变更：{previous} → {InsuranceStatus(status).label}（{effective_on:%Y-%m-%d}起）"
+        person.save(update_fields=["insurance_status", "insurance_status_since"])
+        log_action(action=AuditLog.Action.CHANGE, user=by, obj=person, message=person._change_reason)
+    return person
+
+
 # --- Working-day calendar -------------------------------------------------------
 
 WORKING_WORDS = {"上班", "班", "工作日", "调休上班", "workday", "work", "1", "是", "true"}

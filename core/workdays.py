@@ -2,8 +2,10 @@
 
 The schedule lives in an editable table (core.models.CalendarDay/CalendarYear),
 seeded from the `chinese-calendar` package and extended by importing each new
-year's notice. A year with no confirmed schedule is computed on weekends alone,
-and the result says so: dates returned here are `WorkdayDate` objects that
+year's notice. In a year with no confirmed schedule the statutory holidays are
+still certain (core.reference.statutory_holidays, from python-holidays) and count
+as days off with the weekends; only the make-up workdays (调休) wait for the
+notice, so the result says it is unconfirmed: dates returned here are `WorkdayDate` objects that
 compare equal to plain dates but carry `.confirmed` (False when any day counted
 fell in an unconfirmed year) and `.unconfirmed_years`.
 
@@ -60,7 +62,7 @@ class WorkdayDate(date):
         if self.confirmed:
             return ""
         years = "、".join(f"{year}年" for year in self.unconfirmed_years)
-        return f"{years}的节假日安排尚未确认，本日期仅按周末推算，请在日历公布后复核。"
+        return f"{years}的节假日安排尚未确认，本日期按周末和法定节假日推算（调休上班日待公布），请在日历公布后复核。"
 
 
 def _rebuild_workday_date(value: date, unconfirmed_years: tuple[int, ...]) -> WorkdayDate:
@@ -86,7 +88,18 @@ def _load_year(year: int) -> YearCalendar:
     exceptions = dict(
         CalendarDay.objects.filter(date__year=year).values_list("date", "is_working_day")
     )
+    if not confirmed:
+        exceptions = _with_statutory_holidays(year, exceptions)
     return YearCalendar(year=year, confirmed=confirmed, exceptions=exceptions)
+
+
+def _with_statutory_holidays(year: int, exceptions: dict[date, bool]) -> dict[date, bool]:
+    """An unconfirmed year: the statutory holidays on weekdays are days off (a row an
+    administrator entered for the day wins)."""
+    from core.reference import statutory_holidays
+
+    days = {day: False for day in statutory_holidays(year) if day.weekday() < 5}
+    return {**days, **exceptions}
 
 
 def _load_year_from_package(year: int) -> YearCalendar:
@@ -102,6 +115,8 @@ def _load_year_from_package(year: int) -> YearCalendar:
         if day.year == year and day.weekday() >= 5:
             exceptions[day] = True
     known = {day.year for day in constants.holidays}
+    if year not in known:
+        exceptions = _with_statutory_holidays(year, exceptions)
     return YearCalendar(year=year, confirmed=year in known, exceptions=exceptions)
 
 

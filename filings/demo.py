@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from core import audit_chain
+from core import audit_chain, demo_cast
 from core.demo import ensure_demo_user
 from core.idcard import build_id_number
 from core.models import AuditLog, Institution, InsuredPerson, Region, Role, User
@@ -107,28 +107,32 @@ WUXI = [
 
 def seed(stdout=None) -> None:
     today = timezone.localdate()
+    cast = demo_cast.current()
     regions = {region.code: region for region in Region.objects.all()}
     for name, address, birth, sequence, insurance_type, region, phone in EXTRA_PERSONS:
         InsuredPerson.objects.get_or_create(
-            id_number=build_id_number(address, birth, sequence),
+            id_number=build_id_number(cast.code(address), birth, sequence),
             defaults={"name": name, "sex": "M" if sequence % 2 else "F", "birth_date": birth,
-                      "insurance_type": insurance_type, "insured_region": regions[region], "phone": phone},
+                      "insurance_type": insurance_type, "insured_region": regions[cast.code(region)], "phone": phone},
         )
     hospital_users = {}
     for username, full_name, code in HOSPITAL_USERS:
-        institution = Institution.objects.get(code=code)
-        hospital_users[code] = ensure_demo_user(username=username, full_name=full_name, role=Role.HOSPITAL,
+        institution = Institution.objects.get(code=cast.institution_code(code))
+        hospital_users[code] = ensure_demo_user(username=cast.username(username), full_name=full_name, role=Role.HOSPITAL,
                                                 agency=institution.region.agency, institution=institution)
+    # 12393 numbers and addresses per agency: the 江苏 demo's, recast for another province.
+    first, second = regions[cast.code("320100")], regions[cast.code("320200")]
     FilingRegionSettings.objects.get_or_create(
-        region=regions["320100"],
-        defaults={"commitment_notice_extra": "南京市医疗保障基金管理中心地址：南京市建邺区江东中路。"},
+        region=first,
+        defaults={"commitment_notice_extra": f"{first.agency.name}地址："
+                  + ("南京市建邺区江东中路。" if cast.identity else f"{first.name}政务服务中心（演示地址）。")},
     )
-    FilingRegionSettings.objects.get_or_create(region=regions["320200"])
+    FilingRegionSettings.objects.get_or_create(region=second)
     created = 0
     for city, entries in (("320100", NANJING), ("320200", WUXI)):
         suffix = "nanjing" if city == "320100" else "wuxi"
-        clerk = User.objects.get(username=f"clerk_{suffix}")
-        supervisor = User.objects.get(username=f"supervisor_{suffix}")
+        clerk = User.objects.get(username=cast.username(f"clerk_{suffix}"))
+        supervisor = User.objects.get(username=cast.username(f"supervisor_{suffix}"))
         # Earlier work was uploaded yesterday evening; today's work still waits.
         for uploaded in (True, False):
             made = 0
@@ -142,17 +146,18 @@ def seed(stdout=None) -> None:
     services.filings_expire(today=today)
     if stdout:
         stdout.write(f"  filings: {Filing.objects.count()} 份备案（本次新增 {created} 份），医院演示账号 "
-                     + "、".join(username for username, _n, _c in HOSPITAL_USERS))
+                     + "、".join(demo_cast.current().username(username) for username, _n, _c in HOSPITAL_USERS))
 
 
 def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, regions) -> bool:
+    cast = demo_cast.current()
     person = InsuredPerson.objects.get(name=entry.person, insured_region=clerk.agency.region)
-    destination = regions[entry.destination]
+    destination = regions[cast.code(entry.destination)]
     exists = Filing.objects.filter(insured_person=person, person_type=entry.person_type,
                                    channel=entry.channel, destination=destination)
     if entry.outcome == "changed":
         exists = Filing.objects.filter(insured_person=person, person_type=entry.person_type,
-                                       destination__in=[destination, regions[entry.change_to]])
+                                       destination__in=[destination, regions[cast.code(entry.change_to)]])
     if exists.exists():
         return False
     day = today - timedelta(days=entry.started_days_ago)
@@ -163,26 +168,26 @@ def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, 
         end_date=today + timedelta(days=entry.end_in_days) if entry.end_in_days is not None else None,
         materials=entry.materials if entry.materials is not None else sufficient_materials(
             entry.person_type, commitment=entry.commitment, by_proxy=bool(entry.proxy)),
-        remarks=entry.remarks,
+        remarks=cast.text(entry.remarks),
     )
     if entry.end_in_days is not None and data.end_date < services.minimum_end_date(day, 6):
         data.end_date = services.minimum_end_date(day, 6)
     if entry.referring:
-        data.referring_institution = Institution.objects.get(code=entry.referring)
+        data.referring_institution = Institution.objects.get(code=cast.institution_code(entry.referring))
         data.diagnosis = "经参保地医院会诊，需转外进一步治疗"
     if entry.proxy:
         data.by_proxy = True
         data.proxy_name = entry.proxy["name"]
         data.proxy_relation = entry.proxy["relation"]
         data.proxy_phone = entry.proxy["phone"]
-        data.proxy_id_number = build_id_number("320106", date(1976, 5, 12), 219)
+        data.proxy_id_number = build_id_number(cast.code("320106"), date(1976, 5, 12), 219)
     applied = day
     if entry.retro:
         data.retroactive = True
         data.admission_date = today - timedelta(days=entry.retro["admission"])
         data.start_date = data.admission_date
         data.settlement_state = entry.retro["state"]
-        data.treatment_institution = entry.retro.get("institution", "")
+        data.treatment_institution = cast.text(entry.retro.get("institution", ""))
         if "discharge" in entry.retro:
             data.discharge_date = today - timedelta(days=entry.retro["discharge"])
         applied = today - timedelta(days=_applied_days_ago(entry))
@@ -194,7 +199,7 @@ def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, 
         if entry.outcome == "active":
             filing = services.filing_approve(filing=filing, by=supervisor, today=today)
         elif entry.outcome == "rejected":
-            services.filing_reject(filing=filing, by=supervisor, reason=entry.reason)
+            services.filing_reject(filing=filing, by=supervisor, reason=cast.text(entry.reason))
         _backdate(filing, applied)
         return True
     by = hospital_users.get(entry.referring) if entry.channel == Channel.HOSPITAL else clerk
@@ -205,16 +210,16 @@ def _make(entry: DemoFiling, *, today: date, clerk, supervisor, hospital_users, 
         _upload_on(clerk=by, day=applied)  # uploaded that evening, so the change/cancellation goes up later
     if entry.outcome == "changed":
         when = today - timedelta(days=max(entry.started_days_ago // 3, 1))
-        new_data = FilingData.from_filing(filing, destination=regions[entry.change_to], start_date=when,
+        new_data = FilingData.from_filing(filing, destination=regions[cast.code(entry.change_to)], start_date=when,
                                           by_proxy=False, proxy_name="", proxy_id_number="", proxy_phone="",
                                           proxy_relation="")
         new_data.materials = [code for code in filing.materials if code != "proxy_id_proof"]
-        new = services.filing_change(filing=filing, data=new_data, by=clerk, reason=entry.reason, today=when)
+        new = services.filing_change(filing=filing, data=new_data, by=clerk, reason=cast.text(entry.reason), today=when)
         _backdate(new, when)
         _backdate_transition(filing, Filing.Status.CHANGED, when)
     elif entry.outcome == "cancelled":
         when = today - timedelta(days=max(entry.started_days_ago // 4, 1))
-        services.filing_cancel(filing=filing, by=clerk, reason=entry.reason, today=when)
+        services.filing_cancel(filing=filing, by=clerk, reason=cast.text(entry.reason), today=when)
         _backdate_transition(filing, Filing.Status.CANCELLED, when)
     return True
 

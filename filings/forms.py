@@ -9,7 +9,7 @@ from django.utils import timezone
 from core import safe_files
 from core.idcard import parse_id_number
 from core.models import Institution, InsuranceType, InsuredPerson, Region
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 from filings import materials as checklist
 from filings.models import (
     LONG_TERM_TYPES,
@@ -55,10 +55,10 @@ def destination_choices(exclude_code: str | None = None) -> list:
         if region.code == exclude_code:
             continue
         if region.is_province:
-            if region.code == HOME_PROVINCE:
+            if region.code == home_province_code():
                 continue
             provinces.append((region.code, destination_label(region)))
-        elif region.parent_id == HOME_PROVINCE:
+        elif region.parent_id == home_province_code():
             home_cities.append((region.code, region.name))
         else:
             other_cities.append((region.code, f"{region.name}（{region.parent.short_name if region.parent else ''}）"))
@@ -422,7 +422,8 @@ class RegionSettingsForm(forms.ModelForm):
     class Meta:
         model = FilingRegionSettings
         fields = [
-            "commitment_materials_months", "commitment_lock_months", "temporary_min_months", "retroactive_max_days",
+            "commitment_materials_months", "commitment_lock_months", "materials_lock_months", "temporary_min_months",
+            "retroactive_max_days",
             "review_working_days",
             "commitment_notice_extra",
         ]
@@ -430,4 +431,23 @@ class RegionSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["materials_lock_months"].required = False  # 0: any time (the usual rule)
         _bs(self)
+
+    def clean_materials_lock_months(self):
+        return self.cleaned_data.get("materials_lock_months") or 0
+
+    def clean(self):
+        """The materials lock within the province's rules (core.jurisdictions), refused with the article.
+        (The commitment lock and the temporary validity keep the field limits of 6 months, the same in every
+        province's rules so far.)"""
+        from core.jurisdictions import rules_for
+
+        data = super().clean()
+        rules = rules_for(self.instance.region_id)
+        value = data.get("materials_lock_months")
+        if value and value > rules.materials_lock_months_max:
+            most = rules.materials_lock_months_max
+            limit = "随时可以变更或取消" if most == 0 else f"最多{most}个月"
+            self.add_error("materials_lock_months", f"本省规定{limit}（{rules.cite('materials_lock')}）。")
+        return data

@@ -427,6 +427,13 @@ class FilingRegionSettings(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(6)],
         help_text="承诺制长期异地居住备案满多少个月方可变更或取消（原则上不超过6个月）。",
     )
+    materials_lock_months = models.PositiveSmallIntegerField(
+        "材料备案变更/取消等待期（月）",
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(6)],
+        help_text="以证明材料办理的长期异地居住备案满多少个月方可变更或取消；0 为随时可以（江苏 第十条）。"
+        "本省规则允许时方可设置（新疆 二(三)：原则上不超过6个月）。",
+    )
     temporary_min_months = models.PositiveSmallIntegerField(
         "临时外出就医备案最短有效期（月）",
         default=6,

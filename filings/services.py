@@ -753,7 +753,18 @@ def filing_reject(*, filing: Filing, by, reason: str) -> Filing:
 
 
 def _check_commitment_lock(filing: Filing, *, verb: str, today: date) -> None:
-    """承诺制长期备案满6个月方可变更或取消 (江苏 第十条)."""
+    """承诺制长期备案满6个月方可变更或取消 (江苏 第十条); where the province allows it
+    (新疆 二(三)), a region may also lock long-term filings made with real materials."""
+    if filing.is_long_term and filing.basis != Basis.COMMITMENT:
+        months = settings_for(filing.insured_region_id).materials_lock_months
+        unlock = add_months(filing.applied_on, months) if months else None
+        if unlock and today < unlock:
+            raise DomainError(
+                f"{filing.number}是长期异地居住备案，本统筹区规定办理满{months}个月方可{verb}："
+                f"办理于 {_fmt(filing.applied_on)}，{_fmt(unlock)} 起可以{verb}。",
+                code="materials_lock",
+            )
+        return
     if not (filing.is_long_term and filing.basis == Basis.COMMITMENT):
         return
     unlock = commitment_unlock_date(filing)

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
 from reimbursement.models import (
@@ -21,8 +23,32 @@ class BenefitRuleInline(admin.TabularInline):
     extra = 0
 
 
+class SituationAdjustmentFormSet(BaseInlineFormSet):
+    """A reduction above the province's cap is refused, naming the article (reimbursement.caps)."""
+
+    def clean(self):
+        super().clean()
+        from reimbursement.caps import reduction_cap_problem
+
+        policy = self.instance
+        if not (policy.region_id and policy.effective_from):
+            return
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE") or not data.get("scope") or not data.get("situation"):
+                continue
+            problem = reduction_cap_problem(
+                region=policy.region_id, on=policy.effective_from, scope=data["scope"],
+                situation=data["situation"], points=data.get("reduction_points"),
+            )
+            if problem:
+                form.add_error("reduction_points", problem)
+                raise ValidationError(problem)
+
+
 class SituationAdjustmentInline(admin.TabularInline):
     model = SituationAdjustment
+    formset = SituationAdjustmentFormSet
     extra = 0
 
 

@@ -1,4 +1,5 @@
-"""Processing time limits for manual reimbursement (江苏规程 第二十八条).
+"""Processing time limits for manual reimbursement (江苏规程 第二十八条; the numbers are the
+home province's rule-set data, core.jurisdictions ``limits``).
 
 From the day the materials are complete (收齐材料之日):
 * a single outpatient claim of 1,000 yuan or less: 5 working days;
@@ -14,18 +15,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from core.jurisdictions import rules_for
 from core.workdays import WorkdayDate, add_working_days
 
 CARE_TYPES = ("inpatient", "outpatient", "emergency", "maternity")
 
-SMALL_OUTPATIENT_LIMIT = Decimal("1000.00")
-SMALL_OUTPATIENT_DAYS = 5
-GENERAL_DAYS = 10
-SPECIAL_DAYS = 20
 
-
-def processing_days(*, care_type: str, amount: Decimal, special: bool = False) -> int:
-    """How many working days the agency has for a claim."""
+def processing_days(*, care_type: str, amount: Decimal, special: bool = False, on: date | None = None) -> int:
+    """How many working days the agency has for a claim (the limits in force on ``on``, default today)."""
     if care_type not in CARE_TYPES:
         raise ValueError(
             f"未知的费用类型 {care_type!r}：应为 inpatient（住院）、outpatient（门诊）、emergency（急诊）或 maternity（生育）。"
@@ -40,11 +37,12 @@ def processing_days(*, care_type: str, amount: Decimal, special: bool = False) -
         raise ValueError(f"金额 {amount!r} 不是有效数字。")
     if value < 0:
         raise ValueError(f"金额不能为负数（收到 {value}）。")
+    limits = rules_for(None, on=on).limits
     if special:
-        return SPECIAL_DAYS
-    if care_type == "outpatient" and value <= SMALL_OUTPATIENT_LIMIT:
-        return SMALL_OUTPATIENT_DAYS
-    return GENERAL_DAYS
+        return limits.special_days
+    if care_type == "outpatient" and value <= limits.small_amount:
+        return limits.small_days
+    return limits.general_days
 
 
 def processing_deadline(complete_on: date, *, care_type: str, amount: Decimal, special: bool = False) -> date:
@@ -56,8 +54,8 @@ def processing_deadline(complete_on: date, *, care_type: str, amount: Decimal, s
     """
     if not isinstance(complete_on, date):
         raise TypeError(f"收齐材料日期应为 date，收到的是 {type(complete_on).__name__}。")
-    days = processing_days(care_type=care_type, amount=amount, special=special)
     if isinstance(complete_on, datetime):  # count from its calendar day
         complete_on = complete_on.date()
+    days = processing_days(care_type=care_type, amount=amount, special=special, on=complete_on)
     result: WorkdayDate = add_working_days(complete_on, days)
     return result

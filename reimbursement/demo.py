@@ -17,11 +17,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from core import audit_chain
+from core import audit_chain, demo_cast
 from core.demo import upsert
 from core.errors import DomainError
 from core.models import AuditLog, Institution, InsuredPerson, Region, User
-from core.reference import HOME_CITIES
+from core.reference import home_province_code
 from core.workdays import add_working_days
 from reimbursement import services
 from reimbursement.models import (
@@ -83,15 +83,20 @@ INTRA = {  # 江苏 intra-province (第十八、十九条)
     "maternity": (D("0"), "参保地规定"),
     "other_allowed": (D("0"), "参保地规定"),
 }
-CROSS = {  # national 2024
+CROSS = {  # national 2024; for a 江苏 insured person the 规程 governs cross-province care too (第二条)
     "long_term": (D("0"), "执行参保地本地就医标准"),
-    "referral": (D("10"), "跨省异地转诊人员降幅10个百分点左右"),
-    "emergency": (D("10"), "异地急诊抢救人员降幅10个百分点左右"),
+    "referral": (D("5"), "第十八条：转诊到设区市外就医，降幅不超过5个百分点（第二条：跨省异地就医同样适用）", JIANGSU_BASIS),
+    "emergency": (D("0"), "第十九条：急诊抢救不降低支付比例（第二条：跨省异地就医同样适用）", JIANGSU_BASIS),
     "other_temporary": (D("20"), "非急诊且未转诊的其他临时外出就医人员降幅20个百分点左右"),
     "unfiled": (D("20"), "未备案自行外出就医，按其他临时外出就医人员"),
     "student": (D("0"), "参保地规定"),
     "maternity": (D("0"), "参保地规定"),
     "other_allowed": (D("10"), "参保地规定"),
+}
+NATIONAL_CROSS = {  # another province's demo: the national guide's values, within that province's caps
+    **CROSS,
+    "referral": (D("10"), "跨省异地转诊人员降幅10个百分点左右"),
+    "emergency": (D("10"), "异地急诊抢救人员降幅10个百分点左右"),
 }
 GANZHOU = "360700"
 # 江西: 赣医保发〔2025〕17号 concerns 跨省 care only; 省内异地 follows the insured region's own rules
@@ -163,7 +168,7 @@ def _adjustments(
         ("intra_province", intra, intra_basis, None),
         ("cross_province", cross, cross_basis, cross_first_pay),
     ):
-        for situation, (points, note) in table.items():
+        for situation, (points, note, *own_basis) in table.items():
             upsert(
                 SituationAdjustment,
                 policy=policy,
@@ -172,39 +177,45 @@ def _adjustments(
                 defaults={
                     "reduction_points": points,
                     "first_pay_percent": (first_pay or {}).get(situation, D("0")),
-                    "basis": f"{basis}：{note}",
+                    "basis": f"{own_basis[0] if own_basis else basis}：{note}",
                 },
             )
 
 
 def seed_policies() -> int:
     regions = {region.code: region for region in Region.objects.all()}
+    cast = demo_cast.current()
     created = 0
-    for code, name, _short in HOME_CITIES:
-        deductible_shift, ratio_shift = CITY_VARIATION[code]
+    variations = list(CITY_VARIATION.values())
+    cities = Region.objects.cities_of(home_province_code()).exclude(code=GANZHOU).order_by("sort_order", "code")
+    for index, city in enumerate(cities):
+        code, name = city.code, city.name
+        deductible_shift, ratio_shift = variations[index % len(variations)]
         policy, new = _policy(
-            regions[code],
+            city,
             date(2024, 1, 1),
             name=f"{name}异地就医待遇政策（2024版）",
-            basis=f"{name}医疗保障局 异地就医结算办法；{JIANGSU_BASIS}",
+            basis=f"{name}医疗保障局 异地就医结算办法；{cast.rules.procedure.strip('《》')}",
             cross_year_mode=(
-                PolicyVersion.CrossYearMode.SPLIT_BY_DAYS if code in ("320200", "320500") else PolicyVersion.CrossYearMode.WHOLE
+                PolicyVersion.CrossYearMode.SPLIT_BY_DAYS
+                if code in (cast.code("320200"), cast.code("320500")) else PolicyVersion.CrossYearMode.WHOLE
             ),
         )
         created += new
         _rules(policy, deductible_shift=deductible_shift, ratio_shift=ratio_shift)
-        _adjustments(policy)
-    # 南京 raised its ratios from 2026: a second version shows the versioning.
+        _adjustments(policy, **_home_tables(cast))
+    # The first city raised its ratios from 2026: a second version shows the versioning.
+    first = regions[cast.code("320100")]
     policy, new = _policy(
-        regions["320100"],
+        first,
         date(2026, 1, 1),
-        name="南京市异地就医待遇政策（2026版）",
-        basis=f"南京市医疗保障局 2026年待遇调整通知；{JIANGSU_BASIS}",
+        name=f"{first.name}异地就医待遇政策（2026版）",
+        basis=f"{first.name}医疗保障局 2026年待遇调整通知；{cast.rules.procedure.strip('《》')}",
         notes="职工住院起付标准下调100元，支付比例提高1个百分点。",
     )
     created += new
     _rules(policy, deductible_shift=D("-100"), ratio_shift=D("1"))
-    _adjustments(policy)
+    _adjustments(policy, **_home_tables(cast))
     # 赣州 (江西): 个人先行自付 until 2026-01-31, reduced ratios from 2026-02-01 (赣医保发〔2025〕17号).
     ganzhou = regions[GANZHOU]
     old, new = _policy(
@@ -242,14 +253,38 @@ def seed_policies() -> int:
     return created
 
 
+def _home_tables(cast) -> dict:
+    """The situation tables of the home province's demo policies: 江苏's own (its 规程 covers
+    cross-province care too, 第二条); elsewhere the national guide values, each kept within the
+    province's cap (core.jurisdictions) so no demo policy breaks its rules."""
+    if cast.identity:
+        return {}
+    rules = cast.rules
+
+    def within(table, scope):
+        capped = {}
+        for situation, (points, note, *_basis) in table.items():
+            cap = rules.reduction_cap(scope, situation)
+            capped[situation] = (cap.points, "按本省上限", cap.article) if cap.refuses(points) else (points, note)
+        return capped
+
+    return {
+        "intra": within({key: (D("0"), "省内异地就医执行参保地规定") for key in INTRA}, "intra_province"),
+        "intra_basis": "参保地规定",
+        "cross": within(NATIONAL_CROSS, "cross_province"),
+    }
+
+
 def seed_reference(regions: dict[str, Region]) -> None:
+    cast = demo_cast.current()
+    regions = {code: regions[cast.code(code)] for code in ("320100", "320200")}
     PublishedMaterial.objects.get_or_create(
         region=regions["320100"],
         name="参保人本人银行卡（或存折）复印件",
         defaults={
             "published_on": date(2024, 1, 1),
             "filed_with_province_on": date(2024, 1, 10),
-            "notice": "南京市医疗保障基金管理中心 关于零星报销材料的公告（2024年第1号）",
+            "notice": cast.text("南京市医疗保障基金管理中心 关于零星报销材料的公告（2024年第1号）"),
         },
     )
     PublishedMaterial.objects.get_or_create(
@@ -261,14 +296,14 @@ def seed_reference(regions: dict[str, Region]) -> None:
             "applies_to_maternity": False,
             "published_on": date(2025, 6, 1),
             "filed_with_province_on": date(2025, 6, 10),
-            "notice": "无锡市医保中心 零星报销服务指南（2025版）",
+            "notice": cast.text("无锡市医保中心 零星报销服务指南（2025版）"),
         },
     )
     for code, text, basis in (
         ("320100", "在异地定点零售药店购买门诊慢特病药品因未联网未能直接结算", "南京市医保局 门诊慢特病异地购药办法"),
         ("320200", "异地就医系统故障经省级平台确认未能直接结算的费用", "无锡市医保中心 零星报销服务指南（2025版）"),
     ):
-        OtherAllowedCase.objects.get_or_create(region=regions[code], name=text, defaults={"basis": basis})
+        OtherAllowedCase.objects.get_or_create(region=regions[code], name=text, defaults={"basis": cast.text(basis)})
 
 
 # --- Claims ------------------------------------------------------------------------------------
@@ -412,6 +447,7 @@ def _backdate(claim: Claim, moments: list[tuple[str, datetime]]) -> None:
 def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, finance: User, batches: dict) -> Claim | None:
     if Claim.objects.filter(invoice_numbers__startswith=spec.key).exists():
         return None
+    cast = demo_cast.current()
     person = InsuredPerson.objects.get(name=spec.person, insured_region=clerk.agency.region)
     complete_on = add_working_days(today, -spec.complete_wd_ago).as_date() if spec.complete_wd_ago else today
     if spec.discharge_days_ago is not None:
@@ -423,9 +459,9 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
     if spec.vacation:
         discharge = admission = _last_vacation_day(today - timedelta(days=10), person.insured_region_id)
     received_on = complete_on
-    institution = Institution.objects.filter(code=spec.institution).first() if spec.institution else None
+    institution = Institution.objects.filter(code=cast.institution_code(spec.institution)).first() if spec.institution else None
     if spec.situation == "filed_not_settled":
-        place = institution.region if institution else Region.objects.get(code=spec.manual_institution["region"])
+        place = institution.region if institution else Region.objects.get(code=cast.code(spec.manual_institution["region"]))
         admission = _within_filing(person, place, admission, discharge)
     manual = spec.manual_institution
     details = services.ClaimDetails(
@@ -440,11 +476,11 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
         over_limit_self_pay=spec.over_limit,
         self_funded_amount=spec.self_funded,
         payee_name=person.name,
-        bank_name="中国工商银行" + ("南京" if person.insured_region_id == "320100" else "无锡") + "分行",
+        bank_name=f"中国工商银行{person.insured_region.short_name}分行",
         bank_account=f"6222{person.id_number[6:14]}{person.pk:07d}",
         institution=institution,
         institution_name=manual.get("name", ""),
-        treatment_region=Region.objects.get(code=manual["region"]) if manual else None,
+        treatment_region=Region.objects.get(code=cast.code(manual["region"])) if manual else None,
         hospital_level=manual.get("level", ""),
         designated=True,
         rescue=spec.rescue,
@@ -540,7 +576,7 @@ def _make(spec: DemoClaim, *, today: date, clerk: User, supervisor: User, financ
         if target == "payee_unverified":  # the counter corrected the account; a supervisor has to verify it
             corrected_on = min(add_working_days(returned_on, 1).as_date(), today)
             services.claim_correct_payee(claim=claim, by=clerk, payee_name=claim.payee_name,
-                                         bank_name="中国工商银行南京城南支行", bank_account="6222 0212 3456 7800 018")
+                                         bank_name=demo_cast.current().text("中国工商银行南京城南支行"), bank_account="6222 0212 3456 7800 018")
             moments.append(("corrected", _at(corrected_on, 10)))
             PaymentReturn.objects.filter(claim=claim).update(resolved_at=_at(corrected_on, 10))
         _backdate(claim, moments)
@@ -603,10 +639,11 @@ def seed(stdout=None, today: date | None = None) -> None:
     seed_reference(regions)
     created = 0
     problems: list[str] = []
+    cast = demo_cast.current()
     for suffix, specs in (("nanjing", NANJING), ("wuxi", WUXI)):
-        clerk = User.objects.get(username=f"clerk_{suffix}")
-        supervisor = User.objects.get(username=f"supervisor_{suffix}")
-        finance = User.objects.get(username=f"finance_{suffix}")
+        clerk = User.objects.get(username=cast.username(f"clerk_{suffix}"))
+        supervisor = User.objects.get(username=cast.username(f"supervisor_{suffix}"))
+        finance = User.objects.get(username=cast.username(f"finance_{suffix}"))
         batches: dict = {}
         for spec in specs:
             try:

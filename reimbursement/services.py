@@ -581,7 +581,8 @@ def _set_deadline(claim: Claim) -> None:
     )
     claim.due_on = due.as_date() if hasattr(due, "as_date") else due
     claim.deadline_confirmed = getattr(due, "confirmed", True)
-    claim.processing_days = processing_days(care_type=claim.care_type, amount=claim.total_amount, special=claim.special)
+    claim.processing_days = processing_days(care_type=claim.care_type, amount=claim.total_amount, special=claim.special,
+                                            on=claim.complete_on)
 
 
 def _accept(claim: Claim, *, by, today: date) -> None:

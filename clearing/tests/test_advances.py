@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from clearing import rules, services
+from clearing import advance_formulas, rules, services
 from clearing.models import (
     AdvanceEntry,
     AdvancePolicy,
@@ -58,16 +58,15 @@ def result(period: str, insured: str, treatment: str, employee: str, resident: s
 )
 def test_intra_advance_is_twenty_percent_of_net_outflow_in_whole_wanyuan_half_up(net, expected):
     basis, amount = rules.intra_advance_amount(
-        method=rules.METHOD_NET_OUTFLOW_SHARE, factor=Decimal("0.2"), year_net=Decimal(net), q4_net=Decimal(0)
+        method=rules.METHOD_NET_OUTFLOW_SHARE, factor=Decimal("0.2"), year_net=Decimal(net)
     )
     assert amount == expected
     assert basis == max(-Decimal(net), Decimal(0))
 
 
-def test_xinjiang_formula_is_twice_the_q4_monthly_average():
-    basis, amount = rules.intra_advance_amount(
-        method=rules.METHOD_Q4_MONTHLY_AVERAGE, factor=Decimal("2"), year_net=Decimal("-99999999"), q4_net=Decimal("-3000000.00")
-    )
+def test_xinjiang_cross_province_formula_is_twice_the_q4_monthly_average():
+    # 新医保发〔2022〕39号 四(一): a cross-province rule (clearing.advance_formulas), not an intra-province one.
+    basis, amount = advance_formulas.q4_monthly_average_advance(Decimal("3000000.00"), Decimal("2"))
     assert (basis, amount) == (Decimal("1000000.00"), 200)
 
 
@@ -109,12 +108,9 @@ def test_intra_advances_come_from_last_years_clearing(last_year, clearing_office
 
 
 def test_the_formula_is_a_regional_setting(last_year, clearing_officer):
-    AdvancePolicy.objects.create(province_id="320000", effective_year=2026, method="q4_monthly_average", factor="2")
+    AdvancePolicy.objects.create(province_id="320000", effective_year=2026, method="net_outflow_share", factor="0.3")
     rows = {row.region_id: row for row in services.intra_advances_compute(year=2026, by=clearing_officer)}
-    # Q4 of 2025: 南京 received 200,000 net, so no outflow there: nothing.
-    assert rows["320100"].approved_amount == 0
-    # 无锡 paid 200,000 in November: monthly average 66,666.67 × 2 = 133,333.33 -> 13 万元
-    assert rows["320200"].approved_amount == 13
+    assert rows["320100"].approved_amount == 24  # 800,000 × 30 % = 24 万元
 
 
 def test_year_end_balance_carries_over_and_reduces_the_amount(last_year, clearing_officer):

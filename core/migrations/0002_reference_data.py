@@ -1,26 +1,14 @@
-"""Load the region codes (GB/T 2260) and the working-day calendar known to chinese-calendar."""
+"""Load the region codes (GB/T 2260, core/data/regions.json) and the working-day calendar known to chinese-calendar."""
 
 from django.db import migrations
 
 
 def load_regions(apps, schema_editor):
-    from core.reference import HOME_CITIES, HOME_PROVINCE, OTHER_CITIES, PROVINCES
+    # Every province and prefecture-level division from the generated data file
+    # (core/data/regions.json); migration 0004 brings existing databases up to it.
+    from core.reference import load_regions as load
 
-    Region = apps.get_model("core", "Region")
-    for order, (code, name, short) in enumerate(PROVINCES, start=1):
-        Region.objects.update_or_create(
-            code=code, defaults={"name": name, "short_name": short, "level": "province", "sort_order": order}
-        )
-    for order, (code, name, short) in enumerate(HOME_CITIES, start=101):
-        Region.objects.update_or_create(
-            code=code,
-            defaults={"name": name, "short_name": short, "level": "city", "parent_id": HOME_PROVINCE, "sort_order": order},
-        )
-    for order, (code, name, short) in enumerate(OTHER_CITIES, start=201):
-        Region.objects.update_or_create(
-            code=code,
-            defaults={"name": name, "short_name": short, "level": "city", "parent_id": f"{code[:2]}0000", "sort_order": order},
-        )
+    load(apps.get_model("core", "Region"))
 
 
 def load_calendar(apps, schema_editor):

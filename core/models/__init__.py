@@ -1,7 +1,7 @@
 from .audit import AuditChainCheck, AuditLog
 from .calendar import CalendarDay, CalendarYear
 from .jobs import Document, Job
-from .people import InsuranceType, InsuredPerson, Sex
+from .people import InsuranceStatus, InsuranceType, InsuredPerson, Sex
 from .regions import Agency, Institution, Region, province_code_of
 from .staff import PasswordHistory, Role, User
 
@@ -12,6 +12,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Document",
+    "InsuranceStatus",
     "InsuranceType",
     "Institution",
     "InsuredPerson",

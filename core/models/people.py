@@ -12,6 +12,14 @@ class InsuranceType(models.TextChoices):
     RESIDENT = "390", "城乡居民基本医疗保险"
 
 
+class InsuranceStatus(models.TextChoices):
+    """参保状态. A change ends the person's long-term filings (江苏 第十条)."""
+
+    INSURED = "insured", "参保缴费"
+    SUSPENDED = "suspended", "暂停参保"
+    TERMINATED = "terminated", "终止参保"
+
+
 class Sex(models.TextChoices):
     MALE = "M", "男"
     FEMALE = "F", "女"
@@ -31,6 +39,12 @@ class InsuredPerson(models.Model):
     insurance_type = models.CharField("险种类型", max_length=3, choices=InsuranceType.choices)
     insured_region = models.ForeignKey(
         "core.Region", verbose_name="参保地", on_delete=models.PROTECT, related_name="insured_persons"
+    )
+    insurance_status = models.CharField(
+        "参保状态", max_length=12, choices=InsuranceStatus.choices, default=InsuranceStatus.INSURED
+    )
+    insurance_status_since = models.DateField(
+        "参保状态变更日期", null=True, blank=True, help_text="参保状态最近一次变更生效之日；从未变更的为空。"
     )
     phone = models.CharField("联系电话", max_length=30, blank=True)
     phone_alt = models.CharField("联系电话2", max_length=30, blank=True)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from core.reference import HOME_PROVINCE
+from core.reference import home_province_code
 
 
 class Role(models.TextChoices):
@@ -96,7 +96,7 @@ class User(AbstractUser):
         """Province-level staff (and superusers) see every region's cases."""
         if self.is_superuser:
             return True
-        return self.agency_id is not None and self.agency.region_id == HOME_PROVINCE
+        return self.agency_id is not None and self.agency.region_id == home_province_code()
 
 
 class PasswordHistory(models.Model):

@@ -53,5 +53,5 @@ def deadline(value: date | None, today: date | None = None):
     return format_html(
         '{} <span class="badge text-bg-warning" title="{}">日历未确认</span>',
         text,
-        "该年度节假日安排尚未确认，期限仅按周末推算，请在日历公布后复核。",
+        "该年度节假日安排尚未确认，期限按周末和法定节假日推算（调休上班日待公布），请在日历公布后复核。",
     )

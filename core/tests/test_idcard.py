@@ -79,3 +79,21 @@ def test_mask_keeps_region_and_last_four():
 def test_digits_of_other_scripts_are_refused():
     arabic_indic = "".join(chr(0x0660 + int(ch)) if ch.isdigit() else ch for ch in VALID_WITH_X)
     assert "前17位只能是数字" in message_of(arabic_indic)
+
+
+def test_number_whose_first_two_digits_are_no_province_is_refused():
+    number = build_id_number("990101", date(1980, 1, 1), 11)  # 99: no province; check character right
+    message = message_of(number)
+    assert "前两位99不是任何省级行政区划的代码" in message
+
+
+@pytest.mark.parametrize("prefix", ["650102", "360702", "810000"])
+def test_numbers_of_every_province_and_hong_kong_pass(prefix):
+    validate_id_number(build_id_number(prefix, date(1980, 1, 1), 11))
+
+
+def test_unknown_county_code_is_only_a_warning():
+    # 320103 (南京 白下区) was merged into 秦淮区 in 2013: old cards still carry it.
+    info = parse_id_number(build_id_number("320103", date(1950, 5, 1), 11))
+    assert "不是现行的县级行政区划代码" in info.county_warning
+    assert parse_id_number(build_id_number("320106", date(1950, 5, 1), 11)).county_warning == ""

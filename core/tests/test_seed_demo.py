@@ -2,7 +2,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from core.demo import DEMO_PASSWORD, DEMO_USERS
+from core.demo import DEMO_PASSWORD, demo_users
 from core.models import Region, Role, User
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def test_seed_demo_is_idempotent_and_creates_the_named_users():
     call_command("seed_demo", quiet=True)
     assert table_counts() == first
 
-    for username, _name, role, region in DEMO_USERS:
+    for username, _name, role, region in demo_users():
         user = User.objects.get(username=username)
         assert user.check_password(DEMO_PASSWORD), username
         assert user.has_role(role)

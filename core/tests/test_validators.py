@@ -55,8 +55,8 @@ def test_an_id_number_with_an_unknown_region_is_refused():
     number = build_id_number("990000", date(1980, 1, 1), 11)
     with pytest.raises(ValidationError) as excinfo:
         validate_id_number(number)
-    assert "990000不是有效的行政区划代码" in excinfo.value.messages[0]
-    assert excinfo.value.code == "id_region"
+    assert "前两位99不是任何省级行政区划的代码" in excinfo.value.messages[0]
+    assert excinfo.value.code == "id_province"
 
 
 @pytest.mark.parametrize("region", ["110101", "320106", "650102", "810000", "830000"])

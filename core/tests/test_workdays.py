@@ -78,16 +78,69 @@ def test_a_confirmed_year_is_reported_confirmed():
     assert result.warning == ""
 
 
-def test_year_without_calendar_uses_weekends_and_says_so():
+def test_year_without_calendar_counts_weekends_and_statutory_holidays_and_says_so():
     CalendarYear.objects.filter(year=2027).delete()
     CalendarDay.objects.filter(date__year=2027).delete()
     workdays.invalidate(2027)
-    result = add_working_days(date(2026, 12, 30), 3)  # Thu 12-31, Fri 01-01(2027, unknown), Mon 01-04
+    result = add_working_days(date(2026, 12, 30), 2)  # Thu 12-31, Fri 01-01 元旦 (certain), Mon 01-04
     assert result == date(2027, 1, 4)
     assert result.confirmed is False
     assert result.unconfirmed_years == (2027,)
     assert "2027年的节假日安排尚未确认" in result.warning
-    assert is_working_day(date(2027, 1, 1)) is True  # weekends alone: a Friday works
+    assert is_working_day(date(2027, 1, 1)) is False  # 元旦 is certain before the notice
+
+
+def test_one_working_day_after_new_years_eve_2026_is_monday_4_january_2027():
+    CalendarYear.objects.filter(year=2027).delete()
+    CalendarDay.objects.filter(date__year=2027).delete()
+    workdays.invalidate(2027)
+    result = add_working_days(date(2026, 12, 31), 1)
+    assert result == date(2027, 1, 4) and not result.confirmed
+
+
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [
+        (date(2027, 2, 5), "春节（除夕）"), (date(2027, 2, 8), "春节"), (date(2027, 4, 5), "清明节"),
+        (date(2027, 6, 9), "端午节"), (date(2027, 9, 15), "中秋节"), (date(2030, 10, 3), "国庆节"),
+        (date(2031, 1, 22), "春节（除夕）"),
+    ],
+)
+def test_statutory_holidays_of_an_unpublished_year_are_days_off(day, name):
+    from core.reference import statutory_holidays
+
+    CalendarYear.objects.filter(year=day.year).delete()
+    workdays.invalidate(day.year)
+    assert statutory_holidays(day.year)[day] == name
+    assert is_working_day(day) is False
+    assert not workdays.is_confirmed(day)
+
+
+def test_make_up_workdays_wait_for_the_notice():
+    from core.reference import statutory_holidays
+
+    # python-holidays would "observe" 2027's 春节 on Tue 02-09 and Wed 02-10; only the notice decides that.
+    assert date(2027, 2, 9) not in statutory_holidays(2027)
+    CalendarYear.objects.filter(year=2027).delete()
+    workdays.invalidate(2027)
+    assert is_working_day(date(2027, 2, 9)) is True
+    assert is_working_day(date(2027, 2, 20)) is False  # a Saturday stays a day off until a notice says otherwise
+
+
+@pytest.mark.parametrize("year", range(2021, 2027))
+def test_statutory_holidays_agree_with_chinese_calendar_in_published_years(year):
+    """python-holidays and chinese-calendar kept side by side: every statutory day off that
+    python-holidays computes is a day off in the published schedule chinese-calendar knows."""
+    import chinese_calendar
+
+    from core.reference import statutory_holidays
+
+    days = statutory_holidays(year)
+    assert len(days) >= 11
+    for day, name in days.items():
+        if name == "春节（除夕）" and year < 2025:  # 除夕 became statutory with the 2025 revision
+            continue
+        assert chinese_calendar.is_holiday(day), (day, name)
 
 
 def test_importing_a_new_year_confirms_it_and_changes_deadlines(django_capture_on_commit_callbacks):

@@ -78,18 +78,20 @@ def test_deadline_over_an_unconfirmed_year_is_flagged_then_recomputed_once_confi
                                                             discharge_date=date(2026, 12, 28)),
                                   ticked=ALL_INPATIENT_TICKS, today=date(2026, 12, 29))
     assert not claim.deadline_confirmed
-    assert claim.due_on == date(2027, 1, 12)  # weekends only: 30, 31, Jan 1, 4, 5, 6, 7, 8, 11, 12
-    # The 2027 schedule is published: New Year's Day is a holiday.
+    # Weekends and the statutory holidays (元旦 is certain): 30, 31, Jan 4, 5, 6, 7, 8, 11, 12, 13
+    assert claim.due_on == date(2027, 1, 13)
+    # The 2027 schedule is published: New Year's Day off, and (say) Saturday 01-09 a make-up workday.
     CalendarYear.objects.create(year=2027, confirmed=True, source="manual")
     CalendarDay.objects.create(date=date(2027, 1, 1), is_working_day=False, name="元旦")
+    CalendarDay.objects.create(date=date(2027, 1, 9), is_working_day=True, name="元旦调休上班")
     workdays.invalidate(2027)
     counts = services.refresh_deadline_flags(today=date(2026, 12, 30))
     claim.refresh_from_db()
     assert counts["recomputed"] == 1
-    assert claim.deadline_confirmed and claim.due_on == date(2027, 1, 13)
-    # The applicant's receipt named 01-12: a new one with the confirmed deadline is issued.
+    assert claim.deadline_confirmed and claim.due_on == date(2027, 1, 12)
+    # The applicant's receipt named 01-13: a new one with the confirmed deadline is issued.
     receipts = list(claim.notices.filter(kind="receipt").order_by("pk").values_list("due_on", "deadline_confirmed"))
-    assert receipts == [(date(2027, 1, 12), False), (date(2027, 1, 13), True)]
+    assert receipts == [(date(2027, 1, 13), False), (date(2027, 1, 12), True)]
     log = AuditLog.objects.filter(object_id=str(claim.pk), message__contains="已重新出具受理回执（第2版）").get()
-    assert log.username == "system" and "2027-01-12 变为 2027-01-13" in log.message
+    assert log.username == "system" and "2027-01-13 变为 2027-01-12" in log.message
     assert services.refresh_deadline_flags(today=date(2026, 12, 31))["recomputed"] == 0

@@ -1,6 +1,6 @@
 from django.db import transaction
 
-from core.demo import DEMO_PASSWORD, DEMO_USERS
+from core.demo import DEMO_PASSWORD, demo_users
 from core.discovery import app_modules
 from core.management.base import YidiCommand
 from core.otp import DEMO_TOTP_SECRET
@@ -28,5 +28,5 @@ class Command(YidiCommand):
                 f"演示账号（密码均为 {DEMO_PASSWORD}；动态口令密钥均为 {DEMO_TOTP_SECRET}，"
                 "当前口令运行 python manage.py demo_otp 查看）："
             )
-            for username, full_name, role, _region in DEMO_USERS:
+            for username, full_name, role, _region in demo_users():
                 self.stdout.write(f"  {username:<20} {full_name}（{role.label if role else ''}）")

@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 
 from core.management.base import YidiCommand
 from filings.services import filings_expire, import_previews_sweep
+from filings.status_changes import filings_end_on_status_change
 
 
 class Command(YidiCommand):
@@ -23,5 +24,8 @@ class Command(YidiCommand):
             except ValueError:
                 raise CommandError(f"日期“{on_date}”无效，应为 YYYY-MM-DD。") from None
         count = filings_expire(today=today)
+        ended = filings_end_on_status_change(today=today)
         swept = import_previews_sweep()
-        self.stdout.write(self.style.SUCCESS(f"已到期备案：{count} 份；清理过期导入预览文件：{swept} 个"))
+        self.stdout.write(self.style.SUCCESS(
+            f"已到期备案：{count} 份；因参保状态变更终止的长期备案：{ended} 份；清理过期导入预览文件：{swept} 个"
+        ))
