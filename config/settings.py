@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "filings",
     "reimbursement",
     "clearing",
+    "monitoring",
 ]
 
 MIDDLEWARE = [

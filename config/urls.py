@@ -10,5 +10,6 @@ urlpatterns = [
     path("filings/", include("filings.urls")),
     path("reimbursement/", include("reimbursement.urls")),
     path("clearing/", include("clearing.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("admin/", admin.site.urls),
 ]
