@@ -15,8 +15,8 @@ from monitoring.models import FundBalance, Threshold
 
 #: (indicator, direction, value) the province sets for every city.
 PROVINCE_LINES = [
-    ("avg_cost_mom", "both", Decimal("20")),
-    ("avg_cost_yoy", "both", Decimal("15")),
+    ("avg_cost_mom", "both", Decimal("30")),
+    ("avg_cost_yoy", "both", Decimal("30")),
     ("fund_ratio", "outflow", Decimal("45")),
     ("direct_rate", "outflow", Decimal("80")),
     ("advance_usage", "both", Decimal("90")),
@@ -36,7 +36,7 @@ def seed(stdout=None) -> None:
                                     note="演示数据", by=officer)
     cities = list(Region.objects.cities_of(province).order_by("sort_order", "code"))
     if cities and not Threshold.objects.filter(region=cities[0]).exists():
-        services.threshold_save(region=cities[0], indicator="avg_cost_mom", direction="both", value=Decimal("10"),
+        services.threshold_save(region=cities[0], indicator="avg_cost_mom", direction="both", value=Decimal("15"),
                                 note="演示数据：本市从严", by=officer)
     last_month = rules.add_months(rules.month_code(timezone.localdate().year, timezone.localdate().month), -1)
     for index, city in enumerate([province, *cities]):
