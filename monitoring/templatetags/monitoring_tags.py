@@ -69,3 +69,9 @@ def deduction_rate_of(item, direction: str):
 @register.filter
 def get(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def flag_class(item, indicator: str) -> bool:
+    """Whether `item` has a region-wide flag on `indicator`."""
+    return item.flag_for(indicator, "") is not None
