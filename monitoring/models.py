@@ -27,17 +27,17 @@ def _sum_field(verbose_name: str) -> models.DecimalField:
 
 
 class InstitutionSummary(models.Model):
-    """The finest grain: one period × 参保地 × 就医地 × 险种 × 医疗类别 × 定点机构.
+    """定点医药机构 by cost for one period, direction and region (a city, or the
+    province as the sum of its cities): outflow rows by 参保地, inflow rows by 就医地.
 
-    Built straight from the settlement records (the only scan of raw rows);
-    answers the institution rankings and feeds PeriodSummary."""
+    Kept per region so that a ranking, even of the whole province over a year,
+    reads only its own rows."""
 
     period = models.CharField("所属期", max_length=7)
-    insured_region = models.CharField("参保地", max_length=6)
-    treatment_region = models.CharField("就医地", max_length=6)
-    insurance_type = models.CharField("险种类型", max_length=3, choices=InsuranceType.choices)
-    care_type = models.CharField("医疗类别", max_length=10)
+    direction = models.CharField("方向", max_length=7)  # outflow / inflow
+    region = models.CharField("地区", max_length=6)
     institution = models.CharField("定点医药机构", max_length=200)
+    treatment_region = models.CharField("机构所在地", max_length=6)
     visits = models.PositiveIntegerField("结算人次", default=0)
     total_amount = _sum_field("总费用")
     fund_amount = _sum_field("基金支付")
@@ -45,15 +45,16 @@ class InstitutionSummary(models.Model):
     class Meta:
         verbose_name = "机构汇总"
         verbose_name_plural = "机构汇总"
-        indexes = [models.Index(fields=["period"], name="monitoring_inst_period")]
+        indexes = [models.Index(fields=["direction", "region", "period"], name="monitoring_inst_lookup")]
 
     def __str__(self) -> str:
-        return f"{self.period} {self.institution}"
+        return f"{self.period} {self.region} {self.institution}"
 
 
 class PeriodSummary(models.Model):
     """One period × 参保地 × 就医地 × 险种 × 医疗类别: every indicator of §5 is a
-    sum over these rows (outflow by 参保地, inflow by 就医地)."""
+    sum over these rows (outflow by 参保地, inflow by 就医地), and so are the
+    rankings of treatment provinces and cities."""
 
     period = models.CharField("所属期", max_length=7)
     insured_region = models.CharField("参保地", max_length=6)
@@ -71,6 +72,51 @@ class PeriodSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.insured_region}→{self.treatment_region}"
+
+
+class RegionSummary(models.Model):
+    """Rolled up from PeriodSummary: one period × direction × region (each city, and
+    the province as the sum of its cities) × 险种 × 医疗类别 × 省内/跨省 — a few
+    hundred rows a month that answer every indicator, breakdown and trend."""
+
+    period = models.CharField("所属期", max_length=7)
+    direction = models.CharField("方向", max_length=7)  # outflow (by 参保地) / inflow (by 就医地)
+    region = models.CharField("地区", max_length=6)
+    insurance_type = models.CharField("险种类型", max_length=3, choices=InsuranceType.choices)
+    care_type = models.CharField("医疗类别", max_length=10)
+    cross_province = models.BooleanField("跨省", default=False, help_text="另一端在省外")
+    visits = models.PositiveIntegerField("结算人次", default=0)
+    total_amount = _sum_field("总费用")
+    fund_amount = _sum_field("基金支付")
+
+    class Meta:
+        verbose_name = "地区汇总"
+        verbose_name_plural = "地区汇总"
+        indexes = [models.Index(fields=["period"], name="monitoring_region_period")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.direction} {self.region}"
+
+
+class CounterpartSummary(models.Model):
+    """Rolled up from PeriodSummary: where a region's insured were treated (outflow:
+    就医地, a province or a city) or where its patients are insured (inflow: 参保地)."""
+
+    period = models.CharField("所属期", max_length=7)
+    direction = models.CharField("方向", max_length=7)
+    region = models.CharField("地区", max_length=6)
+    counterpart = models.CharField("对方地区", max_length=6)
+    visits = models.PositiveIntegerField("结算人次", default=0)
+    total_amount = _sum_field("总费用")
+    fund_amount = _sum_field("基金支付")
+
+    class Meta:
+        verbose_name = "对方地区汇总"
+        verbose_name_plural = "对方地区汇总"
+        indexes = [models.Index(fields=["direction", "region", "period"], name="monitoring_counterpart_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.region}↔{self.counterpart}"
 
 
 class SummaryBuild(models.Model):

@@ -19,7 +19,14 @@ from django.db.models import Count, Q, Sum
 from core.models import Region
 from core.reference import home_province_code
 from monitoring import rules
-from monitoring.models import FundBalance, InstitutionSummary, PeriodSummary, SummaryBuild, Threshold
+from monitoring.models import (
+    CounterpartSummary,
+    FundBalance,
+    InstitutionSummary,
+    RegionSummary,
+    SummaryBuild,
+    Threshold,
+)
 from monitoring.rules import Totals
 
 OUTFLOW, INFLOW = "outflow", "inflow"
@@ -48,45 +55,31 @@ def region_names() -> dict[str, str]:
     return dict(Region.objects.values_list("code", "short_name"))
 
 
-def _region_filter(direction: str, code: str, cities: list[str]) -> Q:
-    """Rows of one region (a city, or the province as the sum of its cities)."""
-    name = REGION_FIELD[direction]
-    if code == home_province_code():
-        return Q(**{f"{name}__in": cities})
-    return Q(**{name: code})
-
-
 # --- monitoring_report --json (domain.md §7) -------------------------------------------
 
 
 def report_json(period: str) -> dict:
-    """Every city of the home province and the province key, both directions;
-    three queries' worth of aggregates (the month, the month before, a year before)."""
+    """Every city of the home province and the province key, both directions, from
+    the per-region aggregates of the month, the month before and a year before."""
     spec = rules.parse_period(period)
     if spec.kind != "month":
         raise ValueError("monitoring_report --period 须为月份 YYYY-MM。")
     province = home_province_code()
-    cities = [city.code for city in home_cities()]
+    codes = [*(city.code for city in home_cities()), province]
     months = {"current": spec.code, "previous": spec.previous.code, "year_ago": spec.year_ago.code}
+    found: dict[tuple[str, str, str], Totals] = {}
+    rows = (
+        RegionSummary.objects.filter(period__in=months.values(), region__in=codes)
+        .values("period", "direction", "region").annotate(**_sums()).order_by()
+    )
+    for row in rows:
+        found[(row["direction"], row["period"], row["region"])] = _totals(row)
     document: dict = {"period": spec.code}
     for direction in (OUTFLOW, INFLOW):
-        name = REGION_FIELD[direction]
-        found: dict[tuple[str, str], Totals] = {}
-        rows = (
-            PeriodSummary.objects.filter(period__in=months.values(), **{f"{name}__in": cities})
-            .values("period", name).annotate(**_sums()).order_by()
-        )
-        for row in rows:
-            found[(row["period"], row[name])] = _totals(row)
-        block = {}
-        sums = {key: Totals() for key in months}
-        for code in cities:
-            figures = {key: found.get((month, code), Totals()) for key, month in months.items()}
-            for key in months:
-                sums[key] = sums[key] + figures[key]
-            block[code] = rules.indicator_json(figures["current"], figures["previous"], figures["year_ago"])
-        block[province] = rules.indicator_json(sums["current"], sums["previous"], sums["year_ago"])
-        document[direction] = block
+        document[direction] = {
+            code: rules.indicator_json(*(found.get((direction, months[key], code), Totals()) for key in ("current", "previous", "year_ago")))
+            for code in codes
+        }
     return document
 
 
@@ -190,21 +183,17 @@ def region_figures(spec: rules.PeriodSpec, codes: list[str] | None = None) -> di
     wanted = codes or [*city_codes, province]
     keys = _period_keys(spec)
     figures = {code: RegionFigures(code, names.get(code, code), len(spec.months)) for code in [*city_codes, province]}
-    cross = ~Q(treatment_region__startswith=province[:2])
-    for direction in (OUTFLOW, INFLOW):
-        name = REGION_FIELD[direction]
-        extra = {"cross": Sum("fund_amount", filter=cross)} if direction == OUTFLOW else {}
-        rows = (
-            PeriodSummary.objects.filter(period__in=list(keys), **{f"{name}__in": city_codes})
-            .values("period", name).annotate(**_sums(**extra)).order_by()
-        )
-        for row in rows:
-            which = keys[row["period"]]
-            for code in (row[name], province):
-                block = getattr(figures[code], direction)
-                block[which] = block.get(which, Totals()) + _totals(row)
-                if extra and which == "current":
-                    figures[code].cross_out_fund += row["cross"] or rules.ZERO
+    rows = (
+        RegionSummary.objects.filter(period__in=list(keys), region__in=list(figures))
+        .values("period", "direction", "region").annotate(**_sums(cross=Sum("fund_amount", filter=Q(cross_province=True)))).order_by()
+    )
+    for row in rows:
+        which = keys[row["period"]]
+        item = figures[row["region"]]
+        block = getattr(item, row["direction"])
+        block[which] = block.get(which, Totals()) + _totals(row)
+        if row["direction"] == OUTFLOW and which == "current":
+            item.cross_out_fund += row["cross"] or rules.ZERO
     _add_manual_claims(spec, figures, city_codes, province)
     _add_advances(spec, figures, province)
     _add_balances(spec, figures, province)
@@ -282,11 +271,10 @@ class BreakdownRow:
 
 def breakdown(spec: rules.PeriodSpec, code: str, direction: str) -> list[BreakdownRow]:
     """职工/居民 × 住院/门诊/门慢特 with subtotals and a total: one query."""
-    cities = [city.code for city in home_cities()]
     keys = _period_keys(spec)
     cells: dict[tuple[str, str, str], Totals] = defaultdict(Totals)
     rows = (
-        PeriodSummary.objects.filter(_region_filter(direction, code, cities), period__in=list(keys))
+        RegionSummary.objects.filter(direction=direction, region=code, period__in=list(keys))
         .values("period", "insurance_type", "care_type").annotate(**_sums()).order_by()
     )
     for row in rows:
@@ -317,16 +305,15 @@ def breakdown(spec: rules.PeriodSpec, code: str, direction: str) -> list[Breakdo
 
 
 def trend(code: str, months: list[str]) -> dict[str, list]:
-    """Monthly visits, totals and averages of both directions over `months`: two queries."""
-    cities = [city.code for city in home_cities()]
+    """Monthly visits, totals and averages of both directions over `months`: one query."""
+    found: dict[tuple[str, str], Totals] = {
+        (row["direction"], row["period"]): _totals(row)
+        for row in RegionSummary.objects.filter(region=code, period__in=months)
+        .values("direction", "period").annotate(**_sums()).order_by()
+    }
     data: dict[str, list] = {"labels": months}
     for direction in (OUTFLOW, INFLOW):
-        found = {
-            row["period"]: _totals(row)
-            for row in PeriodSummary.objects.filter(_region_filter(direction, code, cities), period__in=months)
-            .values("period").annotate(**_sums()).order_by()
-        }
-        series = [found.get(month, Totals()) for month in months]
+        series = [found.get((direction, month), Totals()) for month in months]
         data[f"{direction}_visits"] = [item.visits for item in series]
         data[f"{direction}_total"] = [float(item.total) for item in series]
         data[f"{direction}_fund"] = [float(item.fund) for item in series]
@@ -347,22 +334,19 @@ class RankRow:
 def top_places(spec: rules.PeriodSpec, code: str, direction: str, limit: int = 10) -> list[RankRow]:
     """Outflow: where the region's insured were treated (就医地: provinces and cities);
     inflow: where the patients treated in the region are insured (参保地). One query."""
-    cities = [city.code for city in home_cities()]
-    other = REGION_FIELD[INFLOW if direction == OUTFLOW else OUTFLOW]
     rows = (
-        PeriodSummary.objects.filter(_region_filter(direction, code, cities), period__in=spec.months)
-        .values(other).annotate(**_sums()).order_by("-t", other)[:limit]
+        CounterpartSummary.objects.filter(direction=direction, region=code, period__in=spec.months)
+        .values("counterpart").annotate(**_sums()).order_by("-t", "counterpart")[:limit]
     )
     names = region_names()
-    return [RankRow(row[other], names.get(row[other], row[other]), _totals(row)) for row in rows]
+    return [RankRow(row["counterpart"], names.get(row["counterpart"], row["counterpart"]), _totals(row)) for row in rows]
 
 
 def top_institutions(spec: rules.PeriodSpec, code: str, direction: str, limit: int = 10) -> list[RankRow]:
     """定点医药机构 by total cost: where the region's insured went (outflow), or the
-    region's own institutions (inflow). One query on the institution grain."""
-    cities = [city.code for city in home_cities()]
+    region's own institutions (inflow). One query on the region's own ranking rows."""
     rows = (
-        InstitutionSummary.objects.filter(_region_filter(direction, code, cities), period__in=spec.months)
+        InstitutionSummary.objects.filter(direction=direction, region=code, period__in=spec.months)
         .values("institution", "treatment_region").annotate(**_sums()).order_by("-t", "institution")[:limit]
     )
     names = region_names()

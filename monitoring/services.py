@@ -19,37 +19,114 @@ from core.jobs import start_job
 from core.models import AuditLog, Region
 from core.reference import home_province_code
 from monitoring import rules
-from monitoring.models import FundBalance, InstitutionSummary, PeriodSummary, SummaryBuild, Threshold
+from monitoring.models import (
+    CounterpartSummary,
+    FundBalance,
+    InstitutionSummary,
+    PeriodSummary,
+    RegionSummary,
+    SummaryBuild,
+    Threshold,
+)
 
 _KEYS = "period, insured_region, treatment_region, insurance_type, care_type"
 
 
-def summary_rebuild(*, periods: Iterable[str]) -> dict[str, int]:
-    """Replace the aggregates of each period from its settlement records.
+def _rollups(cities: list[str], province: str) -> list[tuple[str, str, list]]:
+    """(table, sql, params-template) of the statements that roll PeriodSummary up per
+    region (each city, and the province as the sum of its cities). `%(p)s` = period."""
+    base = PeriodSummary._meta.db_table
+    marks = ", ".join(["%s"] * len(cities))
+    prefix = province[:2]
+    if not prefix.isdigit():
+        raise DomainError(f"省份代码“{province}”不是6位数字。")
+    cross_out = f"(SUBSTR(treatment_region, 1, 2) <> '{prefix}')"  # digits only: safe to write into the statement
+    cross_in = f"(SUBSTR(insured_region, 1, 2) <> '{prefix}')"
+    regions = RegionSummary._meta.db_table
+    counterparts = CounterpartSummary._meta.db_table
+    sums = "SUM(visits), SUM(total_amount), SUM(fund_amount)"
+    region_sql = (
+        f"INSERT INTO {regions} (period, direction, region, insurance_type, care_type, cross_province, visits, total_amount, fund_amount) "
+        f"SELECT period, 'outflow', insured_region, insurance_type, care_type, {cross_out}, {sums} "
+        f"FROM {base} WHERE period = %s AND insured_region IN ({marks}) "
+        f"GROUP BY period, insured_region, insurance_type, care_type, {cross_out} "
+        f"UNION ALL SELECT period, 'outflow', %s, insurance_type, care_type, {cross_out}, {sums} "
+        f"FROM {base} WHERE period = %s AND insured_region IN ({marks}) "
+        f"GROUP BY period, insurance_type, care_type, {cross_out} "
+        f"UNION ALL SELECT period, 'inflow', treatment_region, insurance_type, care_type, {cross_in}, {sums} "
+        f"FROM {base} WHERE period = %s AND treatment_region IN ({marks}) "
+        f"GROUP BY period, treatment_region, insurance_type, care_type, {cross_in} "
+        f"UNION ALL SELECT period, 'inflow', %s, insurance_type, care_type, {cross_in}, {sums} "
+        f"FROM {base} WHERE period = %s AND treatment_region IN ({marks}) "
+        f"GROUP BY period, insurance_type, care_type, {cross_in}"
+    )
+    region_params = ["%(p)s", *cities, province, "%(p)s", *cities, "%(p)s", *cities, province, "%(p)s", *cities]
+    counterpart_sql = (
+        f"INSERT INTO {counterparts} (period, direction, region, counterpart, visits, total_amount, fund_amount) "
+        f"SELECT period, 'outflow', insured_region, treatment_region, {sums} FROM {base} "
+        f"WHERE period = %s AND insured_region IN ({marks}) GROUP BY period, insured_region, treatment_region "
+        f"UNION ALL SELECT period, 'outflow', %s, treatment_region, {sums} FROM {base} "
+        f"WHERE period = %s AND insured_region IN ({marks}) GROUP BY period, treatment_region "
+        f"UNION ALL SELECT period, 'inflow', treatment_region, insured_region, {sums} FROM {base} "
+        f"WHERE period = %s AND treatment_region IN ({marks}) GROUP BY period, treatment_region, insured_region "
+        f"UNION ALL SELECT period, 'inflow', %s, insured_region, {sums} FROM {base} "
+        f"WHERE period = %s AND treatment_region IN ({marks}) GROUP BY period, insured_region"
+    )
+    counterpart_params = ["%(p)s", *cities, province, "%(p)s", *cities, "%(p)s", *cities, province, "%(p)s", *cities]
+    return [(regions, region_sql, region_params), (counterparts, counterpart_sql, counterpart_params)]
 
-    One set-based INSERT … SELECT … GROUP BY reads the period's records once
-    (into the institution grain); the coarse table is grouped from that, never
-    from the records again. Returns period -> number of records summarised."""
+
+def summary_rebuild(*, periods: Iterable[str]) -> dict[str, int]:
+    """Replace the aggregates of each period from its settlement records, set-based
+    (no record goes through Python); the records are read twice, never again by a page:
+
+    * one INSERT … SELECT … GROUP BY into PeriodSummary (参保地 × 就医地 × 险种 × 医疗类别),
+      rolled up from there, without touching the records, per region into
+      RegionSummary and CounterpartSummary;
+    * one WITH … INSERT … SELECT into InstitutionSummary: the records grouped once by
+      参保地 × 就医地 × 机构, then per city and for the province.
+
+    Returns period -> number of records summarised."""
     done = {}
     settlement = Settlement._meta.db_table
-    fine = InstitutionSummary._meta.db_table
+    ranks = InstitutionSummary._meta.db_table
     coarse = PeriodSummary._meta.db_table
+    province = home_province_code()
+    cities = list(Region.objects.cities_of(province).values_list("code", flat=True)) or [province]
+    marks = ", ".join(["%s"] * len(cities))
+    rollups = _rollups(cities, province)
+    rank_sql = (
+        f"WITH flows AS (SELECT insured_region, treatment_region, institution, COUNT(*) AS v, SUM(total_amount) AS t, "
+        f"SUM(fund_amount) AS f FROM {settlement} WHERE period = %s GROUP BY insured_region, treatment_region, institution) "
+        f"INSERT INTO {ranks} (period, direction, region, institution, treatment_region, visits, total_amount, fund_amount) "
+        f"SELECT %s, 'outflow', insured_region, institution, treatment_region, v, t, f FROM flows WHERE insured_region IN ({marks}) "
+        f"UNION ALL SELECT %s, 'outflow', %s, institution, treatment_region, SUM(v), SUM(t), SUM(f) FROM flows "
+        f"WHERE insured_region IN ({marks}) GROUP BY institution, treatment_region "
+        f"UNION ALL SELECT %s, 'inflow', treatment_region, institution, treatment_region, SUM(v), SUM(t), SUM(f) FROM flows "
+        f"WHERE treatment_region IN ({marks}) GROUP BY treatment_region, institution "
+        f"UNION ALL SELECT %s, 'inflow', %s, institution, treatment_region, SUM(v), SUM(t), SUM(f) FROM flows "
+        f"WHERE treatment_region IN ({marks}) GROUP BY institution, treatment_region"
+    )
     for period in sorted(set(periods)):
         started = time.monotonic()
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {coarse} WHERE period = %s", [period])
-            cursor.execute(f"DELETE FROM {fine} WHERE period = %s", [period])
-            cursor.execute(
-                f"INSERT INTO {fine} ({_KEYS}, institution, visits, total_amount, fund_amount) "
-                f"SELECT {_KEYS}, institution, COUNT(*), SUM(total_amount), SUM(fund_amount) FROM {settlement} "
-                f"WHERE period = %s GROUP BY {_KEYS}, institution",
-                [period],
-            )
+            if connection.vendor == "postgresql":
+                # Grouping a million records by institution needs more than the default
+                # 4 MB to stay in memory (else it spills to disk and takes seconds).
+                cursor.execute("SET LOCAL work_mem = '128MB'")
+            for table in (coarse, ranks, *(table for table, _sql, _params in rollups)):
+                cursor.execute(f"DELETE FROM {table} WHERE period = %s", [period])
             cursor.execute(
                 f"INSERT INTO {coarse} ({_KEYS}, visits, total_amount, fund_amount) "
-                f"SELECT {_KEYS}, SUM(visits), SUM(total_amount), SUM(fund_amount) FROM {fine} "
+                f"SELECT {_KEYS}, COUNT(*), SUM(total_amount), SUM(fund_amount) FROM {settlement} "
                 f"WHERE period = %s GROUP BY {_KEYS}",
                 [period],
+            )
+            for _table, sql, params in rollups:
+                cursor.execute(sql, [period if value == "%(p)s" else value for value in params])
+            cursor.execute(
+                rank_sql,
+                [period, period, *cities, period, province, *cities, period, *cities, period, province, *cities],
             )
             cursor.execute(f"SELECT COALESCE(SUM(visits), 0), COUNT(*) FROM {coarse} WHERE period = %s", [period])
             count, rows = cursor.fetchone()
@@ -73,16 +150,18 @@ def summary_after_import(*, periods: Iterable[str]) -> None:
         summary_rebuild(periods=periods)
 
 
-def summary_ensure(*, periods: Iterable[str]) -> list[str]:
-    """Rebuild the periods whose aggregates are missing or no longer match the
-    number of records (records brought in some other way than an import).
-    Counting uses the period index only. Returns the periods rebuilt."""
+def summary_ensure(*, periods: Iterable[str], recount: bool = False) -> list[str]:
+    """Build the periods that have no aggregates yet. With `recount`, also those whose
+    number of records changed (records brought in another way than an import;
+    counted on the period index). Returns the periods rebuilt."""
     periods = sorted(set(periods))
-    counts = dict(
-        Settlement.objects.filter(period__in=periods).values_list("period").annotate(n=Count("pk")).values_list("period", "n")
-    )
     built = dict(SummaryBuild.objects.filter(period__in=periods).values_list("period", "settlement_count"))
-    stale = [period for period in periods if built.get(period) != counts.get(period, 0)]
+    stale = [period for period in periods if period not in built]
+    if recount:
+        counts = dict(
+            Settlement.objects.filter(period__in=periods).values_list("period").annotate(n=Count("pk")).values_list("period", "n")
+        )
+        stale = [period for period in periods if built.get(period) != counts.get(period, 0)]
     if stale:
         summary_rebuild(periods=stale)
     return stale
@@ -92,7 +171,7 @@ def summary_ensure_all() -> list[str]:
     """Every period with records (seed_demo; the periods are few)."""
     periods = set(Settlement.objects.values_list("period", flat=True).distinct())
     periods |= set(SummaryBuild.objects.values_list("period", flat=True))
-    return summary_ensure(periods=periods)
+    return summary_ensure(periods=periods, recount=True)
 
 
 # --- Thresholds and fund balances ------------------------------------------------------

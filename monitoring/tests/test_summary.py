@@ -26,8 +26,13 @@ def test_rebuild_groups_the_records_and_replaces_what_was_there(db):
     row = PeriodSummary.objects.get(period="2026-05", insurance_type="310")
     assert (row.visits, row.total_amount, row.fund_amount) == (3, Decimal("160.00"), Decimal("95.00"))
     assert PeriodSummary.objects.filter(period="2026-05").count() == 2
-    assert InstitutionSummary.objects.filter(period="2026-05").count() == 3
-    assert InstitutionSummary.objects.filter(period="2026-05").aggregate(s=Sum("total_amount"))["s"] == Decimal("180.00")
+    ranks = InstitutionSummary.objects.filter(period="2026-05", direction="outflow")
+    # 南京's own ranking and the province's (the sum of its cities), two institutions each
+    assert set(ranks.values_list("region", "institution", "visits")) == {
+        ("320000", "北京朝阳医院", 1), ("320000", "北京协和医院", 3), ("320100", "北京朝阳医院", 1), ("320100", "北京协和医院", 3),
+    }
+    assert ranks.filter(region="320100").aggregate(s=Sum("total_amount"))["s"] == Decimal("180.00")
+    assert not InstitutionSummary.objects.filter(period="2026-05", direction="inflow").exists()  # treated in 北京
     build = SummaryBuild.objects.get(period="2026-05")
     assert (build.settlement_count, build.row_count) == (4, 2)
 
@@ -59,8 +64,8 @@ def test_a_refused_file_or_a_dry_run_leaves_the_aggregates_alone(db, tmp_path):
 
 def test_ensure_rebuilds_a_month_whose_record_count_changed(db):
     settle("2026-06", "320100", "110000", "100.00", "60.00")
-    assert services.summary_ensure(periods=["2026-06"]) == ["2026-06"]
-    assert services.summary_ensure(periods=["2026-06"]) == []
+    assert services.summary_ensure(periods=["2026-06"], recount=True) == ["2026-06"]
+    assert services.summary_ensure(periods=["2026-06"], recount=True) == []
     settle("2026-06", "320100", "110000", "100.00", "60.00")
-    assert services.summary_ensure(periods=["2026-06"]) == ["2026-06"]
+    assert services.summary_ensure(periods=["2026-06"], recount=True) == ["2026-06"]
     assert PeriodSummary.objects.get(period="2026-06").visits == 2
