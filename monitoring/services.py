@@ -112,8 +112,10 @@ def summary_rebuild(*, periods: Iterable[str]) -> dict[str, int]:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # Grouping a million records by institution needs more than the default
-                # 4 MB to stay in memory (else it spills to disk and takes seconds).
+                # 4 MB to stay in memory (else it spills to disk), and hashing them beats
+                # sorting Chinese names under the database collation (measured: 6 s vs 14 s).
                 cursor.execute("SET LOCAL work_mem = '128MB'")
+                cursor.execute("SET LOCAL enable_sort = off")
             for table in (coarse, ranks, *(table for table, _sql, _params in rollups)):
                 cursor.execute(f"DELETE FROM {table} WHERE period = %s", [period])
             cursor.execute(

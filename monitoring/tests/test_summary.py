@@ -69,3 +69,23 @@ def test_ensure_rebuilds_a_month_whose_record_count_changed(db):
     settle("2026-06", "320100", "110000", "100.00", "60.00")
     assert services.summary_ensure(periods=["2026-06"], recount=True) == ["2026-06"]
     assert PeriodSummary.objects.get(period="2026-06").visits == 2
+
+
+def test_seed_demo_leaves_lines_balances_aggregates_and_a_report(db, make_staff):
+    from django.utils import timezone
+
+    from core.models import Document, Role
+    from monitoring import demo, rules
+    from monitoring.models import FundBalance, Threshold
+
+    make_staff("clearing_jiangsu", Role.CLEARING_OFFICER, "320000")
+    today = timezone.localdate()
+    last_month = rules.add_months(rules.month_code(today.year, today.month), -1)
+    settle(last_month, "320100", "110000", "100.00", "60.00")
+    demo.seed()
+    demo.seed()  # idempotent
+    assert SummaryBuild.objects.get(period=last_month).settlement_count == 1
+    assert Threshold.objects.filter(region_id="320000").count() == len(demo.PROVINCE_LINES)
+    assert FundBalance.objects.count() == 14
+    report = Document.objects.get(kind="monitoring.report")
+    assert report.period == last_month and report.file.read().startswith(b"%PDF")
