@@ -64,10 +64,12 @@ lint: $(BIN)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # 1,000,000 settlement rows imported and cleared next to PostgreSQL's own COPY and
-# GROUP BY (needs PostgreSQL: BENCH_DATABASE_URL, default a local yidi_bench database).
+# GROUP BY; monitoring_report and the monitoring pages over 12 such months
+# (needs PostgreSQL: BENCH_DATABASE_URL, default a local yidi_bench database).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yidi_bench
 benchmark: setup
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/benchmark_clearing.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/benchmark_monitoring.py
 
 worker: setup
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 -Q yidi --beat

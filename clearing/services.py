@@ -1179,4 +1179,8 @@ def import_batch_apply_report(*, batch: ImportBatch, report, commit: bool) -> Im
         batch.status = ImportBatch.Status.CHECKED if report.ok else ImportBatch.Status.REJECTED
         batch.checked_at = now
     batch.save()
+    if commit and report.committed:  # the import has committed: refresh the monitoring aggregates of its months
+        from monitoring.services import summary_after_import
+
+        summary_after_import(periods=[period for period, data in report.periods.items() if data.get("inserted")])
     return batch

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "reimbursement",
     "clearing",
     "cooperation",
+    "monitoring",
 ]
 
 MIDDLEWARE = [

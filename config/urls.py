@@ -11,5 +11,6 @@ urlpatterns = [
     path("reimbursement/", include("reimbursement.urls")),
     path("clearing/", include("clearing.urls")),
     path("cooperation/", include("cooperation.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("admin/", admin.site.urls),
 ]
