@@ -7,6 +7,16 @@ from django.utils import timezone
 
 from core.models import Region
 from core.reference import HOME_PROVINCE
+from core.workdays import is_working_day
+
+
+def working_stamp_date(value):
+    """A notice is stamped on a working day: deadlines count from it in working days."""
+    if value is not None and not is_working_day(value):
+        raise forms.ValidationError(
+            f"签章日期 {value:%Y-%m-%d} 不是工作日（周末或法定节假日），请选择工作日。", code="not_working_day"
+        )
+    return value
 
 
 class UploadForm(forms.Form):
@@ -30,8 +40,11 @@ class StampDateForm(forms.Form):
         label="签章日期",
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="付款期限自签章之日起按工作日计算。",
+        help_text="付款期限自签章之日起按工作日计算；签章日期须为工作日。",
     )
+
+    def clean_stamp_date(self):
+        return working_stamp_date(self.cleaned_data.get("stamp_date"))
 
 
 class TransferForm(forms.Form):
@@ -71,3 +84,6 @@ class EmergencyForm(forms.Form):
     def __init__(self, *args, provinces=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["province"].queryset = provinces if provinces is not None else Region.objects.provinces().exclude(code=HOME_PROVINCE)
+
+    def clean_stamp_date(self):
+        return working_stamp_date(self.cleaned_data.get("stamp_date"))

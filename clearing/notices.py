@@ -89,6 +89,25 @@ def _deadline_text(day) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def deadline_context(stamp: date | None, days: int) -> dict:
+    """The deadline a notice prints, `days` working days from its stamp date.
+
+    A notice not yet issued (no stamp date) is a draft: it carries a visible
+    草稿 mark and no binding date (the date is fixed when it is issued). A date
+    that falls in a year whose holiday arrangement is unpublished is printed
+    with the note the 受理回执 uses (`deadline_confirmed` False)."""
+    if stamp is None:
+        return {"draft": True, "deadline": None, "deadline_text": "", "deadline_confirmed": True, "deadline_days": days}
+    due = add_working_days(stamp, days)
+    return {
+        "draft": False,
+        "deadline": due,
+        "deadline_text": _deadline_text(due),
+        "deadline_confirmed": getattr(due, "confirmed", True),
+        "deadline_days": days,
+    }
+
+
 # --- Monthly clearing: 附件10, 11, 12, 13 -------------------------------------------
 
 
@@ -96,7 +115,6 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
     """附件10 and 11 for the month, and 附件12 and 13 for every city."""
     cells = selectors.period_cells(period)
     stamp = period.stamp_date or _today_stamp()
-    due = add_working_days(stamp, rules.PAYMENT_WORKING_DAYS)
     issuer = province_agency_name()
     preparer = period.issued_by or by
     province = Region.objects.get(code=HOME_PROVINCE)  # 附件10/11 go to every city of the province
@@ -106,9 +124,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
         "issuer": issuer,
         "signatures": _signatures(preparer, stamp),
         "seal_date": stamp,
-        "deadline": due,
-        "deadline_text": _deadline_text(due),
-        "deadline_days": rules.PAYMENT_WORKING_DAYS,
+        **deadline_context(period.stamp_date, rules.PAYMENT_WORKING_DAYS),
     }
     files = [
         NoticeFile(
@@ -191,7 +207,6 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
     issuer = province_agency_name()
     if scope == "intra":
         stamp = record.intra_stamp_date or _today_stamp()
-        due = add_working_days(stamp, rules.INTRA_ADVANCE_WORKING_DAYS)
         preparer = record.intra_computed_by or by
         rows = list(IntraAdvance.objects.filter(year=year).select_related("region", "region__agency").order_by("region__sort_order"))
         listed = [row for row in rows if row.approved_amount or row.previous_amount or row.actual_amount]
@@ -201,8 +216,7 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
             "issuer": issuer,
             "signatures": _signatures(preparer, stamp),
             "seal_date": stamp,
-            "deadline": due,
-            "deadline_text": _deadline_text(due),
+            **deadline_context(record.intra_stamp_date, rules.INTRA_ADVANCE_WORKING_DAYS),
             "formula": formula,
         }
         totals = {
@@ -238,7 +252,6 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
         return files
 
     stamp = record.cross_stamp_date or _today_stamp()
-    due = add_working_days(stamp, rules.CROSS_ADVANCE_WORKING_DAYS)
     preparer = record.cross_computed_by or by
     matrix = selectors.cross_matrix(year)
     common = {
@@ -246,8 +259,7 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
         "issuer": issuer,
         "signatures": _signatures(preparer, stamp),
         "seal_date": stamp,
-        "deadline": due,
-        "deadline_text": _deadline_text(due),
+        **deadline_context(record.cross_stamp_date, rules.CROSS_ADVANCE_WORKING_DAYS),
     }
     files = [
         NoticeFile(
@@ -289,13 +301,11 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
 
 
 def emergency_notice_files(increase: EmergencyIncrease, *, by=None) -> list[NoticeFile]:
-    due = add_working_days(increase.stamp_date, rules.CROSS_ADVANCE_WORKING_DAYS)
     common = {
         "increase": increase,
         "issuer": province_agency_name(),
         "seal_date": increase.stamp_date,
-        "deadline": due,
-        "deadline_text": _deadline_text(due),
+        **deadline_context(increase.stamp_date, rules.CROSS_ADVANCE_WORKING_DAYS),
         "rate_text": rules.percent_text(increase.usage_rate),
     }
     files = []
