@@ -33,7 +33,7 @@ from django.core.files.base import ContentFile
 from django.db.models import Sum
 from django.utils import timezone
 
-from clearing import rules, services
+from clearing import advance_ledger, rules, services
 from clearing.importers import COLUMNS, ImportOptions, import_file
 from clearing.models import (
     DEMO_ID_PREFIX,
@@ -45,6 +45,7 @@ from clearing.models import (
     CrossAdvance,
     CrossAllotment,
     EmergencyIncrease,
+    ForeignAdvanceEntry,
     ImportBatch,
     IntraAdvance,
     PaymentDue,
@@ -53,6 +54,7 @@ from clearing.models import (
 )
 from core.audit import log_action
 from core.models import AuditLog, Region, User
+from core.money import quantize_yuan
 from core.reference import HOME_CITIES, HOME_PROVINCE
 from core.workdays import add_working_days
 
@@ -318,8 +320,30 @@ def _this_year_advances(year: int, officer, *, shortfall_period: str) -> None:
     if not record.cross_issued_at:
         services.cross_advances_compute(year=year, by=officer)
         services.advances_issue_notices(year=year, scope="cross", by=officer, stamp_date=_working_day(date(year, 2, 4)))
-    for payment in PaymentDue.objects.filter(year=year, period__isnull=True, kind__in=["intra_advance", "cross_advance"], status="due"):
+    for payment in PaymentDue.objects.filter(
+        year=year, period__isnull=True, kind__in=["intra_advance", "cross_advance", "cross_advance_payout"], status="due"
+    ):
         _pay(payment, _payer(payment, officer), on=add_working_days(payment.due_on, -2).as_date())
+    _foreign_advances(year, officer)
+
+
+def _foreign_advances(year: int, officer) -> None:
+    """外省预付金 (第三十一条(三)): the provinces whose insured were treated here last year paid in
+    about a month of that (at least 1 万元) by the end of February."""
+    if ForeignAdvanceEntry.objects.filter(year=year).exists():
+        return
+    rows = (
+        ClearingResult.objects.filter(period__period__startswith=f"{year - 1}-", scope="cross_in")
+        .values("insured_area")
+        .annotate(total=Sum("employee_amount") + Sum("resident_amount"))
+        .order_by("insured_area")
+    )
+    on = min(date(year, 2, 27), timezone.localdate())
+    for row in rows:
+        amount = Decimal(max(int(row["total"] / 12 / 10000), 1) * 10000)
+        advance_ledger.foreign_advance_receive(
+            year=year, province=Region.objects.get(code=row["insured_area"]), amount=amount, on=on, by=officer
+        )
 
 
 def _shortfall(month: str) -> tuple[str | None, int]:
@@ -355,6 +379,10 @@ def _working_day(day: date) -> date:
 
 def _pay(payment: PaymentDue, by, *, on: date, amount: Decimal | None = None) -> None:
     on = min(on, timezone.localdate())
+    payment.refresh_from_db()
+    if payment.status == PaymentDue.Status.PAID:
+        return  # paid at issue from an advance (第三十条(二), 第三十一条(三))
+    amount = min(amount, payment.outstanding) if amount else None
     services.transfer_record(
         payment=payment, amount=amount or payment.outstanding, transferred_on=on, by=by,
         voucher_no=f"YH{on:%Y%m%d}{payment.pk:05d}",
@@ -392,10 +420,27 @@ def _settled_month(month: str, officer) -> None:
     late = next((p for p in payments if p.kind == "intra_payable" and _has_advance(p)), None)
     for payment in payments:
         if payment is late:
-            services.payment_cover_with_advance(payment=payment, by=officer, on=payment.due_on + timedelta(days=1))
+            _cover(payment, officer, on=payment.due_on + timedelta(days=1))
             _pay(payment, _payer(payment, officer), on=payment.due_on + timedelta(days=6))
         else:
             _pay(payment, _payer(payment, officer), on=add_working_days(payment.due_on, -2).as_date())
+    # The other provinces' clearing money arrives: their advances used for the month are topped up.
+    used = (
+        ForeignAdvanceEntry.objects.filter(period=period, kind="usage")
+        .values("province_id").annotate(total=Sum("amount")).order_by("province_id")
+    )
+    for row in used:
+        advance_ledger.foreign_clearing_receive(
+            period=period, province=Region.objects.get(code=row["province_id"]), amount=-quantize_yuan(row["total"]),
+            on=min(add_working_days(period.payment_due, 3).as_date(), timezone.localdate()), by=officer,
+        )
+
+
+def _cover(payment: PaymentDue, officer, *, on: date) -> None:
+    """The advance pays what is still open (an intra payable is covered at issue already)."""
+    payment.refresh_from_db()
+    if payment.outstanding - payment.advance_outstanding > 0:
+        services.payment_cover_with_advance(payment=payment, by=officer, on=on)
 
 
 def _has_advance(payment: PaymentDue) -> bool:
@@ -413,7 +458,7 @@ def _issued_month(month: str, officer, today: date) -> None:
     for index, payment in enumerate(payments):
         if payment is overdue:
             if payment.due_on < today:
-                services.payment_cover_with_advance(payment=payment, by=officer, on=min(payment.due_on + timedelta(days=1), today))
+                _cover(payment, officer, on=min(payment.due_on + timedelta(days=1), today))
             continue
         if payment is partly:
             _pay(payment, _payer(payment, officer), on=payment.due_on - timedelta(days=1), amount=(payment.amount / 2).quantize(Decimal("0.01")))

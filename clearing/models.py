@@ -323,6 +323,12 @@ class PaymentDue(models.Model):
         INTRA_ADVANCE = "intra_advance", "省内预付金解缴"
         CROSS_ADVANCE = "cross_advance", "跨省预付金额度调整"
         EMERGENCY_ADVANCE = "emergency_advance", "跨省预付金紧急调增"
+        # The province pays another province (region = that province):
+        CROSS_PAYOUT = "cross_payout", "省级划拨外省清算费用"  # by the 25th, 第四十八条(二)3
+        CROSS_ADVANCE_PAYOUT = "cross_advance_payout", "省级拨付外省跨省预付金"  # before end of February, 第三十一条(一)
+
+    #: Kinds the province pays to another province, not to one of its cities.
+    PROVINCE_PAYS_OUT = (Kind.CROSS_PAYOUT, Kind.CROSS_ADVANCE_PAYOUT)
 
     #: Kinds the city pays to the province; the others the province pays to the city.
     CITY_PAYS = (Kind.INTRA_NET_PAYABLE, Kind.CROSS_PAYABLE, Kind.INTRA_ADVANCE, Kind.CROSS_ADVANCE, Kind.EMERGENCY_ADVANCE)
@@ -678,3 +684,53 @@ class AdvanceEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_date} {self.region.short_name} {self.get_kind_display()} {self.amount}"
+
+
+class ForeignAdvanceEntryQuerySet(models.QuerySet):
+    def for_user(self, user) -> ForeignAdvanceEntryQuerySet:
+        """Held in the province's finance account: province-level staff only."""
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "sees_all_regions", False):
+            return self.none()
+        return self
+
+
+class ForeignAdvanceEntry(models.Model):
+    """外省预付金 (第三十一条(三)): the ledger of advances other provinces paid into our
+    province's finance account. They pay our cities' cross-province receivables from
+    that province while its clearing money has not arrived, and are topped up when it
+    does (yuan, signed: out is negative)."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "外省预付金到账"
+        USAGE = "usage", "先行支付各市应收清算费用"
+        TOP_UP = "top_up", "收到外省清算费用后补足"
+
+    year = models.PositiveSmallIntegerField("预付金年度")
+    province = models.ForeignKey("core.Region", verbose_name="预付省份", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("摘要", max_length=10, choices=Kind.choices)
+    amount = models.DecimalField("金额（元，流出为负）", max_digits=18, decimal_places=2)
+    entry_date = models.DateField("记账日期")
+    period = models.ForeignKey(
+        ClearingPeriod, verbose_name="清算期", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.ForeignKey(
+        PaymentDue, verbose_name="关联款项", null=True, blank=True, on_delete=models.PROTECT, related_name="foreign_advance_entries"
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="记账人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("记账时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = ForeignAdvanceEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "外省预付金台账"
+        verbose_name_plural = "外省预付金台账"
+        ordering = ["entry_date", "id"]
+        indexes = [models.Index(fields=["province", "year"], name="clearing_foreign_adv_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.entry_date} {self.province.short_name} {self.get_kind_display()} {self.amount}"
+

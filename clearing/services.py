@@ -28,6 +28,7 @@ from clearing.models import (
     CrossAllotment,
     EmergencyIncrease,
     EmergencyIncreaseLine,
+    ForeignAdvanceEntry,
     ImportBatch,
     IntraAdvance,
     PaymentDue,
@@ -124,6 +125,7 @@ def period_yield_demo(*, period: ClearingPeriod) -> str:
         which |= Q(kind=PaymentDue.Kind.EMERGENCY_ADVANCE, notice_key__endswith=f":{pk}")
     payments = PaymentDue.objects.filter(which)
     AdvanceEntry.objects.filter(payment__in=payments).delete()
+    ForeignAdvanceEntry.objects.filter(Q(payment__in=payments) | Q(period=period)).delete()
     Transfer.objects.filter(payment__in=payments).delete()
     payments.delete()
     EmergencyIncrease.objects.filter(pk__in=increases).delete()
@@ -305,6 +307,13 @@ def clearing_issue_notices(*, period: ClearingPeriod, by, stamp_date: date | Non
             to_state=locked.status,
             message=f"下达清算通知书（签章日期 {stamp_date:%Y-%m-%d}，付款截止 {due:%Y-%m-%d}）",
         )
+        # 第四十八条(二)3, 第三十条(二), 第三十一条(三): the province's payouts and the advances' first use.
+        from clearing import advance_ledger
+
+        advance_ledger.province_payouts_create(locked)
+        pay_on = min(stamp_date, timezone.localdate())
+        advance_ledger.intra_advance_pay_receivers(period=locked, by=by, on=pay_on)
+        advance_ledger.cross_receivables_cover(period=locked, by=by, on=pay_on)
         job = _start_notice_job(locked, by)
         if not any(PaymentDue.objects.filter(period=locked).values_list("pk", flat=True)[:1]):
             # Nothing to pay or receive: the month is settled as soon as it is issued.
@@ -483,7 +492,9 @@ def payment_cover_with_advance(*, payment: PaymentDue, by, on: date | None = Non
         payment = PaymentDue.objects.select_for_update(of=("self",)).select_related("region", "period").get(pk=payment.pk)
         if payment.status == PaymentDue.Status.PAID:
             raise DomainError("这笔款项已经结清，不需要使用预付金。")
-        if payment.due_on >= on:
+        # 第三十条(二): the intra-province advance pays as soon as the clearing is issued;
+        # the advance held in another province is drawn there once our city is late.
+        if scope == AdvanceEntry.Scope.CROSS and payment.due_on >= on:
             raise DomainError(f"付款截止日 {payment.due_on:%Y-%m-%d} 尚未过去，暂不使用预付金先行支付。")
         needed = payment.outstanding - payment.advance_outstanding
         if needed <= 0:
@@ -878,6 +889,9 @@ def advances_issue_notices(*, year: int, scope: str, by, stamp_date: date | None
                     notice_key=notice_key(str(year), "annex05", code),
                     breakdown={province: f"{Decimal(value) * 10000:.2f}" for province, value in sorted(row.items()) if value > 0},
                 )
+            from clearing import advance_ledger
+
+            advance_ledger.cross_advance_payouts_create(year)  # 第三十一条(一): out before the end of February
             record.cross_issued_at = timezone.now()
             record.cross_stamp_date = stamp_date
             title = f"生成{year}年跨省预付金明细表与额度调整付款通知书（附件4、5）"

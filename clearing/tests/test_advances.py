@@ -312,12 +312,11 @@ def test_a_city_cannot_record_another_citys_payment_nor_the_provinces(issued_per
     assert not Transfer.objects.exists()
 
 
-def test_the_advance_pays_first_and_is_topped_up_when_the_money_comes(issued_period, finance, clearing_officer):
+def test_the_intra_advance_pays_before_the_deadline_and_is_topped_up_when_the_money_comes(issued_period, finance, clearing_officer):
+    """第三十条(二): the intra-province advance pays before the payer's money arrives — not only
+    once its deadline has passed."""
     payable = PaymentDue.objects.get(kind="intra_payable")
-    with pytest.raises(DomainError, match="尚未过去"):
-        services.payment_cover_with_advance(payment=payable, by=clearing_officer, on=payable.due_on)
-
-    used = services.payment_cover_with_advance(payment=payable, by=clearing_officer, on=payable.due_on + timedelta(days=1))
+    used = services.payment_cover_with_advance(payment=payable, by=clearing_officer, on=payable.due_on - timedelta(days=3))
     assert used == Decimal("1000.00")
     assert services.advance_balance(year=2026, scope="intra", region="320100") == Decimal("4000.00")
     with pytest.raises(DomainError, match="已经由预付金先行支付"):
