@@ -282,6 +282,11 @@ class ClearingResult(models.Model):
     employee_amount = money_field("职工医疗")
     resident_amount = money_field("城居医疗")
     settlement_count = models.PositiveIntegerField("结算条数", default=0)
+    # The part of the amounts above that comes from adjustments (退费, 违规扣款) landing in this
+    # month, shown apart from the month's own records on the tables and 附件10–13.
+    adjustment_employee = money_field("其中调整：职工医疗")
+    adjustment_resident = money_field("其中调整：城居医疗")
+    adjustment_count = models.PositiveIntegerField("调整笔数", default=0)
 
     class Meta:
         verbose_name = "清算结果"
@@ -734,3 +739,60 @@ class ForeignAdvanceEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.entry_date} {self.province.short_name} {self.get_kind_display()} {self.amount}"
 
+
+class AdjustmentQuerySet(RegionScopedQuerySet):
+    region_scope_fields = ("insured_region", "treatment_region")
+
+
+class ClearingAdjustment(models.Model):
+    """A negative line in a later clearing month (第四十五、五十三条): a refund of an
+    already-cleared settlement (隔笔退费, 跨年退费, 清算后退费), or a deduction of
+    irregular costs (违规费用) against the insured region. A closed month is never
+    edited: the adjustment lands in the next open month and reduces its cell."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", "退费"
+        DEDUCTION = "deduction", "违规费用扣款"
+
+    class RefundType(models.TextChoices):
+        SEPARATE = "separate", "隔笔退费"
+        CROSS_YEAR = "cross_year", "跨年退费"
+        AFTER_CLEARING = "after_clearing", "清算后退费"
+
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    refund_type = models.CharField("退费方式", max_length=15, choices=RefundType.choices, blank=True)
+    period = models.ForeignKey(
+        ClearingPeriod, verbose_name="计入清算期", on_delete=models.PROTECT, related_name="adjustments"
+    )
+    settlement_id = models.CharField("原结算流水号", max_length=40, blank=True, db_index=True)
+    original_period = models.CharField("原清算所属期", max_length=7, blank=True)
+    insured_region = models.CharField("参保地", max_length=6)
+    treatment_region = models.CharField("就医地", max_length=6)
+    insurance_type = models.CharField("险种类型", max_length=3, choices=InsuranceType.choices)
+    amount = models.DecimalField("冲减基金金额（元）", max_digits=14, decimal_places=2)
+    happened_on = models.DateField("退费/认定日期")
+    basis = models.CharField("依据", max_length=200)
+    source_ref = models.CharField("来源单据号", max_length=80, blank=True, help_text="如协查编号、稽核文书号、退费流水号")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = AdjustmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "清算调整（退费/扣款）"
+        verbose_name_plural = "清算调整（退费/扣款）"
+        ordering = ["period", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="adjustment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["kind", "source_ref"], condition=~Q(source_ref=""), name="adjustment_source_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period.period} {self.get_kind_display()} {self.insured_region}→{self.treatment_region} -{self.amount}"
+
+    @property
+    def label(self) -> str:
+        return self.get_refund_type_display() if self.kind == self.Kind.REFUND else self.get_kind_display()

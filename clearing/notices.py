@@ -111,9 +111,28 @@ def deadline_context(stamp: date | None, days: int) -> dict:
 # --- Monthly clearing: 附件10, 11, 12, 13 -------------------------------------------
 
 
+def adjustment_context(lines) -> dict:
+    """The rows of the adjustments table (pdf/_adjustments.html) and their total."""
+    names = dict(Region.objects.filter(code__in={code for line in lines for code in (line.insured_area, line.treatment_area)})
+                 .values_list("code", "name"))
+    rows = [
+        {"insured": names.get(line.insured_area, line.insured_area), "treatment": names.get(line.treatment_area, line.treatment_area),
+         "employee": line.amounts.employee, "resident": line.amounts.resident, "total": line.amounts.total, "count": line.count}
+        for line in lines
+    ]
+    total = {
+        "employee": sum((row["employee"] for row in rows), ZERO), "resident": sum((row["resident"] for row in rows), ZERO),
+        "total": sum((row["total"] for row in rows), ZERO), "count": sum(row["count"] for row in rows),
+    }
+    return {"adjustment_rows": rows, "adjustment_total": total}
+
+
 def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
     """附件10 and 11 for the month, and 附件12 and 13 for every city."""
+    from clearing.adjustments import period_adjustment_lines
+
     cells = selectors.period_cells(period)
+    lines = period_adjustment_lines(period)
     stamp = period.stamp_date or _today_stamp()
     issuer = province_agency_name()
     preparer = period.issued_by or by
@@ -139,6 +158,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
                 {
                     **common,
                     "table": selectors.balance_table(period, cells=cells),
+                    **adjustment_context([line for line in lines if line.scope == rules.SCOPE_INTRA]),
                     "amount_pt": amount_font_pt(cells, (rules.SCOPE_INTRA,), column_mm=26.0, base_pt=9),
                 },
             ),
@@ -156,6 +176,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
                     **common,
                     "cities": selectors.cities(),
                     "blocks": selectors.cross_blocks(period, cells=cells),
+                    **adjustment_context([line for line in lines if line.scope != rules.SCOPE_INTRA]),
                     "amount_pt": min(
                         amount_font_pt(cells, (scope,), column_mm=17.0, base_pt=7)
                         for scope in (rules.SCOPE_CROSS_OUT, rules.SCOPE_CROSS_IN)
@@ -174,7 +195,14 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
                     filename=f"{annex}-{period.period}-{city.code}.pdf",
                     region=city,
                     period=period.period,
-                    render=_city_notice(annex, direction, period, city, cells, common),
+                    render=_city_notice(annex, direction, period, city, cells, {
+                        **common,
+                        **adjustment_context([
+                            line for line in lines
+                            if (annex == "annex12" and line.scope == rules.SCOPE_CROSS_OUT and line.insured_area == city.code)
+                            or (annex == "annex13" and line.scope == rules.SCOPE_CROSS_IN and line.treatment_area == city.code)
+                        ]),
+                    }),
                 )
             )
     return files

@@ -233,6 +233,10 @@ def clearing_compute(*, period: ClearingPeriod, by=None) -> ClearingPeriod:
                 f"{period.label}清算当前状态为“{period.get_status_display()}”：通知书已下达，清算结果已锁定，不能重新生成。"
             )
         cells, late = compute_cells(period.period)
+        from clearing import adjustments  # 退费 and 违规扣款 landing in this month, kept apart per cell
+
+        adjusted = adjustments.apply_to_cells(period, cells)
+        no_adjustment = (rules.Amounts(), 0)
         ClearingResult.objects.filter(period=period).delete()
         ClearingResult.objects.bulk_create(
             ClearingResult(
@@ -243,8 +247,11 @@ def clearing_compute(*, period: ClearingPeriod, by=None) -> ClearingPeriod:
                 employee_amount=cell.amounts.employee,
                 resident_amount=cell.amounts.resident,
                 settlement_count=cell.count,
+                adjustment_employee=adjusted.get(key, no_adjustment)[0].employee,
+                adjustment_resident=adjusted.get(key, no_adjustment)[0].resident,
+                adjustment_count=adjusted.get(key, no_adjustment)[1],
             )
-            for cell in cells.values()
+            for key, cell in cells.items()
         )
         from_state = period.status
         period.status = ClearingPeriod.Status.COMPUTED

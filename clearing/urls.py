@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clearing import views
+from clearing import adjustment_views, views
 
 app_name = "clearing"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("imports/", views.import_list, name="import_list"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/errors.csv", views.import_errors, name="import_errors"),
+    path("adjustments/", adjustment_views.adjustment_list, name="adjustment_list"),
+    path("adjustments/refund/", adjustment_views.adjustment_refund, name="adjustment_refund"),
+    path("adjustments/deduction/", adjustment_views.adjustment_deduction, name="adjustment_deduction"),
     path("payments/", views.payment_list, name="payment_list"),
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("advances/", views.advance_index, name="advance_index"),

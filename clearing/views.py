@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clearing import rules, selectors, services
+from clearing.adjustments import period_adjustments
 from clearing.forms import (
     AllotmentForm,
     AllotmentUploadForm,
@@ -190,6 +191,7 @@ def period_detail(request, period: str):
         "city_documents": _city_documents(documents, versions),
         "jobs": selectors.period_jobs(period, request.user),
         "payments": selectors.period_payments(period, request.user),
+        "adjustments": list(period_adjustments(period, user=request.user)),
         "timeline": entries_for(period)[:30],
         "usage": usage,
         "intra_usage": intra_usage,
