@@ -51,6 +51,22 @@ def cross_advance_payout_due(year: int) -> date:
     return date(year, 2, calendar.monthrange(year, 2)[1])
 
 
+def emergency_split_weights(costs: dict[str, Decimal], patients: dict[str, int]) -> dict[str, Decimal]:
+    """附件6 “按照你单位在就医省的就医人数及费用情况”: each city's weight is its share of the
+    patients (人次 settled there) plus its share of the costs, equally."""
+    total_cost = sum(costs.values(), Decimal(0))
+    total_patients = sum(patients.values())
+    weights = {}
+    for code in set(costs) | set(patients):
+        weight = Decimal(0)
+        if total_cost > 0:
+            weight += Decimal(costs.get(code, 0)) / total_cost
+        if total_patients > 0:
+            weight += Decimal(patients.get(code, 0)) / Decimal(total_patients)
+        weights[code] = weight
+    return weights
+
+
 # --- The province's payments to other provinces ------------------------------------------
 
 

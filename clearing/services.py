@@ -997,8 +997,8 @@ def emergency_increase_create(
     *, period: ClearingPeriod, province: Region, amount: int, by, stamp_date: date | None = None
 ) -> EmergencyIncrease:
     """附件6: split the increase the national bureau approved for a province over
-    the cities by their spending there in the triggering month; only at a usage
-    rate of 90 % and above."""
+    the cities by their patients and spending there in the triggering month; only
+    at a usage rate of 90 % and above."""
     stamp_date = stamp_date or timezone.localdate()
     if amount <= 0:
         raise DomainError("调增额度必须大于零（万元）。")
@@ -1012,13 +1012,17 @@ def emergency_increase_create(
         raise DomainError(
             f"{period.label}向{province.short_name}的预付金使用率为 {row.rate_text}，未达到90%，不能启动紧急调增流程（第三十一条(二)）。"
         )
+    from clearing.advance_ledger import emergency_split_weights
     from clearing.selectors import period_cells
 
-    weights = {code: ZERO for code in home_city_codes()}
+    costs = {code: ZERO for code in home_city_codes()}
+    patients = {code: 0 for code in home_city_codes()}
     for cell in period_cells(period):
         if cell.scope == rules.SCOPE_CROSS_OUT and cell.treatment_area == province.code:
-            weights[cell.insured_area] += cell.amounts.total
-    parts = rules.split_by_weights(amount, weights)
+            costs[cell.insured_area] += cell.amounts.total
+            patients[cell.insured_area] += cell.count
+    # 附件6: by the number of patients as well as the costs there
+    parts = rules.split_by_weights(amount, emergency_split_weights(costs, patients))
     with transaction.atomic():
         increase = EmergencyIncrease.objects.create(
             year=period.year, province=province, amount=amount, basis_period=period, usage_rate=row.rate.quantize(Decimal("0.0001")),

@@ -241,3 +241,18 @@ def test_the_year_long_demo_balances_every_advance_ledger_to_the_cent():
         foreign = total(ForeignAdvanceEntry.objects.filter(year=year_))
         assert totals["foreign_balance"] == foreign == totals["foreign_paid_in"] + totals["foreign_used"] + totals["foreign_topped"]
         assert totals["foreign_balance"] >= 0
+
+
+# --- 附件6: the emergency increase is split by patients as well as costs ---------------------------
+
+
+def test_emergency_split_weighs_patients_as_well_as_costs_annex_6_article_31_2():
+    """附件6 “按照你单位在就医省的就医人数及费用情况”: 南京 spent 9× 无锡 there but 无锡 sent 9× the
+    patients: the two weigh the same."""
+    from clearing import rules
+
+    weights = advance_ledger.emergency_split_weights({"320100": D("900"), "320200": D("100")}, {"320100": 1, "320200": 9})
+    assert weights["320100"] == weights["320200"] == D("1")
+    assert rules.split_by_weights(10, weights) == {"320100": 5, "320200": 5}
+    only_costs = advance_ledger.emergency_split_weights({"320100": D("900"), "320200": D("100")}, {"320100": 0, "320200": 0})
+    assert rules.split_by_weights(10, only_costs) == {"320100": 9, "320200": 1}

@@ -237,9 +237,10 @@ def test_emergency_increase_starts_at_ninety_percent(shanghai_usage, clearing_of
     increase = services.emergency_increase_create(period=period, province=Region.objects.get(code="310000"), amount=10,
                                                   by=clearing_officer, stamp_date=date(2026, 4, 7))
 
-    assert {line.region_id: line.amount for line in increase.lines.all()} == {"320100": 9, "320200": 1}
+    # 附件6 “按照你单位在就医省的就医人数及费用情况”: costs 9:1, patients 1:1 -> weights 1.4 : 0.6
+    assert {line.region_id: line.amount for line in increase.lines.all()} == {"320100": 7, "320200": 3}
     payment = PaymentDue.objects.get(kind="emergency_advance", region_id="320100")
-    assert payment.amount == Decimal("90000.00") and payment.due_on == add_working_days(date(2026, 4, 7), 10)
+    assert payment.amount == Decimal("70000.00") and payment.due_on == add_working_days(date(2026, 4, 7), 10)
 
 
 def test_emergency_increase_is_refused_below_ninety_percent(shanghai_usage, clearing_officer):
