@@ -9,4 +9,5 @@ register(
     NavItem(label="付款跟踪", url_name="clearing:payment_list", roles=STAFF, menu="清算", order=32),
     NavItem(label="预付金", url_name="clearing:advance_index", roles=STAFF, menu="清算", order=33),
     NavItem(label="退费与违规扣款", url_name="clearing:adjustment_list", roles=STAFF, menu="清算", order=34),
+    NavItem(label="三方对账", url_name="clearing:reconciliation", roles=STAFF, menu="清算", order=35),
 )

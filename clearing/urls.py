@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clearing import adjustment_views, views
+from clearing import adjustment_views, reconciliation_views, views
 
 app_name = "clearing"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("adjustments/", adjustment_views.adjustment_list, name="adjustment_list"),
     path("adjustments/refund/", adjustment_views.adjustment_refund, name="adjustment_refund"),
     path("adjustments/deduction/", adjustment_views.adjustment_deduction, name="adjustment_deduction"),
+    path("reconciliation/", reconciliation_views.reconciliation_overview, name="reconciliation"),
+    path("reconciliation/import/", reconciliation_views.reconciliation_import, name="reconciliation_import"),
+    path("reconciliation/<int:pk>/correct/", reconciliation_views.reconciliation_correct, name="reconciliation_correct"),
     path("payments/", views.payment_list, name="payment_list"),
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("advances/", views.advance_index, name="advance_index"),

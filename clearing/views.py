@@ -246,6 +246,10 @@ def period_action(request, period: str, action: str):
         with transaction.atomic():
             if action == "close_data":
                 services.period_close_data(period=period, by=request.user)
+                from clearing.reconciliation_views import close_data_warning
+
+                if warning := close_data_warning(period.period):
+                    messages.warning(request, warning)
                 messages.success(request, f"{period.label}已截止数据采集。")
             elif action == "reopen":
                 form = ReasonForm(request.POST)
