@@ -270,3 +270,24 @@ def ledger_totals(year: int) -> dict[str, Decimal]:
         **{f"own_{key}": quantize_yuan(value or ZERO) for key, value in own.items()},
         **{f"foreign_{key}": quantize_yuan(value or ZERO) for key, value in foreign.items()},
     }
+
+
+def foreign_advance_summary(year: int) -> list[dict]:
+    """Per other province: its advance received, used, topped up and the balance held here."""
+    rows = (
+        ForeignAdvanceEntry.objects.filter(year=year)
+        .order_by()
+        .values("province_id")
+        .annotate(
+            received=Sum("amount", filter=Q(kind=ForeignAdvanceEntry.Kind.RECEIVED)),
+            used=Sum("amount", filter=Q(kind=ForeignAdvanceEntry.Kind.USAGE)),
+            topped=Sum("amount", filter=Q(kind=ForeignAdvanceEntry.Kind.TOP_UP)),
+            balance=Sum("amount"),
+        )
+    )
+    names = dict(Region.objects.filter(code__in=[row["province_id"] for row in rows]).values_list("code", "name"))
+    return [
+        {"code": row["province_id"], "name": names.get(row["province_id"], row["province_id"]),
+         **{key: quantize_yuan(row[key] or ZERO) for key in ("received", "used", "topped", "balance")}}
+        for row in sorted(rows, key=lambda row: row["province_id"])
+    ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clearing import adjustment_views, reconciliation_views, views
+from clearing import adjustment_views, foreign_advance_views, reconciliation_views, views
 
 app_name = "clearing"
 
@@ -28,5 +28,8 @@ urlpatterns = [
     path("advances/<int:year>/allotments/", views.allotments, name="allotments"),
     path("advances/<int:year>/ledger/city/<str:code>/", views.ledger_city, name="ledger_city"),
     path("advances/<int:year>/ledger/province/<str:code>/", views.ledger_province, name="ledger_province"),
+    path("advances/<int:year>/foreign/", foreign_advance_views.foreign_advances, name="foreign_advances"),
+    path("advances/<int:year>/foreign/receive/", foreign_advance_views.foreign_advance_receive, name="foreign_advance_receive"),
+    path("advances/<int:year>/foreign/clearing/", foreign_advance_views.foreign_clearing_receive, name="foreign_clearing_receive"),
     path("advances/<int:year>/<str:action>/", views.advance_action, name="advance_action"),
 ]

@@ -256,3 +256,29 @@ def test_emergency_split_weighs_patients_as_well_as_costs_annex_6_article_31_2()
     assert rules.split_by_weights(10, weights) == {"320100": 5, "320200": 5}
     only_costs = advance_ledger.emergency_split_weights({"320100": D("900"), "320200": D("100")}, {"320100": 0, "320200": 0})
     assert rules.split_by_weights(10, only_costs) == {"320100": 9, "320200": 1}
+
+
+def test_the_foreign_advance_page_records_advances_and_clearing_money_article_31_3(client, clearing_officer, jiangsu_policy):
+    from django.urls import reverse
+
+    client.force_login(clearing_officer)
+    response = client.post(reverse("clearing:foreign_advance_receive", args=[2026]),
+                           {"province": "510000", "amount": "500.00", "received_on": "2026-02-27"}, follow=True)
+    assert "已登记四川预付金到账 500.00 元" in response.content.decode()
+    result("2026-02", "510000", "320100", "88.80")
+    issue("2026-02", clearing_officer)
+    response = client.post(reverse("clearing:foreign_clearing_receive", args=[2026]),
+                           {"province": "510000", "period": "2026-02", "amount": "88.80", "received_on": "2026-04-20"}, follow=True)
+    page = response.content.decode()
+    assert "补足外省预付金 88.80 元" in page and 'id="foreign-summary"' in page and "500.00" in page
+    assert advance_ledger.foreign_advance_balance(year=2026, province="510000") == D("500.00")
+
+
+def test_city_staff_cannot_see_or_change_the_foreign_advances(client, finance):
+    from django.urls import reverse
+
+    client.force_login(finance)
+    assert client.get(reverse("clearing:foreign_advances", args=[2026])).status_code == 404
+    response = client.post(reverse("clearing:foreign_advance_receive", args=[2026]),
+                           {"province": "510000", "amount": "1.00", "received_on": "2026-02-27"})
+    assert response.status_code == 403 and not ForeignAdvanceEntry.objects.exists()
