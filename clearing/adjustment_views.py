@@ -40,6 +40,27 @@ def _form_error(form) -> str:
 
 @province_officer_required
 @require_POST
+def adjustment_import(request):
+    from core.tabular import read_table
+
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise DomainError("请选择退费/扣款文件。")
+        stored, errors = adjustments.adjustments_import(rows=read_table(upload), by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if errors:
+            shown = "；".join(errors[:10]) + ("……" if len(errors) > 10 else "")
+            messages.error(request, f"文件有 {len(errors)} 处错误，未导入任何数据：{shown}")
+        else:
+            messages.success(request, f"已导入 {stored} 条退费/扣款，分别计入下一个尚未下达通知书的清算月。")
+    return redirect("clearing:adjustment_list")
+
+
+@province_officer_required
+@require_POST
 def adjustment_refund(request):
     form = RefundForm(request.POST)
     try:

@@ -270,3 +270,59 @@ def deduction_totals(*, period: str, by: str = "insured_region") -> dict[str, De
         .annotate(total=Sum("amount"))
     )
     return {row[by]: quantize_yuan(row["total"]) for row in rows}
+
+
+# --- Import from a file ------------------------------------------------------------------------
+
+#: Columns of an adjustments file (CSV/XLSX, header row, column order free).
+IMPORT_COLUMNS = ("kind", "settlement_id", "refund_type", "amount", "date", "reason", "source_ref",
+                  "insured_region", "treatment_region", "insurance_type")
+
+
+def adjustments_import(*, rows: list[dict[str, str]], by) -> tuple[int, list[str]]:
+    """A file of refunds (kind=refund: settlement_id, refund_type, amount, date, reason) and
+    deductions (kind=deduction: amount, reason = basis, source_ref, and settlement_id or the
+    regions and insurance_type). All or nothing: any bad row is reported with its number and
+    nothing is written. Returns (rows stored, errors)."""
+    errors: list[str] = []
+    if not rows:
+        return 0, ["文件中没有数据行。"]
+    try:
+        with transaction.atomic():
+            for number, raw in enumerate(rows, start=2):
+                row = {key: (value or "").strip() for key, value in raw.items()}
+                get = row.get
+                try:
+                    kind = get("kind", "").lower()
+                    if kind == ClearingAdjustment.Kind.REFUND:
+                        try:
+                            refunded_on = date.fromisoformat(get("date", ""))
+                        except ValueError:
+                            raise DomainError(f"日期“{get('date', '')}”无效，应为 YYYY-MM-DD。") from None
+                        with transaction.atomic():
+                            refund_create(settlement_id=get("settlement_id", ""), amount=get("amount", ""),
+                                          refund_type=get("refund_type", ""), refunded_on=refunded_on, reason=get("reason", ""),
+                                          source_ref=get("source_ref", ""), by=by)
+                    elif kind == ClearingAdjustment.Kind.DEDUCTION:
+                        try:
+                            found_on = date.fromisoformat(get("date", "")) if get("date") else None
+                        except ValueError:
+                            raise DomainError(f"日期“{get('date', '')}”无效，应为 YYYY-MM-DD。") from None
+                        with transaction.atomic():
+                            deduction_create(insured_region=get("insured_region", ""), treatment_region=get("treatment_region", ""),
+                                             insurance_type=get("insurance_type", ""), settlement_id=get("settlement_id", ""),
+                                             amount=get("amount", ""), basis=get("reason", ""), source_ref=get("source_ref", ""),
+                                             found_on=found_on, by=by)
+                    else:
+                        raise DomainError(f"类型“{get('kind', '')}”应为 refund（退费）或 deduction（违规扣款）。")
+                except DomainError as exc:
+                    errors.append(f"第{number}行：{exc.message}")
+            if errors:
+                raise _Rollback
+    except _Rollback:
+        return 0, errors
+    return len(rows), []
+
+
+class _Rollback(Exception):
+    """Undo a file with a bad row."""

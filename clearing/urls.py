@@ -16,6 +16,7 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/errors.csv", views.import_errors, name="import_errors"),
     path("adjustments/", adjustment_views.adjustment_list, name="adjustment_list"),
+    path("adjustments/import/", adjustment_views.adjustment_import, name="adjustment_import"),
     path("adjustments/refund/", adjustment_views.adjustment_refund, name="adjustment_refund"),
     path("adjustments/deduction/", adjustment_views.adjustment_deduction, name="adjustment_deduction"),
     path("reconciliation/", reconciliation_views.reconciliation_overview, name="reconciliation"),

@@ -61,3 +61,19 @@ def test_the_months_page_lists_its_adjustments_apart_article_45(client, clearing
     page = client.get(reverse("clearing:period_detail", args=["2026-03"])).content.decode()
     assert 'id="adjustments"' in page and "跨年退费" in page and "-12.30" in page and "跨年退药" in page
     assert 'id="adjustments"' not in client.get(reverse("clearing:period_detail", args=["2026-02"])).content.decode()
+
+
+def test_a_file_of_refunds_and_deductions_is_all_or_nothing_article_45_53(client, clearing_officer, cleared_february):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    header = "kind,settlement_id,refund_type,amount,date,reason,source_ref,insured_region,treatment_region,insurance_type"
+    good = [header, "refund,F1,after_clearing,10.00,2026-04-02,退药,,,,", "deduction,,,5.00,,稽核,JH-1,320100,320200,310"]
+    client.force_login(clearing_officer)
+    bad = SimpleUploadedFile("bad.csv", "\n".join([*good, "refund,F1,separate,9999.00,2026-04-02,退药,,,,"]).encode(), "text/csv")
+    page = client.post(reverse("clearing:adjustment_import"), {"file": bad}, follow=True).content.decode()
+    assert "未导入任何数据" in page and "第4行：退费金额" in page
+    assert not ClearingAdjustment.objects.exists()
+    upload = SimpleUploadedFile("good.csv", "\n".join(good).encode(), "text/csv")
+    page = client.post(reverse("clearing:adjustment_import"), {"file": upload}, follow=True).content.decode()
+    assert "已导入 2 条退费/扣款" in page
+    assert sorted(ClearingAdjustment.objects.values_list("kind", "period__period")) == [("deduction", "2026-03"), ("refund", "2026-03")]
