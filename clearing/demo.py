@@ -23,6 +23,7 @@ first (services.period_yield_demo); seed_demo then leaves that month alone.
 
 from __future__ import annotations
 
+import calendar
 import random
 import tempfile
 from datetime import date, datetime, time, timedelta
@@ -111,6 +112,7 @@ def seed(stdout=None) -> None:
         _computed_month(computed, officer)
     if current in demo:
         _import_batches(current, officer)
+    _reconciliation(computed, officer, today)
     for month in demo:
         _plausible_times(month, today)
     if stdout:
@@ -475,6 +477,38 @@ def _issued_month(month: str, officer, today: date) -> None:
         first = PaymentDue.objects.filter(kind="emergency_advance", notice_key__endswith=f":{increase.pk}").order_by("region__sort_order").first()
         if first is not None:
             _pay(first, _payer(first, officer), on=stamp + timedelta(days=3))
+
+
+def _reconciliation(month: str, officer, today: date) -> None:
+    """三方对账 of last month (第四十一–四十三条): every city every day, a few mismatches —
+    南京's corrected by the 3rd, 徐州's still open, 常州 missing its last two days."""
+    from clearing import reconciliation
+    from clearing.models import ReconciliationResult
+
+    if ReconciliationResult.objects.filter(period=month).exists():
+        return
+    year, number = rules.parse_period(month)
+    last = min(calendar.monthrange(year, number)[1], (today - date(year, number, 1)).days + 1)
+    random_ = random.Random(month)
+    rows = []
+    for code in CITIES:
+        for day in range(1, last + 1 - (2 if code == "320400" else 0)):
+            count = random_.randint(20, 60)
+            amount = Decimal(random_.randint(100000, 900000)) / 100
+            counts, amounts = (count, count, count), (amount, amount, amount)
+            if (code, day) in (("320100", 6), ("320300", 17)):
+                counts = (count, count, count - 1)
+            rows.append({"kind": "daily", "date": f"{month}-{day:02d}", "region": code, "scope": "intra" if day % 2 else "cross",
+                         "treatment_count": str(counts[0]), "treatment_amount": f"{amounts[0]:.2f}",
+                         "province_count": str(counts[1]), "province_amount": f"{amounts[1]:.2f}",
+                         "insured_count": str(counts[2]), "insured_amount": f"{amounts[2]:.2f}"})
+    report = reconciliation.reconciliation_import(rows=rows, filename=f"demo-reconciliation-{month}.csv", by=officer)
+    if report.errors:  # pragma: no cover - the demo's own rows
+        return
+    nanjing = ReconciliationResult.objects.filter(period=month, region_id="320100", matched=False).first()
+    if nanjing is not None:
+        reconciliation.reconciliation_correct(result=nanjing, reason="参保地系统漏传1笔，已补传并重新对账",
+                                              corrected_on=min(nanjing.recon_date + timedelta(days=1), today), by=officer)
 
 
 def _has_transfers(period: ClearingPeriod) -> bool:

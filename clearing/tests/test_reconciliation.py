@@ -156,3 +156,15 @@ def test_officer_imports_a_file_on_the_page(client, clearing_officer):
     response = client.post(reverse("clearing:reconciliation_import"), {"file": bad}, follow=True)
     assert "未导入任何数据" in response.content.decode() and "第2行" in response.content.decode()
     assert ReconciliationResult.objects.count() == 2
+
+
+def test_the_demo_has_last_months_reconciliation_with_a_correction_and_an_open_mismatch():
+    from django.core.management import call_command
+
+    call_command("seed_demo", quiet=True)
+    count = ReconciliationResult.objects.count()
+    call_command("seed_demo", quiet=True)
+    assert ReconciliationResult.objects.count() == count > 0
+    period = ReconciliationResult.objects.values_list("period", flat=True).first()
+    assert ReconciliationCorrection.objects.filter(result__region_id="320100").exists()
+    assert reconciliation.unreconciled_by_city(period) == {"320300": 1}
