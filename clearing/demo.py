@@ -23,6 +23,7 @@ first (services.period_yield_demo); seed_demo then leaves that month alone.
 
 from __future__ import annotations
 
+import calendar
 import random
 import tempfile
 from datetime import date, datetime, time, timedelta
@@ -33,7 +34,7 @@ from django.core.files.base import ContentFile
 from django.db.models import Sum
 from django.utils import timezone
 
-from clearing import rules, services
+from clearing import advance_ledger, rules, services
 from clearing.importers import COLUMNS, ImportOptions, import_file
 from clearing.models import (
     DEMO_ID_PREFIX,
@@ -45,6 +46,7 @@ from clearing.models import (
     CrossAdvance,
     CrossAllotment,
     EmergencyIncrease,
+    ForeignAdvanceEntry,
     ImportBatch,
     IntraAdvance,
     PaymentDue,
@@ -55,6 +57,7 @@ from core import demo_cast
 from core.audit import log_action
 from core.jurisdictions import rules_for
 from core.models import AuditLog, Region, User
+from core.money import quantize_yuan
 from core.reference import home_province_code
 from core.workdays import add_working_days
 
@@ -132,6 +135,7 @@ def seed(stdout=None) -> None:
         _computed_month(computed, officer)
     if current in demo:
         _import_batches(current, officer)
+    _reconciliation(computed, officer, today)
     for month in demo:
         _plausible_times(month, today)
     if stdout:
@@ -344,8 +348,30 @@ def _this_year_advances(year: int, officer, *, shortfall_period: str) -> None:
     if not record.cross_issued_at:
         services.cross_advances_compute(year=year, by=officer)
         services.advances_issue_notices(year=year, scope="cross", by=officer, stamp_date=_working_day(date(year, 2, 4)))
-    for payment in PaymentDue.objects.filter(year=year, period__isnull=True, kind__in=["intra_advance", "cross_advance"], status="due"):
+    for payment in PaymentDue.objects.filter(
+        year=year, period__isnull=True, kind__in=["intra_advance", "cross_advance", "cross_advance_payout"], status="due"
+    ):
         _pay(payment, _payer(payment, officer), on=add_working_days(payment.due_on, -2).as_date())
+    _foreign_advances(year, officer)
+
+
+def _foreign_advances(year: int, officer) -> None:
+    """外省预付金 (第三十一条(三)): the provinces whose insured were treated here last year paid in
+    about a month of that (at least 1 万元) by the end of February."""
+    if ForeignAdvanceEntry.objects.filter(year=year).exists():
+        return
+    rows = (
+        ClearingResult.objects.filter(period__period__startswith=f"{year - 1}-", scope="cross_in")
+        .values("insured_area")
+        .annotate(total=Sum("employee_amount") + Sum("resident_amount"))
+        .order_by("insured_area")
+    )
+    on = min(date(year, 2, 27), timezone.localdate())
+    for row in rows:
+        amount = Decimal(max(int(row["total"] / 12 / 10000), 1) * 10000)
+        advance_ledger.foreign_advance_receive(
+            year=year, province=Region.objects.get(code=row["insured_area"]), amount=amount, on=on, by=officer
+        )
 
 
 def _shortfall(month: str) -> tuple[str | None, int]:
@@ -381,6 +407,10 @@ def _working_day(day: date) -> date:
 
 def _pay(payment: PaymentDue, by, *, on: date, amount: Decimal | None = None) -> None:
     on = min(on, timezone.localdate())
+    payment.refresh_from_db()
+    if payment.status == PaymentDue.Status.PAID:
+        return  # paid at issue from an advance (第三十条(二), 第三十一条(三))
+    amount = min(amount, payment.outstanding) if amount else None
     services.transfer_record(
         payment=payment, amount=amount or payment.outstanding, transferred_on=on, by=by,
         voucher_no=f"YH{on:%Y%m%d}{payment.pk:05d}",
@@ -420,10 +450,27 @@ def _settled_month(month: str, officer) -> None:
     late = next((p for p in payments if p.kind == "intra_payable" and _has_advance(p)), None)
     for payment in payments:
         if payment is late:
-            services.payment_cover_with_advance(payment=payment, by=officer, on=payment.due_on + timedelta(days=1))
+            _cover(payment, officer, on=payment.due_on + timedelta(days=1))
             _pay(payment, _payer(payment, officer), on=payment.due_on + timedelta(days=6))
         else:
             _pay(payment, _payer(payment, officer), on=add_working_days(payment.due_on, -2).as_date())
+    # The other provinces' clearing money arrives: their advances used for the month are topped up.
+    used = (
+        ForeignAdvanceEntry.objects.filter(period=period, kind="usage")
+        .values("province_id").annotate(total=Sum("amount")).order_by("province_id")
+    )
+    for row in used:
+        advance_ledger.foreign_clearing_receive(
+            period=period, province=Region.objects.get(code=row["province_id"]), amount=-quantize_yuan(row["total"]),
+            on=min(add_working_days(period.payment_due, 3).as_date(), timezone.localdate()), by=officer,
+        )
+
+
+def _cover(payment: PaymentDue, officer, *, on: date) -> None:
+    """The advance pays what is still open (an intra payable is covered at issue already)."""
+    payment.refresh_from_db()
+    if payment.outstanding - payment.advance_outstanding > 0:
+        services.payment_cover_with_advance(payment=payment, by=officer, on=on)
 
 
 def _has_advance(payment: PaymentDue) -> bool:
@@ -442,7 +489,7 @@ def _issued_month(month: str, officer, today: date) -> None:
     for index, payment in enumerate(payments):
         if payment is overdue:
             if payment.due_on < today:
-                services.payment_cover_with_advance(payment=payment, by=officer, on=min(payment.due_on + timedelta(days=1), today))
+                _cover(payment, officer, on=min(payment.due_on + timedelta(days=1), today))
             continue
         if payment is partly:
             _pay(payment, _payer(payment, officer), on=payment.due_on - timedelta(days=1), amount=(payment.amount / 2).quantize(Decimal("0.01")))
@@ -459,6 +506,40 @@ def _issued_month(month: str, officer, today: date) -> None:
         first = PaymentDue.objects.filter(kind="emergency_advance", notice_key__endswith=f":{increase.pk}").order_by("region__sort_order").first()
         if first is not None:
             _pay(first, _payer(first, officer), on=stamp + timedelta(days=3))
+
+
+def _reconciliation(month: str, officer, today: date) -> None:
+    """三方对账 of last month (第四十一–四十三条): every city every day, a few mismatches —
+    南京's corrected by the 3rd, 徐州's still open, 常州 missing its last two days."""
+    from clearing import reconciliation
+    from clearing.models import ReconciliationResult
+
+    if ReconciliationResult.objects.filter(period=month).exists():
+        return
+    year, number = rules.parse_period(month)
+    last = min(calendar.monthrange(year, number)[1], (today - date(year, number, 1)).days + 1)
+    random_ = random.Random(month)
+    rows = []
+    cast = demo_cast.current()
+    mismatches = {(cast.code("320100"), 6), (cast.code("320300"), 17)}
+    for code in services.home_city_codes():
+        for day in range(1, last + 1 - (2 if code == cast.code("320400") else 0)):
+            count = random_.randint(20, 60)
+            amount = Decimal(random_.randint(100000, 900000)) / 100
+            counts, amounts = (count, count, count), (amount, amount, amount)
+            if (code, day) in mismatches:
+                counts = (count, count, count - 1)
+            rows.append({"kind": "daily", "date": f"{month}-{day:02d}", "region": code, "scope": "intra" if day % 2 else "cross",
+                         "treatment_count": str(counts[0]), "treatment_amount": f"{amounts[0]:.2f}",
+                         "province_count": str(counts[1]), "province_amount": f"{amounts[1]:.2f}",
+                         "insured_count": str(counts[2]), "insured_amount": f"{amounts[2]:.2f}"})
+    report = reconciliation.reconciliation_import(rows=rows, filename=f"demo-reconciliation-{month}.csv", by=officer)
+    if report.errors:  # pragma: no cover - the demo's own rows
+        return
+    nanjing = ReconciliationResult.objects.filter(period=month, region_id=cast.code("320100"), matched=False).first()
+    if nanjing is not None:
+        reconciliation.reconciliation_correct(result=nanjing, reason="参保地系统漏传1笔，已补传并重新对账",
+                                              corrected_on=min(nanjing.recon_date + timedelta(days=1), today), by=officer)
 
 
 def _has_transfers(period: ClearingPeriod) -> bool:

@@ -10,11 +10,21 @@ from core.forms import clean_table_upload
 from core.models import Region
 from core.reference import home_province_code
 from core.validators import MAX_WAN_YUAN
+from core.workdays import is_working_day
 
 WAN_YUAN_ERRORS = {
     "invalid": "请输入整数（万元）。",
     "max_value": f"额度过大：不能超过 {MAX_WAN_YUAN:,} 万元，请核对单位（万元）。",
 }
+
+
+def working_stamp_date(value):
+    """A notice is stamped on a working day: deadlines count from it in working days."""
+    if value is not None and not is_working_day(value):
+        raise forms.ValidationError(
+            f"签章日期 {value:%Y-%m-%d} 不是工作日（周末或法定节假日），请选择工作日。", code="not_working_day"
+        )
+    return value
 
 
 class UploadForm(forms.Form):
@@ -43,8 +53,11 @@ class StampDateForm(forms.Form):
         label="签章日期",
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="付款期限自签章之日起按工作日计算。",
+        help_text="付款期限自签章之日起按工作日计算；签章日期须为工作日。",
     )
+
+    def clean_stamp_date(self):
+        return working_stamp_date(self.cleaned_data.get("stamp_date"))
 
 
 class TransferForm(forms.Form):
@@ -89,3 +102,42 @@ class EmergencyForm(forms.Form):
     def __init__(self, *args, provinces=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["province"].queryset = provinces if provinces is not None else Region.objects.provinces().exclude(code=home_province_code())
+
+    def clean_stamp_date(self):
+        return working_stamp_date(self.cleaned_data.get("stamp_date"))
+
+
+class _SmallControls:
+    """Bootstrap's small controls on every field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
+            field.widget.attrs.setdefault("class", css)
+
+
+class RefundForm(_SmallControls, forms.Form):
+    """隔笔退费 / 跨年退费 / 清算后退费 of one cleared settlement (第四十五条)."""
+
+    settlement_id = forms.CharField(label="原结算流水号", max_length=40)
+    refund_type = forms.ChoiceField(label="退费方式", choices=[
+        ("separate", "隔笔退费"), ("cross_year", "跨年退费"), ("after_clearing", "清算后退费"),
+    ])
+    amount = forms.DecimalField(label="退回基金金额（元）", max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    refunded_on = forms.DateField(label="退费日期", initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    reason = forms.CharField(label="退费原因", max_length=200)
+    source_ref = forms.CharField(label="退费流水号", max_length=80, required=False)
+
+
+class DeductionForm(_SmallControls, forms.Form):
+    """违规费用扣款 against the insured region (第五十三条)."""
+
+    settlement_id = forms.CharField(label="原结算流水号（可选）", max_length=40, required=False,
+                                    help_text="填写后参保地、就医地和险种取自该笔结算。")
+    insured_region = forms.CharField(label="参保地代码", max_length=6, required=False)
+    treatment_region = forms.CharField(label="就医地代码", max_length=6, required=False)
+    insurance_type = forms.ChoiceField(label="险种类型", choices=[("310", "职工（310）"), ("390", "城乡居民（390）")], required=False)
+    amount = forms.DecimalField(label="扣款金额（元）", max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    basis = forms.CharField(label="扣款依据", max_length=200, help_text="如：费用协查核查有误（重复收费）、稽核认定超标准收费")
+    source_ref = forms.CharField(label="来源单据号", max_length=80, help_text="协查编号、稽核文书号等")

@@ -282,6 +282,11 @@ class ClearingResult(models.Model):
     employee_amount = money_field("职工医疗")
     resident_amount = money_field("城居医疗")
     settlement_count = models.PositiveIntegerField("结算条数", default=0)
+    # The part of the amounts above that comes from adjustments (退费, 违规扣款) landing in this
+    # month, shown apart from the month's own records on the tables and 附件10–13.
+    adjustment_employee = money_field("其中调整：职工医疗")
+    adjustment_resident = money_field("其中调整：城居医疗")
+    adjustment_count = models.PositiveIntegerField("调整笔数", default=0)
 
     class Meta:
         verbose_name = "清算结果"
@@ -323,6 +328,12 @@ class PaymentDue(models.Model):
         INTRA_ADVANCE = "intra_advance", "省内预付金解缴"
         CROSS_ADVANCE = "cross_advance", "跨省预付金额度调整"
         EMERGENCY_ADVANCE = "emergency_advance", "跨省预付金紧急调增"
+        # The province pays another province (region = that province):
+        CROSS_PAYOUT = "cross_payout", "省级划拨外省清算费用"  # by the 25th, 第四十八条(二)3
+        CROSS_ADVANCE_PAYOUT = "cross_advance_payout", "省级拨付外省跨省预付金"  # before end of February, 第三十一条(一)
+
+    #: Kinds the province pays to another province, not to one of its cities.
+    PROVINCE_PAYS_OUT = (Kind.CROSS_PAYOUT, Kind.CROSS_ADVANCE_PAYOUT)
 
     #: Kinds the city pays to the province; the others the province pays to the city.
     CITY_PAYS = (Kind.INTRA_NET_PAYABLE, Kind.CROSS_PAYABLE, Kind.INTRA_ADVANCE, Kind.CROSS_ADVANCE, Kind.EMERGENCY_ADVANCE)
@@ -677,3 +688,183 @@ class AdvanceEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_date} {self.region.short_name} {self.get_kind_display()} {self.amount}"
+
+
+class ForeignAdvanceEntryQuerySet(models.QuerySet):
+    def for_user(self, user) -> ForeignAdvanceEntryQuerySet:
+        """Held in the province's finance account: province-level staff only."""
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "sees_all_regions", False):
+            return self.none()
+        return self
+
+
+class ForeignAdvanceEntry(models.Model):
+    """外省预付金 (第三十一条(三)): the ledger of advances other provinces paid into our
+    province's finance account. They pay our cities' cross-province receivables from
+    that province while its clearing money has not arrived, and are topped up when it
+    does (yuan, signed: out is negative)."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "外省预付金到账"
+        USAGE = "usage", "先行支付各市应收清算费用"
+        TOP_UP = "top_up", "收到外省清算费用后补足"
+
+    year = models.PositiveSmallIntegerField("预付金年度")
+    province = models.ForeignKey("core.Region", verbose_name="预付省份", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("摘要", max_length=10, choices=Kind.choices)
+    amount = models.DecimalField("金额（元，流出为负）", max_digits=18, decimal_places=2)
+    entry_date = models.DateField("记账日期")
+    period = models.ForeignKey(
+        ClearingPeriod, verbose_name="清算期", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.ForeignKey(
+        PaymentDue, verbose_name="关联款项", null=True, blank=True, on_delete=models.PROTECT, related_name="foreign_advance_entries"
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="记账人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("记账时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = ForeignAdvanceEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "外省预付金台账"
+        verbose_name_plural = "外省预付金台账"
+        ordering = ["entry_date", "id"]
+        indexes = [models.Index(fields=["province", "year"], name="clearing_foreign_adv_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.entry_date} {self.province.short_name} {self.get_kind_display()} {self.amount}"
+
+
+class AdjustmentQuerySet(RegionScopedQuerySet):
+    region_scope_fields = ("insured_region", "treatment_region")
+
+
+class ClearingAdjustment(models.Model):
+    """A negative line in a later clearing month (第四十五、五十三条): a refund of an
+    already-cleared settlement (隔笔退费, 跨年退费, 清算后退费), or a deduction of
+    irregular costs (违规费用) against the insured region. A closed month is never
+    edited: the adjustment lands in the next open month and reduces its cell."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", "退费"
+        DEDUCTION = "deduction", "违规费用扣款"
+
+    class RefundType(models.TextChoices):
+        SEPARATE = "separate", "隔笔退费"
+        CROSS_YEAR = "cross_year", "跨年退费"
+        AFTER_CLEARING = "after_clearing", "清算后退费"
+
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    refund_type = models.CharField("退费方式", max_length=15, choices=RefundType.choices, blank=True)
+    period = models.ForeignKey(
+        ClearingPeriod, verbose_name="计入清算期", on_delete=models.PROTECT, related_name="adjustments"
+    )
+    settlement_id = models.CharField("原结算流水号", max_length=40, blank=True, db_index=True)
+    original_period = models.CharField("原清算所属期", max_length=7, blank=True)
+    insured_region = models.CharField("参保地", max_length=6)
+    treatment_region = models.CharField("就医地", max_length=6)
+    insurance_type = models.CharField("险种类型", max_length=3, choices=InsuranceType.choices)
+    amount = models.DecimalField("冲减基金金额（元）", max_digits=14, decimal_places=2)
+    happened_on = models.DateField("退费/认定日期")
+    basis = models.CharField("依据", max_length=200)
+    source_ref = models.CharField("来源单据号", max_length=80, blank=True, help_text="如协查编号、稽核文书号、退费流水号")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = AdjustmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "清算调整（退费/扣款）"
+        verbose_name_plural = "清算调整（退费/扣款）"
+        ordering = ["period", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="adjustment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["kind", "source_ref"], condition=~Q(source_ref=""), name="adjustment_source_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period.period} {self.get_kind_display()} {self.insured_region}→{self.treatment_region} -{self.amount}"
+
+    @property
+    def label(self) -> str:
+        return self.get_refund_type_display() if self.kind == self.Kind.REFUND else self.get_kind_display()
+
+
+# --- Reconciliation (三方对账, 第四十一–四十三条) ---------------------------------------------
+
+
+class ReconciliationQuerySet(RegionScopedQuerySet):
+    region_scope_fields = ("region",)
+
+
+class ReconciliationResult(models.Model):
+    """One city's three-party reconciliation (就医地 – 省级系统 – 参保地) for one day, or for
+    a whole month (月度对账, by the 3rd of the next month), as imported from the systems.
+
+    A result whose three counts and amounts agree is reconciled; one that does not stays a
+    mismatch until a correction (冲正) is recorded with who and why."""
+
+    class Kind(models.TextChoices):
+        DAILY = "daily", "日对账"
+        MONTHLY = "monthly", "月度对账"
+
+    class Scope(models.TextChoices):
+        INTRA = "intra", "省内"
+        CROSS = "cross", "跨省"
+
+    kind = models.CharField("对账类型", max_length=8, choices=Kind.choices, default=Kind.DAILY)
+    scope = models.CharField("范围", max_length=5, choices=Scope.choices)
+    region = models.ForeignKey("core.Region", verbose_name="设区市", on_delete=models.PROTECT, related_name="+")
+    recon_date = models.DateField("对账日期", help_text="日对账为结算日期；月度对账为该月最后一天")
+    period = models.CharField("所属月份", max_length=7, db_index=True)
+    treatment_count = models.PositiveIntegerField("就医地笔数")
+    treatment_amount = money_field("就医地基金支付（元）")
+    province_count = models.PositiveIntegerField("省级系统笔数")
+    province_amount = money_field("省级系统基金支付（元）")
+    insured_count = models.PositiveIntegerField("参保地笔数")
+    insured_amount = money_field("参保地基金支付（元）")
+    matched = models.BooleanField("三方一致", default=False, db_index=True)
+    source_file = models.CharField("来源文件", max_length=255, blank=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="导入人", on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = ReconciliationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "三方对账结果"
+        verbose_name_plural = "三方对账结果"
+        ordering = ["recon_date", "region__sort_order", "scope"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "scope", "region", "recon_date"], name="reconciliation_once_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recon_date} {self.region.short_name} {self.get_scope_display()}{self.get_kind_display()}"
+
+
+class ReconciliationCorrection(models.Model):
+    """冲正: how a mismatch was put right, by whom and why (第四十一条)."""
+
+    result = models.ForeignKey(ReconciliationResult, verbose_name="对账结果", on_delete=models.PROTECT, related_name="corrections")
+    corrected_on = models.DateField("冲正日期")
+    reason = models.CharField("原因及处理", max_length=300)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="冲正人", on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "对账冲正记录"
+        verbose_name_plural = "对账冲正记录"
+        ordering = ["corrected_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.result} 冲正 {self.corrected_on}"

@@ -95,14 +95,51 @@ def _deadline_text(day) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def deadline_context(stamp: date | None, days: int) -> dict:
+    """The deadline a notice prints, `days` working days from its stamp date.
+
+    A notice not yet issued (no stamp date) is a draft: it carries a visible
+    草稿 mark and no binding date (the date is fixed when it is issued). A date
+    that falls in a year whose holiday arrangement is unpublished is printed
+    with the note the 受理回执 uses (`deadline_confirmed` False)."""
+    if stamp is None:
+        return {"draft": True, "deadline": None, "deadline_text": "", "deadline_confirmed": True, "deadline_days": days}
+    due = add_working_days(stamp, days)
+    return {
+        "draft": False,
+        "deadline": due,
+        "deadline_text": _deadline_text(due),
+        "deadline_confirmed": getattr(due, "confirmed", True),
+        "deadline_days": days,
+    }
+
+
 # --- Monthly clearing: 附件10, 11, 12, 13 -------------------------------------------
+
+
+def adjustment_context(lines) -> dict:
+    """The rows of the adjustments table (pdf/_adjustments.html) and their total."""
+    names = dict(Region.objects.filter(code__in={code for line in lines for code in (line.insured_area, line.treatment_area)})
+                 .values_list("code", "name"))
+    rows = [
+        {"insured": names.get(line.insured_area, line.insured_area), "treatment": names.get(line.treatment_area, line.treatment_area),
+         "employee": line.amounts.employee, "resident": line.amounts.resident, "total": line.amounts.total, "count": line.count}
+        for line in lines
+    ]
+    total = {
+        "employee": sum((row["employee"] for row in rows), ZERO), "resident": sum((row["resident"] for row in rows), ZERO),
+        "total": sum((row["total"] for row in rows), ZERO), "count": sum(row["count"] for row in rows),
+    }
+    return {"adjustment_rows": rows, "adjustment_total": total}
 
 
 def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
     """附件10 and 11 for the month, and 附件12 and 13 for every city."""
+    from clearing.adjustments import period_adjustment_lines
+
     cells = selectors.period_cells(period)
+    lines = period_adjustment_lines(period)
     stamp = period.stamp_date or _today_stamp()
-    due = add_working_days(stamp, rules.PAYMENT_WORKING_DAYS)
     issuer = province_agency_name()
     preparer = period.issued_by or by
     province = Region.objects.get(code=home_province_code())  # 附件10/11 go to every city of the province
@@ -112,9 +149,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
         "issuer": issuer,
         "signatures": _signatures(preparer, stamp),
         "seal_date": stamp,
-        "deadline": due,
-        "deadline_text": _deadline_text(due),
-        "deadline_days": rules.PAYMENT_WORKING_DAYS,
+        **deadline_context(period.stamp_date, rules.PAYMENT_WORKING_DAYS),
     }
     files = [
         NoticeFile(
@@ -129,6 +164,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
                 {
                     **common,
                     "table": selectors.balance_table(period, cells=cells),
+                    **adjustment_context([line for line in lines if line.scope == rules.SCOPE_INTRA]),
                     "amount_pt": amount_font_pt(cells, (rules.SCOPE_INTRA,), column_mm=26.0, base_pt=9),
                 },
             ),
@@ -146,6 +182,7 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
                     **common,
                     "cities": selectors.cities(),
                     "blocks": selectors.cross_blocks(period, cells=cells),
+                    **adjustment_context([line for line in lines if line.scope != rules.SCOPE_INTRA]),
                     "amount_pt": min(
                         amount_font_pt(cells, (scope,), column_mm=17.0, base_pt=7)
                         for scope in (rules.SCOPE_CROSS_OUT, rules.SCOPE_CROSS_IN)
@@ -164,7 +201,14 @@ def period_notice_files(period: ClearingPeriod, *, by=None) -> list[NoticeFile]:
                     filename=f"{annex}-{period.period}-{city.code}.pdf",
                     region=city,
                     period=period.period,
-                    render=_city_notice(annex, direction, period, city, cells, common),
+                    render=_city_notice(annex, direction, period, city, cells, {
+                        **common,
+                        **adjustment_context([
+                            line for line in lines
+                            if (annex == "annex12" and line.scope == rules.SCOPE_CROSS_OUT and line.insured_area == city.code)
+                            or (annex == "annex13" and line.scope == rules.SCOPE_CROSS_IN and line.treatment_area == city.code)
+                        ]),
+                    }),
                 )
             )
     return files
@@ -197,7 +241,6 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
     issuer = province_agency_name()
     if scope == "intra":
         stamp = record.intra_stamp_date or _today_stamp()
-        due = add_working_days(stamp, rules.INTRA_ADVANCE_WORKING_DAYS)
         preparer = record.intra_computed_by or by
         rows = list(IntraAdvance.objects.filter(year=year).select_related("region", "region__agency").order_by("region__sort_order"))
         listed = [row for row in rows if row.approved_amount or row.previous_amount or row.actual_amount]
@@ -207,8 +250,7 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
             "issuer": issuer,
             "signatures": _signatures(preparer, stamp),
             "seal_date": stamp,
-            "deadline": due,
-            "deadline_text": _deadline_text(due),
+            **deadline_context(record.intra_stamp_date, rules.INTRA_ADVANCE_WORKING_DAYS),
             "formula": formula,
         }
         totals = {
@@ -244,7 +286,6 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
         return files
 
     stamp = record.cross_stamp_date or _today_stamp()
-    due = add_working_days(stamp, rules.CROSS_ADVANCE_WORKING_DAYS)
     preparer = record.cross_computed_by or by
     matrix = selectors.cross_matrix(year)
     common = {
@@ -252,8 +293,7 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
         "issuer": issuer,
         "signatures": _signatures(preparer, stamp),
         "seal_date": stamp,
-        "deadline": due,
-        "deadline_text": _deadline_text(due),
+        **deadline_context(record.cross_stamp_date, rules.CROSS_ADVANCE_WORKING_DAYS),
     }
     files = [
         NoticeFile(
@@ -295,13 +335,11 @@ def advance_notice_files(year: int, scope: str, *, by=None) -> list[NoticeFile]:
 
 
 def emergency_notice_files(increase: EmergencyIncrease, *, by=None) -> list[NoticeFile]:
-    due = add_working_days(increase.stamp_date, rules.CROSS_ADVANCE_WORKING_DAYS)
     common = {
         "increase": increase,
         "issuer": province_agency_name(),
         "seal_date": increase.stamp_date,
-        "deadline": due,
-        "deadline_text": _deadline_text(due),
+        **deadline_context(increase.stamp_date, rules.CROSS_ADVANCE_WORKING_DAYS),
         "rate_text": rules.percent_text(increase.usage_rate),
     }
     files = []

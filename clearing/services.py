@@ -28,6 +28,7 @@ from clearing.models import (
     CrossAllotment,
     EmergencyIncrease,
     EmergencyIncreaseLine,
+    ForeignAdvanceEntry,
     ImportBatch,
     IntraAdvance,
     PaymentDue,
@@ -141,6 +142,7 @@ def period_yield_demo(*, period: ClearingPeriod, by=None, dry_run: bool = False)
         which |= Q(kind=PaymentDue.Kind.EMERGENCY_ADVANCE, notice_key__endswith=f":{pk}")
     payments = PaymentDue.objects.filter(which)
     AdvanceEntry.objects.filter(payment__in=payments).delete()
+    ForeignAdvanceEntry.objects.filter(Q(payment__in=payments) | Q(period=period)).delete()
     Transfer.objects.filter(payment__in=payments).delete()
     payments.delete()
     EmergencyIncrease.objects.filter(pk__in=increases).delete()
@@ -250,6 +252,10 @@ def clearing_compute(*, period: ClearingPeriod, by=None) -> ClearingPeriod:
                 f"{period.label}清算当前状态为“{period.get_status_display()}”：通知书已下达，清算结果已锁定，不能重新生成。"
             )
         cells, late = compute_cells(period.period)
+        from clearing import adjustments  # 退费 and 违规扣款 landing in this month, kept apart per cell
+
+        adjusted = adjustments.apply_to_cells(period, cells)
+        no_adjustment = (rules.Amounts(), 0)
         ClearingResult.objects.filter(period=period).delete()
         ClearingResult.objects.bulk_create(
             ClearingResult(
@@ -260,8 +266,11 @@ def clearing_compute(*, period: ClearingPeriod, by=None) -> ClearingPeriod:
                 employee_amount=cell.amounts.employee,
                 resident_amount=cell.amounts.resident,
                 settlement_count=cell.count,
+                adjustment_employee=adjusted.get(key, no_adjustment)[0].employee,
+                adjustment_resident=adjusted.get(key, no_adjustment)[0].resident,
+                adjustment_count=adjusted.get(key, no_adjustment)[1],
             )
-            for cell in cells.values()
+            for key, cell in cells.items()
         )
         from_state = period.status
         period.status = ClearingPeriod.Status.COMPUTED
@@ -324,6 +333,13 @@ def clearing_issue_notices(*, period: ClearingPeriod, by, stamp_date: date | Non
             to_state=locked.status,
             message=f"下达清算通知书（签章日期 {stamp_date:%Y-%m-%d}，付款截止 {due:%Y-%m-%d}）",
         )
+        # 第四十八条(二)3, 第三十条(二), 第三十一条(三): the province's payouts and the advances' first use.
+        from clearing import advance_ledger
+
+        advance_ledger.province_payouts_create(locked)
+        pay_on = min(stamp_date, timezone.localdate())
+        advance_ledger.intra_advance_pay_receivers(period=locked, by=by, on=pay_on)
+        advance_ledger.cross_receivables_cover(period=locked, by=by, on=pay_on)
         job = _start_notice_job(locked, by)
         if not any(PaymentDue.objects.filter(period=locked).values_list("pk", flat=True)[:1]):
             # Nothing to pay or receive: the month is settled as soon as it is issued.
@@ -502,7 +518,9 @@ def payment_cover_with_advance(*, payment: PaymentDue, by, on: date | None = Non
         payment = PaymentDue.objects.select_for_update(of=("self",)).select_related("region", "period").get(pk=payment.pk)
         if payment.status == PaymentDue.Status.PAID:
             raise DomainError("这笔款项已经结清，不需要使用预付金。")
-        if payment.due_on >= on:
+        # 第三十条(二): the intra-province advance pays as soon as the clearing is issued;
+        # the advance held in another province is drawn there once our city is late.
+        if scope == AdvanceEntry.Scope.CROSS and payment.due_on >= on:
             raise DomainError(f"付款截止日 {payment.due_on:%Y-%m-%d} 尚未过去，暂不使用预付金先行支付。")
         needed = payment.outstanding - payment.advance_outstanding
         if needed <= 0:
@@ -905,6 +923,9 @@ def advances_issue_notices(*, year: int, scope: str, by, stamp_date: date | None
                     notice_key=notice_key(str(year), "annex05", code),
                     breakdown={province: f"{Decimal(value) * 10000:.2f}" for province, value in sorted(row.items()) if value > 0},
                 )
+            from clearing import advance_ledger
+
+            advance_ledger.cross_advance_payouts_create(year)  # 第三十一条(一): out before the end of February
             record.cross_issued_at = timezone.now()
             record.cross_stamp_date = stamp_date
             title = f"生成{year}年跨省预付金明细表与额度调整付款通知书（附件4、5）"
@@ -1003,8 +1024,8 @@ def emergency_increase_create(
     *, period: ClearingPeriod, province: Region, amount: int, by, stamp_date: date | None = None
 ) -> EmergencyIncrease:
     """附件6: split the increase the national bureau approved for a province over
-    the cities by their spending there in the triggering month; only at a usage
-    rate of 90 % and above."""
+    the cities by their patients and spending there in the triggering month; only
+    at a usage rate of 90 % and above."""
     stamp_date = stamp_date or timezone.localdate()
     if amount <= 0:
         raise DomainError("调增额度必须大于零（万元）。")
@@ -1018,13 +1039,17 @@ def emergency_increase_create(
         raise DomainError(
             f"{period.label}向{province.short_name}的预付金使用率为 {row.rate_text}，未达到90%，不能启动紧急调增流程（第三十一条(二)）。"
         )
+    from clearing.advance_ledger import emergency_split_weights
     from clearing.selectors import period_cells
 
-    weights = {code: ZERO for code in home_city_codes()}
+    costs = {code: ZERO for code in home_city_codes()}
+    patients = {code: 0 for code in home_city_codes()}
     for cell in period_cells(period):
         if cell.scope == rules.SCOPE_CROSS_OUT and cell.treatment_area == province.code:
-            weights[cell.insured_area] += cell.amounts.total
-    parts = rules.split_by_weights(amount, weights)
+            costs[cell.insured_area] += cell.amounts.total
+            patients[cell.insured_area] += cell.count
+    # 附件6: by the number of patients as well as the costs there
+    parts = rules.split_by_weights(amount, emergency_split_weights(costs, patients))
     with transaction.atomic():
         increase = EmergencyIncrease.objects.create(
             year=period.year, province=province, amount=amount, basis_period=period, usage_rate=row.rate.quantize(Decimal("0.0001")),

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clearing import rules, selectors, services
+from clearing.adjustments import period_adjustments
 from clearing.forms import (
     AllotmentForm,
     AllotmentUploadForm,
@@ -53,6 +54,12 @@ from core.scoping import get_object_for_user
 from core.tabular import read_table
 
 STAFF = (Role.CLEARING_OFFICER, Role.FINANCE, Role.SUPERVISOR, Role.ADMINISTRATOR)
+
+
+def _stamp_date_error(form) -> str:
+    """The stamp-date field's own message (e.g. not a working day), else the generic one."""
+    errors = form.errors.get("stamp_date")
+    return errors[0] if errors else "请填写有效的签章日期。"
 
 
 def province_officer_required(view):
@@ -183,6 +190,7 @@ def period_detail(request, period: str):
         "city_documents": _city_documents(documents, versions),
         "jobs": selectors.period_jobs(period, request.user),
         "payments": selectors.period_payments(period, request.user),
+        "adjustments": list(period_adjustments(period, user=request.user)),
         "timeline": entries_for(period)[:30],
         "usage": usage,
         "intra_usage": intra_usage,
@@ -237,6 +245,10 @@ def period_action(request, period: str, action: str):
         with transaction.atomic():
             if action == "close_data":
                 services.period_close_data(period=period, by=request.user)
+                from clearing.reconciliation_views import close_data_warning
+
+                if warning := close_data_warning(period.period):
+                    messages.warning(request, warning)
                 messages.success(request, f"{period.label}已截止数据采集。")
             elif action == "reopen":
                 form = ReasonForm(request.POST)
@@ -251,7 +263,7 @@ def period_action(request, period: str, action: str):
             elif action == "issue":
                 form = StampDateForm(request.POST)
                 if not form.is_valid():
-                    raise DomainError("请填写有效的签章日期。")
+                    raise DomainError(_stamp_date_error(form))
                 job = services.clearing_issue_notices(period=period, by=request.user, stamp_date=form.cleaned_data["stamp_date"])
                 messages.success(request, "通知书已下达，正在后台生成附件10–13。")
                 return redirect(f"{reverse('clearing:period_detail', args=[period.period])}?job={job.pk}")
@@ -516,7 +528,7 @@ def advance_action(request, year: int, action: str):
             elif action in ("issue_intra", "issue_cross"):
                 form = StampDateForm(request.POST)
                 if not form.is_valid():
-                    raise DomainError("请填写有效的签章日期。")
+                    raise DomainError(_stamp_date_error(form))
                 job = services.advances_issue_notices(
                     year=year, scope=action.split("_")[1], by=request.user, stamp_date=form.cleaned_data["stamp_date"]
                 )
@@ -566,7 +578,8 @@ def emergency_create(request, period: str):
     usage = services.usage_by_province(period)
     form = EmergencyForm(request.POST, provinces=Region.objects.filter(code__in=[row.key for row in usage]))
     if not form.is_valid():
-        messages.error(request, "请选择就医省并填写调增额度（万元）。")
+        messages.error(request, _stamp_date_error(form) if "stamp_date" in form.errors and "province" not in form.errors
+                       and "amount" not in form.errors else "请选择就医省并填写调增额度（万元）。")
         return redirect("clearing:period_detail", period=period.period)
     try:
         with transaction.atomic():

@@ -19,6 +19,7 @@ from core.idcard import mask_id_number
 from core.models import Agency
 from core.money import amount_in_words
 from core.pdf import render_pdf
+from filings.printing import fit_class
 from reimbursement.formatting import mask_bank_account
 from reimbursement.models import CareType, Claim, ClaimNotice, PaymentBatch
 
@@ -112,7 +113,7 @@ def render_receipt(notice: ClaimNotice) -> bytes:
 
 def render_delay_notice(notice: ClaimNotice) -> bytes:
     context = _claim_context(notice.claim)
-    context.update({"notice": notice, "seal_date": notice.issued_on})
+    context.update({"notice": notice, "seal_date": notice.issued_on, "deadline_confirmed": notice.deadline_confirmed})
     return render_pdf("pdf/reimbursement_delay_notice.html", context)
 
 
@@ -141,6 +142,14 @@ def render_settlement_statement(claim: Claim) -> bytes:
             "other_funds": funds[1:],
             "is_inpatient": claim.care_type in (CareType.INPATIENT, CareType.MATERNITY),
             "printed_on": timezone.localdate(),
+            # Long values shrink inside their cells so the form stays one page (as 附件8 does).
+            "fit": {
+                "institution": fit_class(claim.institution_name, small=36, tiny=60),
+                "main_diagnosis": fit_class(claim.main_diagnosis, small=20, tiny=40),
+                "secondary_diagnosis": fit_class(claim.secondary_diagnosis, small=42, tiny=84),
+                "department": fit_class(claim.department, small=12, tiny=24),
+                "hospital_number": fit_class(claim.hospital_number, small=12, tiny=24),
+            },
         }
     )
     return render_pdf("pdf/reimbursement_settlement.html", context)
@@ -208,8 +217,16 @@ def payment_rows(
 
 
 def render_payment_notice(batch: PaymentBatch, progress: Callable[[int, int], None] | None = None) -> bytes:
+    """The finance notice of a batch. A claim whose payment came back (退票) leaves the table, the 合计
+    and the sentence that asks finance to pay: it is listed apart, with the account it was paid to,
+    and goes on a new notice once its account is corrected. A batch of returned claims only asks for
+    nothing."""
     claims = _batch_claims(batch)
-    rows = payment_rows(batch, progress, claims=claims)
+    every = payment_rows(batch, progress, claims=claims)
+    returned = [row for row in every if row["returned"]]
+    rows = [row for row in every if not row["returned"]]
+    for index, row in enumerate(rows, start=1):
+        row["index"] = index
     total = sum((row["amount"] for row in rows), ZERO)
     issuer, phone, _address = _issuer(batch.region)
     return render_pdf(
@@ -219,7 +236,7 @@ def render_payment_notice(batch: PaymentBatch, progress: Callable[[int, int], No
             "rows": rows,
             "total": total,
             "total_words": amount_in_words(total),
-            "returned_rows": [row for row in rows if row["returned"]],
+            "returned_rows": returned,
             "issuer": issuer,
             "issuer_phone": phone,
             "seal_date": timezone.localtime(batch.created_at).date(),

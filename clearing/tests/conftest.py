@@ -42,3 +42,23 @@ def run_jobs(django_capture_on_commit_callbacks):
             return self._ctx.__exit__(*exc)
 
     return Runner
+
+
+@pytest.fixture
+def cleared_february(tmp_path, clearing_officer):
+    """2026-02 cleared and issued; 2026-03 has its own records and is still open (退费, 扣款 tests)."""
+    from datetime import date
+
+    from clearing import services
+    from clearing.models import ClearingPeriod
+    from clearing.tests.factories import Row, import_rows
+
+    import_rows(tmp_path, [
+        Row("F1", "320100", "320200", fund_amount="1000.00"),
+        Row("F2", "320100", "310000", fund_amount="400.00", insurance_type="390"),
+        Row("F3", "510100", "320100", fund_amount="300.00"),
+    ], name="feb.csv")
+    february = services.clearing_compute(period=ClearingPeriod.objects.get(period="2026-02"), by=clearing_officer)
+    services.clearing_issue_notices(period=february, by=clearing_officer, stamp_date=date(2026, 3, 26))
+    import_rows(tmp_path, [Row("M1", "320100", "320200", fund_amount="500.00", period="2026-03")], name="mar.csv")
+    return ClearingPeriod.objects.get(period="2026-02")

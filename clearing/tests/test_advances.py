@@ -233,9 +233,10 @@ def test_emergency_increase_starts_at_ninety_percent(shanghai_usage, clearing_of
     increase = services.emergency_increase_create(period=period, province=Region.objects.get(code="310000"), amount=10,
                                                   by=clearing_officer, stamp_date=date(2026, 4, 7))
 
-    assert {line.region_id: line.amount for line in increase.lines.all()} == {"320100": 9, "320200": 1}
+    # 附件6 “按照你单位在就医省的就医人数及费用情况”: costs 9:1, patients 1:1 -> weights 1.4 : 0.6
+    assert {line.region_id: line.amount for line in increase.lines.all()} == {"320100": 7, "320200": 3}
     payment = PaymentDue.objects.get(kind="emergency_advance", region_id="320100")
-    assert payment.amount == Decimal("90000.00") and payment.due_on == add_working_days(date(2026, 4, 7), 10)
+    assert payment.amount == Decimal("70000.00") and payment.due_on == add_working_days(date(2026, 4, 7), 10)
 
 
 def test_emergency_increase_is_refused_below_ninety_percent(shanghai_usage, clearing_officer):
@@ -308,12 +309,11 @@ def test_a_city_cannot_record_another_citys_payment_nor_the_provinces(issued_per
     assert not Transfer.objects.exists()
 
 
-def test_the_advance_pays_first_and_is_topped_up_when_the_money_comes(issued_period, finance, clearing_officer):
+def test_the_intra_advance_pays_before_the_deadline_and_is_topped_up_when_the_money_comes(issued_period, finance, clearing_officer):
+    """第三十条(二): the intra-province advance pays before the payer's money arrives — not only
+    once its deadline has passed."""
     payable = PaymentDue.objects.get(kind="intra_payable")
-    with pytest.raises(DomainError, match="尚未过去"):
-        services.payment_cover_with_advance(payment=payable, by=clearing_officer, on=payable.due_on)
-
-    used = services.payment_cover_with_advance(payment=payable, by=clearing_officer, on=payable.due_on + timedelta(days=1))
+    used = services.payment_cover_with_advance(payment=payable, by=clearing_officer, on=payable.due_on - timedelta(days=3))
     assert used == Decimal("1000.00")
     assert services.advance_balance(year=2026, scope="intra", region="320100") == Decimal("4000.00")
     with pytest.raises(DomainError, match="已经由预付金先行支付"):

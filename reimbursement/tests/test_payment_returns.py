@@ -196,7 +196,9 @@ def test_counter_home_page_and_list_show_returns_waiting_for_the_account(client,
     assert paid.number in listing and other.number not in listing and "共 1 条" in listing
 
 
-def test_reprinted_payment_notice_still_lists_a_returned_payment_with_a_note(paid, finance, clerk, run_jobs):
+def test_reprinted_payment_notice_lists_a_returned_payment_apart_and_asks_for_nothing(paid, finance, clerk, run_jobs):
+    """退票 (第二十八条 payment): the returned claim leaves the rows, the 合计 and the 请按…支付 sentence;
+    a batch holding only returned claims asks finance to pay nothing."""
     import io
 
     from pypdf import PdfReader
@@ -213,7 +215,8 @@ def test_reprinted_payment_notice_still_lists_a_returned_payment_with_a_note(pai
     text = "".join(PdfReader(io.BytesIO(document.file.read())).pages[0].extract_text().split())
     assert paid.number in text and f"{TODAY:%Y-%m-%d}退票" in text
     assert "6222********1234" in text and "6217********0999" not in text  # the account it was paid to
-    assert "合计（1笔）" in text and "7,650.00" in text
+    assert "合计（" not in text and "请按列明的收款人和账户支付" not in text
+    assert "已退票款项" in text and "本通知无需支付" in text and "7,650.00" in text  # the amount it returned
 
 
 def test_supervisor_home_and_list_show_corrected_accounts_waiting_for_review(client, paid, finance, clerk, supervisor):

@@ -193,3 +193,25 @@ def test_receipt_lists_one_discharge_summary_once_though_it_serves_two_lines(cla
     body = flat(text_of(receipt.document)[0])
     received = body.split("已收材料")[1].split("收齐材料日期")[0]
     assert received.count("出院小结") == 1, received
+
+
+def test_annex_9_stays_on_one_page_with_a_long_diagnosis_and_hospital_name(claim_ready, clerk, supervisor):
+    """江苏 第四十条 附件9: long 诊断 and 医院名称 (the fields' full lengths) shrink as 附件8's do, one page."""
+    from reimbursement.printing import render_settlement_statement
+
+    person, hospital = claim_ready
+    claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                  ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
+    services.claim_calculate(claim=claim, by=clerk)
+    long_name = "中国人民解放军东部战区总医院秦淮医疗区附属第二门诊部暨江苏省南京市秦淮区中医结合康复医学研究中心附属医院住院部"
+    claim.institution_name = (long_name * 2)[:100]
+    claim.main_diagnosis = ("慢性阻塞性肺疾病伴有急性加重合并Ⅱ型呼吸衰竭及肺源性心脏病心功能不全" * 4)[:100]
+    claim.secondary_diagnosis = ("二型糖尿病伴多个并发症高血压病三级极高危冠状动脉粥样硬化性心脏病" * 4)[:100]
+    claim.department = ("呼吸与危重症医学科" * 5)[:40]
+    claim.save()
+    content = render_settlement_statement(claim)
+    reader = PdfReader(io.BytesIO(content))
+    body = flat("".join(page.extract_text() for page in reader.pages))
+    assert len(reader.pages) == 1
+    assert "总费用=基金支付合计金额+个人现金支付金额" in body
+    assert flat(claim.main_diagnosis)[-10:] in body
