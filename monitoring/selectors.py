@@ -96,8 +96,25 @@ def deductions_by_region(months: tuple[str, ...], direction: str, cities: list[s
     """审核扣款 per region and direction over `months`, for 审核扣款率 = 扣款 ÷ 总费用.
 
     None while the portal holds no deduction records (the pages then show “—”
-    with the reason). The one place to connect the deductions (第五十三条)."""
-    return None
+    with the reason). Deductions (第五十三条) count in the clearing month they land in, against
+    the insured region (outflow) or the treatment region (inflow); the province sums its cities."""
+    from clearing.adjustments import deduction_totals
+    from clearing.models import ClearingAdjustment
+
+    if not ClearingAdjustment.objects.filter(kind=ClearingAdjustment.Kind.DEDUCTION).exists():
+        return None
+    by = "insured_region" if direction == OUTFLOW else "treatment_region"
+    wanted = set(cities)
+    totals: dict[str, Decimal] = {}
+    for month in months:
+        for code, amount in deduction_totals(period=month, by=by).items():
+            city = code if code in wanted else f"{code[:4]}00"
+            if city in wanted:
+                totals[city] = totals.get(city, rules.ZERO) + abs(amount)
+    if cities:
+        province = f"{cities[0][:2]}0000"
+        totals[province] = sum(totals.values(), rules.ZERO)
+    return totals
 
 
 @dataclass

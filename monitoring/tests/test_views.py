@@ -154,3 +154,24 @@ def test_overview_uses_a_constant_number_of_queries(client, clearing_officer, mo
     services.summary_rebuild(periods=["2026-03", "2026-02", "2025-03"])
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get(url)
+
+
+def test_deductions_feed_the_audit_deduction_rate(clearing_officer):
+    """第五十三条 / 国 21号 五: 审核扣款率 = deductions ÷ total, once deductions exist; counted in the
+    clearing month the deduction lands in, against the insured region (outflow)."""
+    from clearing.adjustments import deduction_create
+    from clearing.models import ClearingPeriod
+    from clearing.services import period_get_or_create
+    from monitoring import rules as monitoring_rules
+    from monitoring.selectors import deductions_by_region
+    from monitoring.tests.conftest import settle
+
+    settle("2026-03", "320100", "320200", "1000.00", "700.00")
+    period_get_or_create("2026-04")
+    assert deductions_by_region(("2026-04",), "outflow", ["320100", "320200"]) is None
+    ClearingPeriod.objects.filter(period="2026-03").update(status="settled")
+    deduction_create(insured_region="320100", treatment_region="320200", insurance_type="310", amount="50.00",
+                     basis="费用协查核查有误", source_ref="XC-1", by=clearing_officer)
+    outflow = deductions_by_region(("2026-04",), "outflow", ["320100", "320200"])
+    assert outflow == {"320100": monitoring_rules.ZERO + 50, "320000": monitoring_rules.ZERO + 50}
+    assert deductions_by_region(("2026-04",), "inflow", ["320100", "320200"])["320200"] == 50
