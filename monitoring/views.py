@@ -221,10 +221,12 @@ def balances(request):
     user = request.user
     own = Region.objects.get(code=_own_region(user))
     form = FundBalanceForm(request.POST or None)
-    can_manage = user.has_role(*MANAGERS)
+    # The fund balance is the agency's figure (business data): the clearing officer enters it,
+    # not a system administrator (三员分立).
+    can_manage = user.has_role(Role.CLEARING_OFFICER)
     if request.method == "POST":
         if not can_manage:
-            raise PermissionDenied("只有清算岗或系统管理员可以录入基金结余。")
+            raise PermissionDenied("只有清算岗可以录入基金结余。")
         if form.is_valid():
             try:
                 services.fund_balance_save(region=own, by=user, **form.cleaned_data)

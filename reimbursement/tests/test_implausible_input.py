@@ -79,7 +79,7 @@ def test_an_id_number_of_region_990000_is_refused(at_the_counter, hospital):
 
     number = build_id_number("990000", date(1980, 1, 1), 11)
     page = at_the_counter.post(reverse("reimbursement:intake"), intake_data(hospital, id_number=number)).content.decode()
-    assert "990000不是有效的行政区划代码" in page
+    assert "前两位99不是任何省级行政区划的代码" in page
     assert not Claim.objects.exists() and not InsuredPerson.objects.exists()
 
 
