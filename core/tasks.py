@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from core.jobs import fail_stale_jobs, run_job_now
+from core.jobs import recover_stale_jobs, run_job_now
 
 
 @shared_task(name="core.run_job")
@@ -9,7 +9,7 @@ def run_job(job_id: int) -> None:
     run_job_now(job_id)
 
 
-@shared_task(name="core.fail_stale_jobs")
-def fail_stale_jobs_task() -> int:
-    """Periodic: jobs whose worker died (hard time limit, lost machine) are shown as failed."""
-    return fail_stale_jobs()
+@shared_task(name="core.recover_stale_jobs")
+def recover_stale_jobs_task() -> dict:
+    """Periodic (beat): jobs whose worker died are run again or shown as failed with the reason."""
+    return recover_stale_jobs()
