@@ -125,7 +125,18 @@ class _SideChannelProgress:
             self.side.close()
 
 
-@job_handler("clearing.import_settlements")
+def release_import_batch(job, reason: str) -> None:
+    """on_failure of an import job: its batch is left “导入失败” with the reason,
+    never “校验中”/“导入中” (the file can be checked or imported again)."""
+    batch = ImportBatch.objects.filter(
+        pk=job.params.get("batch_id"), status__in=[ImportBatch.Status.CHECKING, ImportBatch.Status.IMPORTING]
+    ).first()
+    if batch is None:
+        return
+    services.import_batch_fail(batch=batch, reason=reason)
+
+
+@job_handler("clearing.import_settlements", on_failure=release_import_batch)
 def import_settlements(job, progress) -> dict:
     """Check (a dry run) or commit an uploaded settlement file."""
     from clearing.importers import ImportOptions, import_file
