@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.http import FileResponse
 from django.utils import timezone
 
@@ -44,35 +45,55 @@ def store_document(
         if existing is not None:
             return existing
     sha256 = Document.checksum(content)
+    document = Document(
+        kind=kind,
+        key=key,
+        title=title[:200],
+        filename=filename,
+        is_latest=True,
+        content_type=content_type,
+        size=len(content),
+        sha256=sha256,
+        period=period,
+        region=region,
+        job=job,
+        created_by=by,
+        created_at=timezone.now(),
+    )
+    # The bytes go to storage first, outside the lock (a unique name; removed again if no row refers to it).
+    document.file.save(filename, ContentFile(content), save=False)
     try:
         with transaction.atomic():
-            versions = Document.objects.select_for_update().filter(key=key).values_list("version", flat=True)
-            previous = max(versions, default=0)
+            _lock_key(key)
+            previous = Document.objects.filter(key=key).aggregate(last=Max("version"))["last"] or 0
             Document.objects.filter(key=key, is_latest=True).update(is_latest=False)
-            document = Document(
-                kind=kind,
-                key=key,
-                title=title[:200],
-                filename=filename,
-                version=previous + 1,
-                is_latest=True,
-                content_type=content_type,
-                size=len(content),
-                sha256=sha256,
-                period=period,
-                region=region,
-                job=job,
-                created_by=by,
-                created_at=timezone.now(),
-            )
-            document.file.save(filename, ContentFile(content), save=False)
+            document.version = previous + 1
             document.save()
     except IntegrityError:
-        # Another worker stored the same key at the same moment; theirs stands.
+        document.file.delete(save=False)
+        # The same job stored this key at the same moment (a redelivered task); theirs stands.
         if job is not None:
-            return Document.objects.get(job=job, key=key)
+            existing = Document.objects.filter(job=job, key=key).first()
+            if existing is not None:
+                return existing
+        raise
+    except BaseException:
+        document.file.delete(save=False)
         raise
     return document
+
+
+def _lock_key(key: str) -> None:
+    """Serialise the versions of one key until the transaction ends.
+
+    Locking the existing rows is not enough: a second writer waiting on them
+    does not see the version the first one inserts (PostgreSQL re-reads only
+    the rows it locked), and the first version has no row to lock at all. A
+    transaction-scoped advisory lock on the key's hash covers both; SQLite's
+    IMMEDIATE transactions already admit one writer at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"yidi.document:{key}"])
 
 
 def latest_document(key: str) -> Document | None:

@@ -174,7 +174,7 @@ def _run_in_thread(job_id: int) -> None:
         run_job_now(job_id)
     finally:
         keeper.release(job_id)
-        close_old_connections()
+        connections.close_all()  # this thread's: an idle pool thread keeps no connection open
 
 
 def _stale_before(now):
