@@ -268,6 +268,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("YIDI_TASK_TIME_LIMIT", 60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_TASK_DEFAULT_QUEUE = env_str("YIDI_CELERY_QUEUE", "yidi")
+# Settlement imports (a 1M-row month holds a core for minutes) have a queue of their own
+# and their own worker, so notices and short jobs never wait behind them.
+YIDI_CELERY_IMPORT_QUEUE = env_str("YIDI_CELERY_IMPORT_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}-imports")
 # A job's row is touched every YIDI_JOB_HEARTBEAT_SECONDS by the process running it;
 # silent for YIDI_JOB_STALE_SECONDS means that process is gone (a killed worker, a
 # restarted `make run`): the sweep (beat, or the thread runner's keeper thread,

@@ -56,6 +56,7 @@ FailureHook = Callable[[Job, str], None]
 class JobKind:
     handler: Handler
     on_failure: FailureHook | None = None
+    queue: str = "default"  # or "imports": settings.YIDI_CELERY_IMPORT_QUEUE
 
 
 _kinds: dict[str, JobKind] = {}
@@ -69,18 +70,31 @@ NEVER_STARTED = "任务排队超过{hours}小时仍未开始执行（后台工�
 RETRYING = "工作进程意外终止，正在自动重试（第{attempt}次执行）"
 
 
+class _Detached:
+    def __repr__(self) -> str:
+        return "DETACHED"
+
+
+#: A handler returns this when it has handed its work to other tasks that finish
+#: the job themselves (core.document_batches): the job stays running.
+DETACHED: Any = _Detached()
+
+
 def worker_lost_reason(job_id: int, attempts: int) -> str:
     retried = f"，已自动重试{attempts - 1}次仍未完成" if attempts > 1 else ""
     return WORKER_LOST.format(retried=retried, pk=job_id)
 
 
-def job_handler(kind: str, *, on_failure: FailureHook | None = None) -> Callable[[Handler], Handler]:
+def job_handler(kind: str, *, on_failure: FailureHook | None = None, queue: str = "default") -> Callable[[Handler], Handler]:
     """Register a job kind. `on_failure(job, reason)` runs once when a job of
     this kind ends failed for any reason (refusal, crash, timeout, lost worker,
-    broker down): it puts back what the job owned, in its own words."""
+    broker down): it puts back what the job owned, in its own words.
+    `queue="imports"` sends its jobs to the Celery queue of the big imports."""
+    if queue not in ("default", "imports"):
+        raise ValueError(f"unknown job queue {queue!r}")
 
     def register(func: Handler) -> Handler:
-        _kinds[kind] = JobKind(handler=func, on_failure=on_failure)
+        _kinds[kind] = JobKind(handler=func, on_failure=on_failure, queue=queue)
         return func
 
     return register
@@ -143,7 +157,9 @@ def _dispatch(job_id: int) -> None:
         from core.tasks import run_job
 
         # The queue is read at call time so tests and deployments can route it.
-        run_job.apply_async(args=[job_id], queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+        kind = _kinds.get(Job.objects.values_list("kind", flat=True).get(pk=job_id))
+        queue = settings.YIDI_CELERY_IMPORT_QUEUE if kind and kind.queue == "imports" else settings.CELERY_TASK_DEFAULT_QUEUE
+        run_job.apply_async(args=[job_id], queue=queue)
     elif runner == "thread":
         # This process now vouches for the job until a thread has run it.
         keeper.hold(job_id)
@@ -224,9 +240,12 @@ def run_job_now(job_id: int) -> Job | None:
             logger.exception("job %s (%s) failed", job.pk, job.kind)
             fail_job(job.pk, f"内部错误（{type(exc).__name__}），请联系系统管理员并告知任务编号 {job.pk}。", attempt=attempt)
         else:
-            Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=attempt).update(
-                status=Job.Status.DONE, finished_at=timezone.now(), result=result, error="", progress_message="已完成"
-            )
+            if result is DETACHED:
+                Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+            else:
+                Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=attempt).update(
+                    status=Job.Status.DONE, finished_at=timezone.now(), result=result, error="", progress_message="已完成"
+                )
     job.refresh_from_db()
     return job
 

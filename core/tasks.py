@@ -9,6 +9,14 @@ def run_job(job_id: int) -> None:
     run_job_now(job_id)
 
 
+@shared_task(name="core.render_document")
+def render_document(job_id: int, key: str) -> None:
+    """Thin: one document of a batch job (core.document_batches); the last one finishes the job."""
+    from core.document_batches import render_batch_document
+
+    render_batch_document(job_id, key)
+
+
 @shared_task(name="core.recover_stale_jobs")
 def recover_stale_jobs_task() -> dict:
     """Periodic (beat): jobs whose worker died are run again or shown as failed with the reason."""

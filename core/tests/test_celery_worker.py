@@ -52,6 +52,7 @@ def celery_workers(settings, tmp_path):
         DATABASE_URL=_database_url(),
         REDIS_URL=redis_url,
         YIDI_CELERY_QUEUE=queue,
+        YIDI_CELERY_IMPORT_QUEUE=queue,
         YIDI_JOB_RUNNER="celery",
         YIDI_JOB_HEARTBEAT_SECONDS="1",
         YIDI_JOB_STALE_SECONDS="4",
@@ -59,7 +60,7 @@ def celery_workers(settings, tmp_path):
         DJANGO_DB_CONN_MAX_AGE="0",
     )
     settings.YIDI_JOB_RUNNER = "celery"
-    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    settings.CELERY_TASK_DEFAULT_QUEUE = settings.YIDI_CELERY_IMPORT_QUEUE = queue
     settings.YIDI_JOB_HEARTBEAT_SECONDS = 1
     settings.YIDI_JOB_STALE_SECONDS = 4
     started: list[tuple[subprocess.Popen, object]] = []
@@ -146,12 +147,13 @@ def test_a_job_of_a_killed_worker_is_found_within_seconds_and_run_again(celery_w
     job = start_job(kind=SLOW, title="慢任务", by=administrator, params={"steps": 300, "delay": 0.1, "quick_retry": True})
     _kill_mid_job(celery_workers("first"), job, celery_workers, run=1)
     stuck_at = job.percent
-    celery_workers("second")
     # Beat's sweep (every YIDI_JOB_SWEEP_SECONDS) finds it once the heartbeat is 4 s old,
-    # not after Redis's visibility timeout (an hour).
-    found = _wait_for(job, lambda j: j.attempts == 2 or j.is_finished, seconds=30, workers=celery_workers, sweep=True)
-    assert found < 4 + 3
-    _wait_for(job, lambda j: j.is_finished, seconds=60, workers=celery_workers)
+    # not after Redis's visibility timeout (an hour), and queues it again.
+    found = _wait_for(job, lambda j: j.status != Job.Status.RUNNING, seconds=30, workers=celery_workers, sweep=True)
+    assert found < 4 + 5
+    assert job.status == Job.Status.QUEUED and job.progress_message == "工作进程意外终止，正在自动重试（第2次执行）"
+    celery_workers("second")
+    _wait_for(job, lambda j: j.is_finished, seconds=90, workers=celery_workers)
     assert job.status == Job.Status.DONE, job.error
     assert job.attempts == 2 and job.result == {"summary": "第2次执行完成 2 步"}
     assert 0 < stuck_at < 100
@@ -166,10 +168,10 @@ def test_a_job_whose_worker_is_killed_on_each_run_fails_with_the_reason_and_rele
     job = start_job(kind=SLOW, title="慢任务", by=administrator, params={"steps": 300, "delay": 0.1})
     _kill_mid_job(celery_workers("first"), job, celery_workers, run=1)
     second = celery_workers("second")
-    _wait_for(job, lambda j: j.attempts == 2, seconds=30, workers=celery_workers, sweep=True)
+    _wait_for(job, lambda j: j.attempts == 2, seconds=90, workers=celery_workers, sweep=True)
     _kill_mid_job(second, job, celery_workers, run=2)
     found = _wait_for(job, lambda j: j.is_finished, seconds=30, workers=celery_workers, sweep=True)
-    assert found < 4 + 3
+    assert found < 4 + 5
     assert job.status == Job.Status.FAILED
     assert job.error == f"执行任务的工作进程意外终止，已自动重试1次仍未完成，任务已停止。请重新提交；如反复出现请联系系统管理员并告知任务编号 {job.pk}。"
     assert job.result == {"released": job.error}  # the kind's on_failure hook ran
