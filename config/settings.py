@@ -290,7 +290,9 @@ if YIDI_JOB_STALE_SECONDS < 2 * YIDI_JOB_HEARTBEAT_SECONDS or YIDI_JOB_MAX_ATTEM
 # timeout; no job runs longer than the hard limit, so a little more than that is enough
 # (the heartbeat sweep above finds a dead job within minutes anyway, and a delivery of a
 # job that is still alive elsewhere is dropped).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 120}
+# An unreachable Redis fails the enqueue (and so the job, with a Chinese reason) within
+# seconds instead of holding the request for the system's two-minute connect timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 120, "socket_connect_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Daily jobs (run `celery -A config beat`); each task is also a management command.
