@@ -99,14 +99,31 @@ class _SideChannelProgress:
 
 
 def release_import_batch(job, reason: str) -> None:
-    """on_failure of an import job: its batch is left “导入失败” with the reason,
-    never “校验中”/“导入中” (the file can be checked or imported again)."""
-    batch = ImportBatch.objects.filter(
-        pk=job.params.get("batch_id"), status__in=[ImportBatch.Status.CHECKING, ImportBatch.Status.IMPORTING]
-    ).first()
-    if batch is None:
-        return
-    services.import_batch_fail(batch=batch, reason=reason)
+    """on_failure of an import job (crash, lost worker, broker down, timeout): its
+    batch ends “导入失败” with the reason, never “校验中”/“导入中”, and may be tried
+    again. Nothing of the file was written (the import commits in one transaction).
+
+    (Branch sec-imports adds clearing.services.import_batch_fail(batch_id=, reason=)
+    doing the same: once merged, this hook is a call to it.)"""
+    from django.db import transaction
+
+    from core.audit import log_action
+    from core.models import AuditLog
+
+    busy = (ImportBatch.Status.UPLOADED, ImportBatch.Status.CHECKING, ImportBatch.Status.IMPORTING)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().filter(pk=job.params.get("batch_id"), status__in=busy).first()
+        if batch is None:
+            return
+        before = batch.status
+        verb = "导入" if before == ImportBatch.Status.IMPORTING else "校验"
+        batch.status = ImportBatch.Status.FAILED
+        batch.file_error = f"{verb}未完成，文件中的数据均未写入：{reason}"[:2000]
+        batch.save(update_fields=["status", "file_error"])
+        log_action(
+            action=AuditLog.Action.TRANSITION, obj=batch, from_state=before, to_state=batch.status,
+            message=f"{verb}结算明细 {batch.filename} 未完成：{reason}"[:500], username="系统（后台任务）",
+        )
 
 
 @job_handler("clearing.import_settlements", on_failure=release_import_batch, queue="imports")

@@ -1104,24 +1104,3 @@ def import_batch_apply_report(*, batch: ImportBatch, report, commit: bool) -> Im
         batch.checked_at = now
     batch.save()
     return batch
-
-
-def import_batch_fail(*, batch: ImportBatch, reason: str, by=None) -> ImportBatch:
-    """A check or import that could not finish (crash, lost worker, broker down):
-    the batch says why instead of staying “校验中”, and may be tried again.
-    Nothing of the file was written (the import commits in one transaction)."""
-    with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if batch.status not in (ImportBatch.Status.CHECKING, ImportBatch.Status.IMPORTING):
-            return batch
-        from_state = batch.status
-        verb = "导入" if from_state == ImportBatch.Status.IMPORTING else "校验"
-        batch.status = ImportBatch.Status.FAILED
-        batch.file_error = f"{verb}未完成，文件中的数据均未写入：{reason}"[:2000]
-        batch.save(update_fields=["status", "file_error"])
-        who = {"user": by} if getattr(by, "pk", None) else {"username": "后台任务"}
-        log_action(
-            action=AuditLog.Action.TRANSITION, obj=batch, from_state=from_state, to_state=batch.status,
-            message=f"{verb}结算明细 {batch.filename} 未完成：{reason}", **who,
-        )
-    return batch

@@ -36,7 +36,7 @@ def test_a_crashing_check_leaves_the_batch_failed_with_the_reason(client, cleari
     batch = ImportBatch.objects.get()
     assert batch.status == ImportBatch.Status.FAILED
     assert batch.file_error.startswith("校验未完成，文件中的数据均未写入：内部错误（MemoryError）")
-    assert AuditLog.objects.filter(object_id=str(batch.pk), from_state="checking", to_state="failed").exists()
+    assert AuditLog.objects.filter(object_id=str(batch.pk), from_state="checking", to_state="failed", username="系统（后台任务）").exists()
     page = client.get(reverse("clearing:import_detail", args=[batch.pk])).content.decode()
     assert "导入失败" in page and "内部错误（MemoryError）" in page
 
