@@ -72,7 +72,7 @@ benchmark: setup
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/benchmark_monitoring.py
 
 worker: setup
-	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 -Q yidi --beat
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --prefetch-multiplier=1 -Q yidi,yidi-imports --beat
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3 media

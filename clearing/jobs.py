@@ -11,7 +11,7 @@ from django.db.utils import load_backend
 
 from clearing import notices, services
 from clearing.models import ClearingPeriod, EmergencyIncrease, ImportBatch
-from core.documents import store_document
+from core.document_batches import Batch, document_batch
 from core.errors import DomainError
 from core.jobs import job_handler
 from core.models import Job
@@ -30,30 +30,6 @@ DOCUMENT_KINDS = {
 }
 
 
-def _store_all(job, progress, files, *, what: str) -> dict:
-    total = len(files)
-    stored = []
-    progress(0, total, f"正在生成{what}", force=True)
-    for index, notice in enumerate(files, start=1):
-        if job.documents.filter(key=notice.key).exists():
-            stored.append(job.documents.get(key=notice.key).pk)  # a retried job: already stored
-        else:
-            document = store_document(
-                kind=notice.kind,
-                key=notice.key,
-                title=notice.title,
-                filename=notice.filename,
-                content=notice.render(),
-                by=job.created_by,
-                region=notice.region,
-                period=notice.period,
-                job=job,
-            )
-            stored.append(document.pk)
-        progress(index, total, f"已生成 {index}/{total}：{notice.title}")
-    return {"documents": stored, "summary": f"已生成并归档 {total} 份{what}"}
-
-
 @job_handler("clearing.compute_period")
 def compute_period(job, progress) -> dict:
     period = ClearingPeriod.objects.get(pk=job.params["period_id"])
@@ -63,28 +39,25 @@ def compute_period(job, progress) -> dict:
     return {"summary": f"{period.label}清算已生成：{period.settlement_count} 条结算明细，基金支付合计 {period.fund_total} 元"}
 
 
-@job_handler("clearing.render_period_notices")
-def render_period_notices(job, progress) -> dict:
+@document_batch("clearing.render_period_notices")
+def period_notices(job) -> Batch:
     period = ClearingPeriod.objects.get(pk=job.params["period_id"])
     if period.status not in (ClearingPeriod.Status.NOTICES_ISSUED, ClearingPeriod.Status.SETTLED, ClearingPeriod.Status.CLOSED):
         raise DomainError(f"{period.label}清算尚未下达通知书。")
-    files = notices.period_notice_files(period, by=job.created_by)
-    return _store_all(job, progress, files, what=f"{period.label}清算表和通知书")
+    return Batch(notices.period_notice_files(period, by=job.created_by), what=f"{period.label}清算表和通知书")
 
 
-@job_handler("clearing.render_advance_notices")
-def render_advance_notices(job, progress) -> dict:
+@document_batch("clearing.render_advance_notices")
+def advance_notices(job) -> Batch:
     year, scope = int(job.params["year"]), job.params["scope"]
-    files = notices.advance_notice_files(year, scope, by=job.created_by)
     what = "省内预付金明细表和付款通知书" if scope == "intra" else "跨省预付金明细表和额度调整付款通知书"
-    return _store_all(job, progress, files, what=f"{year}年{what}")
+    return Batch(notices.advance_notice_files(year, scope, by=job.created_by), what=f"{year}年{what}")
 
 
-@job_handler("clearing.render_emergency_notices")
-def render_emergency_notices(job, progress) -> dict:
+@document_batch("clearing.render_emergency_notices")
+def emergency_notices(job) -> Batch:
     increase = EmergencyIncrease.objects.select_related("province", "basis_period").get(pk=job.params["increase_id"])
-    files = notices.emergency_notice_files(increase, by=job.created_by)
-    return _store_all(job, progress, files, what="紧急调增通知书")
+    return Batch(notices.emergency_notice_files(increase, by=job.created_by), what="紧急调增通知书")
 
 
 class _SideChannelProgress:
@@ -125,7 +98,14 @@ class _SideChannelProgress:
             self.side.close()
 
 
-@job_handler("clearing.import_settlements")
+def release_import_batch(job, reason: str) -> None:
+    """on_failure of an import job (crash, lost worker, broker down, timeout): its batch
+    ends “导入失败” with the reason, never “校验中”/“导入中”, and may be tried again. Nothing
+    of the file was written (the import commits in one transaction)."""
+    services.import_batch_fail(batch_id=job.params.get("batch_id"), reason=f"处理未完成，文件中的数据均未写入：{reason}")
+
+
+@job_handler("clearing.import_settlements", on_failure=release_import_batch, queue="imports")
 def import_settlements(job, progress) -> dict:
     """Check (a dry run) or commit an uploaded settlement file. Whatever stops the
     work, the batch ends failed with the reason (never left 校验中 / 导入中)."""

@@ -330,12 +330,36 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("YIDI_TASK_TIME_LIMIT", 60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_TASK_DEFAULT_QUEUE = env_str("YIDI_CELERY_QUEUE", "yidi")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+# Settlement imports (a 1M-row month holds a core for minutes) have a queue of their own
+# and their own worker, so notices and short jobs never wait behind them.
+YIDI_CELERY_IMPORT_QUEUE = env_str("YIDI_CELERY_IMPORT_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}-imports")
+# A job's row is touched every YIDI_JOB_HEARTBEAT_SECONDS by the process running it;
+# silent for YIDI_JOB_STALE_SECONDS means that process is gone (a killed worker, a
+# restarted `make run`): the sweep (beat, or the thread runner's keeper thread,
+# every YIDI_JOB_SWEEP_SECONDS) runs the job once more or, after
+# YIDI_JOB_MAX_ATTEMPTS runs, fails it with the reason (core/jobs.py).
+YIDI_JOB_HEARTBEAT_SECONDS = env_int("YIDI_JOB_HEARTBEAT_SECONDS", 30)
+YIDI_JOB_STALE_SECONDS = env_int("YIDI_JOB_STALE_SECONDS", 120)
+YIDI_JOB_SWEEP_SECONDS = env_int("YIDI_JOB_SWEEP_SECONDS", 60)
+YIDI_JOB_MAX_ATTEMPTS = env_int("YIDI_JOB_MAX_ATTEMPTS", 2)
+YIDI_JOB_QUEUE_TIMEOUT = env_int("YIDI_JOB_QUEUE_TIMEOUT", 6 * 60 * 60)
+if YIDI_JOB_STALE_SECONDS < 2 * YIDI_JOB_HEARTBEAT_SECONDS or YIDI_JOB_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured(
+        "YIDI_JOB_STALE_SECONDS must be at least twice YIDI_JOB_HEARTBEAT_SECONDS, and YIDI_JOB_MAX_ATTEMPTS at least 1"
+    )
+# Acks late: a message is acknowledged when its job ends, so a lost worker's job is
+# delivered again. Redis redelivers an unacknowledged message after the visibility
+# timeout; no job runs longer than the hard limit, so a little more than that is enough
+# (the heartbeat sweep above finds a dead job within minutes anyway, and a delivery of a
+# job that is still alive elsewhere is dropped).
+# An unreachable Redis fails the enqueue (and so the job, with a Chinese reason) within
+# seconds instead of holding the request for the system's two-minute connect timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 120, "socket_connect_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Daily jobs (run `celery -A config beat`); each task is also a management command.
 CELERY_BEAT_SCHEDULE: dict = {
-    "core-fail-stale-jobs": {"task": "core.fail_stale_jobs", "schedule": crontab(minute="*/15")},
+    "core-recover-stale-jobs": {"task": "core.recover_stale_jobs", "schedule": timedelta(seconds=YIDI_JOB_SWEEP_SECONDS)},
     "core-verify-audit": {"task": "core.verify_audit_chain", "schedule": crontab(hour=2, minute=0)},
     "core-purge-audit": {"task": "core.purge_audit", "schedule": crontab(hour=2, minute=30, day_of_week=0)},
     "filings-expire-temporary": {"task": "filings.expire_filings", "schedule": crontab(hour=0, minute=30)},

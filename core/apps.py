@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import request_started
 from django.db.models.signals import post_migrate
 from django.utils.module_loading import autodiscover_modules
 
@@ -14,6 +15,11 @@ class CoreConfig(AppConfig):
         # Each app's navigation items, home panels and job handlers.
         autodiscover_modules("navigation", "dashboard", "jobs")
         post_migrate.connect(_sync_roles, dispatch_uid="core.sync_role_groups")
+        # Under the thread runner (make run) the web process sweeps stale jobs itself:
+        # its keeper thread starts with the first request (a no-op check afterwards).
+        from core.jobs import start_keeper_for_thread_runner
+
+        request_started.connect(start_keeper_for_thread_runner, dispatch_uid="core.job_keeper")
 
 
 def _sync_roles(sender, **kwargs) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.http import FileResponse
 from django.utils import timezone
 
@@ -33,6 +37,20 @@ def institution_documents(user) -> Q:
     return condition
 
 
+@dataclass
+class NewDocument:
+    """One file to archive (what `store_documents` takes)."""
+
+    kind: str
+    key: str
+    title: str
+    filename: str
+    content: bytes
+    region: Any = None
+    period: str = ""
+    content_type: str = "application/pdf"
+
+
 def store_document(
     *,
     kind: str,
@@ -51,40 +69,90 @@ def store_document(
     Within one job a key is stored once: a retried job gets the document the
     first attempt stored instead of a duplicate.
     """
-    if job is not None:
-        existing = Document.objects.filter(job=job, key=key).first()
-        if existing is not None:
-            return existing
-    sha256 = Document.checksum(content)
-    try:
-        with transaction.atomic():
-            versions = Document.objects.select_for_update().filter(key=key).values_list("version", flat=True)
-            previous = max(versions, default=0)
-            Document.objects.filter(key=key, is_latest=True).update(is_latest=False)
-            document = Document(
-                kind=kind,
-                key=key,
-                title=title[:200],
-                filename=filename,
-                version=previous + 1,
-                is_latest=True,
-                content_type=content_type,
-                size=len(content),
-                sha256=sha256,
-                period=period,
-                region=region,
-                job=job,
-                created_by=by,
-                created_at=timezone.now(),
+    new = NewDocument(kind, key, title, filename, content, region=region, period=period, content_type=content_type)
+    return store_documents([new], by=by, job=job)[0]
+
+
+def store_documents(files: Sequence[NewDocument], *, by=None, job: Job | None = None) -> list[Document]:
+    """Archive several files, each as the next version of its key, in a constant
+    number of queries (the bytes are one storage write each). Safe against a
+    concurrent regeneration of the same keys; within one job a key is stored
+    once (a retried job gets what its first attempt stored)."""
+    keys = [file.key for file in files]
+    if len(set(keys)) != len(keys):
+        raise ValueError("store_documents: each key once per call")
+    existing = {document.key: document for document in Document.objects.filter(job=job, key__in=keys)} if job else {}
+    now = timezone.now()
+    documents = []
+    for file in files:
+        if file.key in existing:
+            continue
+        document = Document(
+            kind=file.kind,
+            key=file.key,
+            title=file.title[:200],
+            filename=file.filename,
+            is_latest=True,
+            content_type=file.content_type,
+            size=len(file.content),
+            sha256=Document.checksum(file.content),
+            period=file.period,
+            region=file.region,
+            job=job,
+            created_by=by,
+            created_at=now,
+        )
+        # The bytes go to storage first, outside the lock (a unique name; removed again if no row refers to it).
+        document.file.save(file.filename, ContentFile(file.content), save=False)
+        documents.append(document)
+    if documents:
+        try:
+            with transaction.atomic():
+                new_keys = [document.key for document in documents]
+                _lock_keys(new_keys)
+                last = dict(
+                    Document.objects.filter(key__in=new_keys).values("key").annotate(last=Max("version")).values_list("key", "last")
+                )
+                Document.objects.filter(key__in=new_keys, is_latest=True).update(is_latest=False)
+                for document in documents:
+                    document.version = (last.get(document.key) or 0) + 1
+                Document.objects.bulk_create(documents)
+        except IntegrityError:
+            for document in documents:
+                document.file.delete(save=False)
+            if job is None or not Document.objects.filter(job=job, key__in=keys).exists():
+                raise
+            # The same job stored some of these keys at the same moment (a redelivered task): theirs stand.
+            return [store_document_once(file, by=by, job=job) for file in files]
+        except BaseException:
+            for document in documents:
+                document.file.delete(save=False)
+            raise
+    stored = {document.key: document for document in documents}
+    return [existing.get(key) or stored[key] for key in keys]
+
+
+def store_document_once(file: NewDocument, *, by=None, job: Job) -> Document:
+    existing = Document.objects.filter(job=job, key=file.key).first()
+    return existing or store_documents([file], by=by, job=job)[0]
+
+
+def _lock_keys(keys: Sequence[str]) -> None:
+    """Serialise the versions of these keys until the transaction ends.
+
+    Locking the existing rows is not enough: a second writer waiting on them
+    does not see the version the first one inserts (PostgreSQL re-reads only
+    the rows it locked), and a first version has no row to lock at all. A
+    transaction-scoped advisory lock per key covers both (taken in one order
+    by everyone, so two batches cannot deadlock); SQLite's IMMEDIATE
+    transactions already admit one writer at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('yidi.document:' || key, 0))"
+                " FROM unnest(%s::text[]) WITH ORDINALITY AS keys(key, position) ORDER BY position",
+                [sorted(keys)],
             )
-            document.file.save(filename, ContentFile(content), save=False)
-            document.save()
-    except IntegrityError:
-        # Another worker stored the same key at the same moment; theirs stands.
-        if job is not None:
-            return Document.objects.get(job=job, key=key)
-        raise
-    return document
 
 
 def latest_document(key: str) -> Document | None:

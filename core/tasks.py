@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from core import audit_chain
-from core.jobs import fail_stale_jobs, run_job_now
+from core.jobs import recover_stale_jobs, run_job_now
 
 
 @shared_task(name="core.run_job")
@@ -10,10 +10,18 @@ def run_job(job_id: int) -> None:
     run_job_now(job_id)
 
 
-@shared_task(name="core.fail_stale_jobs")
-def fail_stale_jobs_task() -> int:
-    """Periodic: jobs whose worker died (hard time limit, lost machine) are shown as failed."""
-    return fail_stale_jobs()
+@shared_task(name="core.render_document")
+def render_document(job_id: int, key: str) -> None:
+    """Thin: one document of a batch job (core.document_batches); the last one finishes the job."""
+    from core.document_batches import render_batch_document
+
+    render_batch_document(job_id, key)
+
+
+@shared_task(name="core.recover_stale_jobs")
+def recover_stale_jobs_task() -> dict:
+    """Periodic (beat): jobs whose worker died are run again or shown as failed with the reason."""
+    return recover_stale_jobs()
 
 
 @shared_task(name="core.verify_audit_chain")

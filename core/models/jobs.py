@@ -51,6 +51,9 @@ class Job(models.Model):
     )
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        "最近心跳", null=True, blank=True, help_text="执行（或排队等候）这个任务的进程定时写入；长时间没有心跳说明该进程已终止。"
+    )
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
 
     objects = JobQuerySet.as_manager()

@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 
 from clearing import notices, services
 from clearing.models import ClearingPeriod
+from core.document_batches import render_in_processes
 from core.errors import DomainError
 from core.management.base import YidiCommand
 
@@ -18,6 +19,9 @@ class Command(YidiCommand):
     def add_arguments(self, parser):
         parser.add_argument("--period", required=True, help="清算所属期 YYYY-MM")
         parser.add_argument("--out", required=True, help="输出目录（不存在则创建）")
+        parser.add_argument(
+            "--processes", type=int, default=None, help="同时生成的进程数（默认每个 CPU 核一个；1 为逐个生成）"
+        )
 
     def handle(self, *args, period: str, out: str, **options):
         try:
@@ -30,8 +34,8 @@ class Command(YidiCommand):
         directory = Path(out)
         directory.mkdir(parents=True, exist_ok=True)
         files = notices.period_notice_files(record)
-        for notice in files:
-            (directory / notice.filename).write_bytes(notice.render())
+        for notice, content in zip(files, render_in_processes(files, processes=options.get("processes")), strict=True):
+            (directory / notice.filename).write_bytes(content)
             if options.get("verbosity", 1) >= 2:
                 self.stdout.write(f"  {notice.filename}  {notice.title}")
         self.stdout.write(f"已写入 {len(files)} 个 PDF 到 {directory}")
