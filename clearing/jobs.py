@@ -102,7 +102,11 @@ def release_import_batch(job, reason: str) -> None:
     """on_failure of an import job (crash, lost worker, broker down, timeout): its batch
     ends “导入失败” with the reason, never “校验中”/“导入中”, and may be tried again. Nothing
     of the file was written (the import commits in one transaction)."""
-    services.import_batch_fail(batch_id=job.params.get("batch_id"), reason=f"处理未完成，文件中的数据均未写入：{reason}")
+    batch_id = job.params.get("batch_id")
+    status = ImportBatch.objects.filter(pk=batch_id).values_list("status", flat=True).first()
+    verb = "导入" if status == ImportBatch.Status.IMPORTING else "校验"
+    written = "" if "未写入" in reason else "，文件中的数据均未写入"
+    services.import_batch_fail(batch_id=batch_id, reason=f"{verb}未完成{written}：{reason}")
 
 
 @job_handler("clearing.import_settlements", on_failure=release_import_batch, queue="imports")
@@ -112,7 +116,7 @@ def import_settlements(job, progress) -> dict:
     try:
         return _import_settlements(job, progress)
     except Exception as exc:
-        services.import_batch_fail(batch_id=job.params["batch_id"], reason=_import_failure(job, exc))
+        release_import_batch(job, _import_failure(job, exc))
         raise
 
 

@@ -35,10 +35,11 @@ def test_a_crashing_check_leaves_the_batch_failed_with_the_reason(client, cleari
     _upload(client, django_capture_on_commit_callbacks)
     batch = ImportBatch.objects.get()
     assert batch.status == ImportBatch.Status.FAILED
-    assert batch.file_error.startswith("校验未完成，文件中的数据均未写入：内部错误（MemoryError）")
+    assert batch.file_error.startswith("校验未完成：") and "意外错误（MemoryError）" in batch.file_error
+    assert "文件中的数据均未写入" in batch.file_error
     assert AuditLog.objects.filter(object_id=str(batch.pk), from_state="checking", to_state="failed", username="系统（后台任务）").exists()
     page = client.get(reverse("clearing:import_detail", args=[batch.pk])).content.decode()
-    assert "导入失败" in page and "内部错误（MemoryError）" in page
+    assert "导入失败" in page and "意外错误（MemoryError）" in page
 
 
 def test_a_check_that_cannot_be_queued_leaves_the_batch_failed(client, clearing_officer, monkeypatch, django_capture_on_commit_callbacks):
