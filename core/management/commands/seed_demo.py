@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import transaction
 
 from core.demo import DEMO_PASSWORD, demo_users
@@ -19,9 +20,17 @@ class Command(YidiCommand):
         seed_calendar_from_package()
         # Each app seeds its own demo data in `<app>/demo.py`, in INSTALLED_APPS
         # order (filings before reimbursement, which uses them).
-        for module in app_modules("demo"):
-            with transaction.atomic():
-                module.seed(stdout=self.stdout)
+        # In-process jobs (no Redis) would run in threads of this command: they would wait for its
+        # long transactions on SQLite's single writer and die with the command. Run them here instead.
+        runner = settings.YIDI_JOB_RUNNER
+        if runner == "thread":
+            settings.YIDI_JOB_RUNNER = "sync"
+        try:
+            for module in app_modules("demo"):
+                with transaction.atomic():
+                    module.seed(stdout=self.stdout)
+        finally:
+            settings.YIDI_JOB_RUNNER = runner
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。"))
         if not quiet:
             self.stdout.write(
