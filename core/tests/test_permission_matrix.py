@@ -84,6 +84,7 @@ RULES: dict[str, Rule] = {
     # --- core ---------------------------------------------------------------------------
     "home": page(STAFF),
     "healthz": public(),
+    "favicon": public(301),  # to the static favicon.svg, also on the login page
     "login": public(own={role: 302 for role in STAFF_ROLES}),  # signed in: straight to the home page
     "logout": action(STAFF, anonymous=302),
     "password_change": page(STAFF),
