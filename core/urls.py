@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
 from django.urls import path
 from django.utils.functional import lazy
@@ -12,7 +13,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico before they read the page's <link rel="icon">.
-    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True)),
+    # The login page asks for it too, so it is open to everyone (not a redirect to the login).
+    path("favicon.ico", login_not_required(RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True)),
+         name="favicon"),
     path("login/", two_step.PasswordStepView.as_view(), name="login"),
     path("login/otp/", two_step.otp_step, name="login_otp"),
     path("account/recovery-codes/", two_step.recovery_codes, name="recovery_codes"),

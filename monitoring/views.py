@@ -25,6 +25,9 @@ from monitoring.models import FundBalance, Threshold
 
 VIEWERS = (Role.CLEARING_OFFICER, Role.FINANCE, Role.SUPERVISOR, Role.ADMINISTRATOR)
 MANAGERS = (Role.CLEARING_OFFICER, Role.ADMINISTRATOR)
+# The fund's balance is a business figure, not configuration: the system administrator
+# (三员分立) sets warning lines but does not enter it.
+BALANCE_KEEPERS = (Role.CLEARING_OFFICER,)
 REPORT_KIND = "monitoring.report"
 
 
@@ -221,9 +224,7 @@ def balances(request):
     user = request.user
     own = Region.objects.get(code=_own_region(user))
     form = FundBalanceForm(request.POST or None)
-    # The fund balance is the agency's figure (business data): the clearing officer enters it,
-    # not a system administrator (三员分立).
-    can_manage = user.has_role(Role.CLEARING_OFFICER)
+    can_manage = user.has_role(*BALANCE_KEEPERS)
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied("只有清算岗可以录入基金结余。")

@@ -18,9 +18,9 @@ from core.tests.factories import InstitutionFactory, InsuredPersonFactory, make_
 OWN, OTHER = "320100", "320200"
 
 #: The roles the matrix is walked with. City staff belong to 南京; the clearing officer
-#: and the administrator to the province (they see every city); the hospital account
-#: belongs to a 南京 hospital that refers patients.
-ROLES = ("anonymous", "clerk", "supervisor", "finance", "clearing", "admin", "hospital")
+#: and the three administrators (三员: system, security, audit) to the province (they see
+#: every city); the hospital account belongs to a 南京 hospital that refers patients.
+ROLES = ("anonymous", "clerk", "supervisor", "finance", "clearing", "admin", "hospital", "security", "audit")
 CITY_ROLES = frozenset({"clerk", "supervisor", "finance", "hospital"})
 STAFF_ROLES = ROLES[1:]
 
@@ -34,6 +34,8 @@ def make_staff() -> dict:
         "clearing": make_user("m_clearing", Role.CLEARING_OFFICER, "320000"),
         "admin": make_user("m_admin", Role.ADMINISTRATOR, "320000", is_staff=True),
         "hospital": make_user("m_hospital", Role.HOSPITAL, OWN, institution=hospital),
+        "security": make_user("m_security", Role.SECURITY_ADMIN, "320000", is_staff=True),
+        "audit": make_user("m_audit", Role.AUDIT_ADMIN, "320000", is_staff=True),
         # Makers in the other region (the objects there need their own staff).
         "other_clerk": make_user("m_clerk_wx", Role.CLERK, OTHER),
         "other_supervisor": make_user("m_supervisor_wx", Role.SUPERVISOR, OTHER),
@@ -56,6 +58,8 @@ def make_objects(users: dict, tmp_path) -> dict[str, Pair]:
     objects.update(_filing_objects(users))
     objects.update(_reimbursement_objects(users))
     objects.update(_clearing_objects(users, tmp_path))
+    objects.update(_cooperation_objects(users))
+    objects.update(_monitoring_objects(users))
     return objects
 
 
@@ -77,12 +81,14 @@ def _filing_objects(users) -> dict[str, Pair]:
     own = FilingFactory(insured_person=InsuredPersonFactory(insured_region=region(OWN)),
                         person_type=PersonType.REFERRAL, channel=Channel.HOSPITAL, referring_institution=hospital)
     other = FilingFactory(insured_person=InsuredPersonFactory(insured_region=region(OTHER)))
-    return {"filing": Pair({"pk": own.pk}, {"pk": other.pk})}
+    return {"filing": Pair({"pk": own.pk}, {"pk": other.pk}),
+            "person": Pair({"pk": own.insured_person_id}, {"pk": other.insured_person_id})}
 
 
 def _reimbursement_objects(users) -> dict[str, Pair]:
     from filings.tests.factories import FilingFactory
     from reimbursement import services
+    from reimbursement.jobs import bank_file_key
     from reimbursement.models import PaymentBatch
     from reimbursement.tests.factories import ALL_INPATIENT_TICKS, beijing_hospital, inpatient_details, make_policy
 
@@ -98,8 +104,11 @@ def _reimbursement_objects(users) -> dict[str, Pair]:
                                       today=date(2026, 3, 16))
         services.claim_calculate(claim=claim, by=clerk)
         claims.append(services.claim_submit(claim=claim, by=clerk))
-        batches.append(PaymentBatch.objects.create(number=f"MX{code}", region=region(code), created_by=clerk,
-                                                   total_amount=Decimal("0.00")))
+        batch = PaymentBatch.objects.create(number=f"MX{code}", region=region(code), created_by=clerk,
+                                            total_amount=Decimal("0.00"))
+        store_document(kind="reimbursement_bank_file", key=bank_file_key(batch, "csv"), title=f"银行代发文件 {batch.number}",
+                       filename=f"{batch.number}-银行代发.csv", content=b"seq,account,amount\n", region=batch.region)
+        batches.append(batch)
     return {
         "claim": Pair({"pk": claims[0].pk}, {"pk": claims[1].pk}),
         "batch": Pair({"pk": batches[0].pk}, {"pk": batches[1].pk}),
@@ -109,7 +118,7 @@ def _reimbursement_objects(users) -> dict[str, Pair]:
 
 def _clearing_objects(users, tmp_path) -> dict[str, Pair]:
     from clearing import services
-    from clearing.models import AdvancePolicy, ClearingPeriod, ImportBatch, PaymentDue
+    from clearing.models import AdvancePolicy, ClearingPeriod, ImportBatch, PaymentDue, ReconciliationResult
     from clearing.tests.factories import Row, import_rows
     from core.jobs import run_job_now
 
@@ -127,7 +136,12 @@ def _clearing_objects(users, tmp_path) -> dict[str, Pair]:
     payments = {code: PaymentDue.objects.filter(region_id=code).order_by("pk").first() for code in (OWN, OTHER)}
     imports = [ImportBatch.objects.create(filename=f"settlements-{code}.csv", region=region(code),
                                           created_by=users["clearing"]) for code in (OWN, OTHER)]
+    reconciliations = [ReconciliationResult.objects.create(
+        scope="intra", region=region(code), recon_date=date(2026, 2, 10), period="2026-02", treatment_count=3,
+        treatment_amount=Decimal("30.00"), province_count=2, province_amount=Decimal("20.00"), insured_count=3,
+        insured_amount=Decimal("30.00"), matched=False, imported_by=users["clearing"]) for code in (OWN, OTHER)]
     return {
+        "reconciliation": Pair({"pk": reconciliations[0].pk}, {"pk": reconciliations[1].pk}),
         "period": Pair({"period": period.period}, {"period": period.period}),
         "import": Pair({"pk": imports[0].pk}, {"pk": imports[1].pk}),
         "payment": Pair({"pk": payments[OWN].pk}, {"pk": payments[OTHER].pk}),
@@ -135,3 +149,39 @@ def _clearing_objects(users, tmp_path) -> dict[str, Pair]:
         "city": Pair({"year": 2026, "code": OWN}, {"year": 2026, "code": OTHER}),
         "province": Pair({"year": 2026, "code": "110000"}, {"year": 2026, "code": "110000"}),
     }
+
+
+def _cooperation_objects(users) -> dict[str, Pair]:
+    """A 费用协查 and a 问题协同 raised by each region towards 苏州 (so neither side sees the
+    other's), each with an attachment."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cooperation import services
+    from core.idcard import build_id_number
+    from core.tests.factories import AgencyFactory
+
+    suzhou = AgencyFactory(region=region("320500"))
+    assists, coordinations = [], []
+    for number, (code, maker) in enumerate(((OWN, "clerk"), (OTHER, "other_clerk"))):
+        pdf = [SimpleUploadedFile("核查材料.pdf", b"%PDF-1.4\n%matrix\n")]
+        assists.append(services.assist_create(
+            by=users[maker], treatment_region=region("320500"), id_number=build_id_number(code[:4] + "06", date(1956, 3, 12), number),
+            name="矩阵参保人", sex="M", institution_name="苏州市立医院", hospital_number=f"ZY{code}",
+            invoice_number=f"FP{code}", admission_date=date(2026, 2, 20), discharge_date=date(2026, 3, 10),
+            total_amount=Decimal("36820.50"), attachments=pdf, today=date(2026, 3, 16)))
+        coordinations.append(services.coordination_create(
+            by=users[maker], receiver=suzhou, kind="filing", subject="备案后无法直接结算", today=date(2026, 3, 2)))
+    attachments = [assist.attachments.get() for assist in assists]
+    return {
+        "assist": Pair({"pk": assists[0].pk}, {"pk": assists[1].pk}),
+        "coordination": Pair({"pk": coordinations[0].pk}, {"pk": coordinations[1].pk}),
+        "attachment": Pair({"pk": attachments[0].pk}, {"pk": attachments[1].pk}),
+    }
+
+
+def _monitoring_objects(users) -> dict[str, Pair]:
+    from monitoring.models import Threshold
+
+    thresholds = [Threshold.objects.create(region=region(code), indicator="fund_ratio", direction="both",
+                                           value=Decimal("60.00"), updated_by=users["admin"]) for code in (OWN, OTHER)]
+    return {"threshold": Pair({"pk": thresholds[0].pk}, {"pk": thresholds[1].pk})}

@@ -30,9 +30,15 @@ from core.tests.permission_matrix import CITY_ROLES, ROLES, STAFF_ROLES, make_ob
 
 pytestmark = pytest.mark.django_db
 
-CLERK, SUPERVISOR, FINANCE, CLEARING, ADMIN, HOSPITAL = (frozenset({role}) for role in STAFF_ROLES)
+CLERK, SUPERVISOR, FINANCE, CLEARING, ADMIN, HOSPITAL, SECURITY, AUDIT = (frozenset({role}) for role in STAFF_ROLES)
 STAFF = frozenset(STAFF_ROLES)
-AGENCY = STAFF - HOSPITAL
+#: core.models.AGENCY_ROLES: the agency's own staff (not a hospital, not the security or audit administrator).
+AGENCY = CLERK | SUPERVISOR | FINANCE | CLEARING | ADMIN
+#: Not agency staff: they see only what they started themselves (jobs) or nothing (documents).
+OUTSIDERS = ("hospital", "security", "audit")
+CLEARING_STAFF = SUPERVISOR | FINANCE | CLEARING | ADMIN  # clearing.views.STAFF, monitoring.views.VIEWERS
+COOPERATION_WORKERS = CLERK | SUPERVISOR | CLEARING  # cooperation.views.WORKERS
+COOPERATION_READERS = COOPERATION_WORKERS | ADMIN
 
 
 @dataclass(frozen=True)
@@ -78,20 +84,29 @@ RULES: dict[str, Rule] = {
     # --- core ---------------------------------------------------------------------------
     "home": page(STAFF),
     "healthz": public(),
+    "favicon": public(301),  # to the static favicon.svg, also on the login page
     "login": public(own={role: 302 for role in STAFF_ROLES}),  # signed in: straight to the home page
     "logout": action(STAFF, anonymous=302),
     "password_change": page(STAFF),
     "password_change_done": page(STAFF),
     "job_list": page(STAFF),
-    # A hospital sees only the jobs it started, never the city's.
-    "job_detail": page(STAFF, obj="job", own={"hospital": 404}, other={"hospital": 404}),
-    "job_progress": page(STAFF, obj="job", own={"hospital": 404}, other={"hospital": 404}),
+    # A hospital (and the security or audit administrator) sees only the jobs it started, never the city's.
+    "job_detail": page(STAFF, obj="job", own=dict.fromkeys(OUTSIDERS, 404), other=dict.fromkeys(OUTSIDERS, 404)),
+    "job_progress": page(STAFF, obj="job", own=dict.fromkeys(OUTSIDERS, 404), other=dict.fromkeys(OUTSIDERS, 404)),
     "document_list": page(STAFF),
-    # A hospital downloads only the forms of its own referrals (core/tests/test_role_access.py).
-    "document_download": page(STAFF, obj="document", own={"hospital": 404}, other={"hospital": 404}),
+    # A hospital downloads only the forms of its own referrals (core/tests/test_role_access.py);
+    # the security and audit administrators no archived form at all.
+    "document_download": page(STAFF, obj="document", own=dict.fromkeys(OUTSIDERS, 404),
+                              other=dict.fromkeys(OUTSIDERS, 404)),
     "calendar": page(AGENCY),
     "calendar_template": page(ADMIN),
     "selftest": page(ADMIN),
+    # Without a pending password step the second step sends everyone back to the password.
+    "login_otp": public(302),
+    "recovery_codes": page(STAFF),
+    "security_overview": page(SECURITY),
+    "search": page(CLERK | SUPERVISOR | FINANCE),  # 三员分立: no administrator reads persons
+    "person_detail": page(CLERK | SUPERVISOR | FINANCE, obj="person"),
     # --- filings ------------------------------------------------------------------------
     "filings:list": page(CLERK | SUPERVISOR | CLEARING | ADMIN | HOSPITAL),
     "filings:new": page(CLERK | HOSPITAL),
@@ -99,9 +114,11 @@ RULES: dict[str, Rule] = {
     "filings:checklist": page(CLERK | HOSPITAL, method="post"),
     "filings:review_queue": page(CLERK | SUPERVISOR | CLEARING | ADMIN),
     "filings:commitments": page(CLERK | SUPERVISOR | CLEARING | ADMIN),
+    "filings:export": page(CLERK | SUPERVISOR | CLEARING | ADMIN | HOSPITAL),
     "filings:import": page(CLERK | SUPERVISOR),
     "filings:import_template": page(CLERK | SUPERVISOR),
     "filings:upload": page(CLERK | SUPERVISOR),
+    "filings:upload_result": action(CLERK | SUPERVISOR),  # no file: refused with a message
     "filings:settings": page(SUPERVISOR | ADMIN),
     "filings:detail": page(CLERK | SUPERVISOR | CLEARING | ADMIN | HOSPITAL, obj="filing"),
     "filings:receipt": page(CLERK | SUPERVISOR | CLEARING | ADMIN | HOSPITAL, obj="filing"),
@@ -120,7 +137,9 @@ RULES: dict[str, Rule] = {
     "reimbursement:intake_panel": page(CLERK, method="post"),
     "reimbursement:deadlines": page(CLERK | SUPERVISOR | ADMIN),
     "reimbursement:trial": page(CLERK | SUPERVISOR | ADMIN),
+    "reimbursement:approvals": page(SUPERVISOR),
     "reimbursement:payments": page(FINANCE),
+    "reimbursement:payments_export": page(FINANCE),
     "reimbursement:policy_list": page(AGENCY),
     "reimbursement:policy_detail": page(AGENCY, obj="policy", scoped=False),  # policies are published
     "reimbursement:claim_detail": page(CLERK | SUPERVISOR | FINANCE | ADMIN, obj="claim"),
@@ -143,6 +162,8 @@ RULES: dict[str, Rule] = {
     "reimbursement:batch_detail": page(FINANCE | ADMIN, obj="batch"),
     "reimbursement:batch_pay": action(FINANCE, obj="batch"),
     "reimbursement:batch_regenerate": action(FINANCE, obj="batch"),
+    "reimbursement:batch_bank_file": page(FINANCE, obj="batch", kwargs={"fmt": "csv"}),
+    "reimbursement:batch_bank_result": page(FINANCE, obj="batch"),
     # --- clearing -----------------------------------------------------------------------
     "clearing:period_list": page(SUPERVISOR | FINANCE | CLEARING | ADMIN),
     "clearing:period_create": action(CLEARING),  # province level only
@@ -150,11 +171,21 @@ RULES: dict[str, Rule] = {
     "clearing:period_detail": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="period", scoped=False),
     "clearing:period_cross": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="period", scoped=False),
     "clearing:settlement_list": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="period", scoped=False),
+    "clearing:settlement_export": page(CLEARING_STAFF, obj="period", scoped=False),
+    # A city's staff get the province's forms and their own city's (selectors.period_documents).
+    "clearing:period_notices_zip": page(CLEARING_STAFF, obj="period", scoped=False),
     "clearing:emergency_create": action(CLEARING, obj="period", scoped=False),
     "clearing:period_action": action(CLEARING, obj="period", scoped=False, kwargs={"action": "compute"}),
     "clearing:import_list": page(CLEARING),
     "clearing:import_detail": page(CLEARING, obj="import"),
     "clearing:import_errors": page(CLEARING, obj="import"),
+    "clearing:adjustment_list": page(CLEARING_STAFF),
+    "clearing:adjustment_import": action(CLEARING),  # the province's clearing officer
+    "clearing:adjustment_refund": action(CLEARING),
+    "clearing:adjustment_deduction": action(CLEARING),
+    "clearing:reconciliation": page(CLEARING_STAFF),
+    "clearing:reconciliation_import": action(CLEARING),
+    "clearing:reconciliation_correct": action(CLEARING | FINANCE, obj="reconciliation"),
     "clearing:payment_list": page(SUPERVISOR | FINANCE | CLEARING | ADMIN),
     "clearing:payment_detail": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="payment"),
     "clearing:advance_index": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, ok=302),  # to the current year
@@ -163,6 +194,50 @@ RULES: dict[str, Rule] = {
     "clearing:advance_action": action(CLEARING, obj="year", scoped=False, kwargs={"action": "compute_intra"}),
     "clearing:ledger_city": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="city"),
     "clearing:ledger_province": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="province", scoped=False),
+    "clearing:advance_ledger_export": page(CLEARING_STAFF, obj="year", scoped=False),
+    # 外省预付金 sit in the province's finance account: a city's finance staff find nothing there.
+    "clearing:foreign_advances": page(CLEARING | FINANCE, obj="year", scoped=False, own={"finance": 404},
+                                      other={"finance": 404}),
+    "clearing:foreign_advance_receive": action(CLEARING, obj="year", scoped=False),
+    "clearing:foreign_clearing_receive": action(CLEARING, obj="year", scoped=False),
+    # --- cooperation --------------------------------------------------------------------
+    # 费用协查 and 问题协同 are the clerks', supervisors' and clearing officers' work; the system
+    # administrator reads them. A case is seen by the regions (agencies) party to it.
+    "cooperation:assist_list": page(COOPERATION_READERS),
+    "cooperation:assist_export": page(COOPERATION_READERS),
+    "cooperation:assist_national_export": page(COOPERATION_WORKERS),
+    "cooperation:assist_source": page(COOPERATION_WORKERS),
+    "cooperation:assist_new": page(COOPERATION_WORKERS),
+    "cooperation:assist_import": page(COOPERATION_WORKERS),
+    "cooperation:assist_import_confirm": action(COOPERATION_WORKERS),  # no token: refused with a message
+    "cooperation:assist_detail": page(COOPERATION_READERS, obj="assist"),
+    # Actions a side may not take (our own request answered by us) are refused with a message.
+    "cooperation:assist_answer": action(COOPERATION_WORKERS, obj="assist"),
+    "cooperation:assist_delay": action(COOPERATION_WORKERS, obj="assist"),
+    "cooperation:assist_confirm": action(COOPERATION_WORKERS, obj="assist"),
+    "cooperation:assist_dispute": action(COOPERATION_WORKERS, obj="assist"),
+    "cooperation:assist_attach": action(COOPERATION_WORKERS, obj="assist"),
+    "cooperation:attachment_download": page(COOPERATION_READERS, obj="attachment"),
+    "cooperation:coordination_list": page(COOPERATION_READERS),
+    "cooperation:coordination_export": page(COOPERATION_READERS),
+    "cooperation:coordination_new": page(COOPERATION_WORKERS),
+    "cooperation:coordination_detail": page(COOPERATION_READERS, obj="coordination"),
+    "cooperation:coordination_note": action(COOPERATION_WORKERS, obj="coordination"),
+    "cooperation:coordination_attach": action(COOPERATION_WORKERS, obj="coordination"),
+    "cooperation:coordination_helper": action(COOPERATION_WORKERS, obj="coordination"),
+    "cooperation:coordination_extend": action(COOPERATION_WORKERS, obj="coordination"),
+    "cooperation:coordination_reclassify": action(COOPERATION_WORKERS, obj="coordination"),
+    "cooperation:coordination_reply": action(COOPERATION_WORKERS, obj="coordination"),
+    "cooperation:coordination_confirm": action(COOPERATION_WORKERS, obj="coordination"),
+    "cooperation:coordination_dispute": action(COOPERATION_WORKERS, obj="coordination"),
+    "cooperation:coordination_escalate": action(COOPERATION_WORKERS, obj="coordination"),
+    # --- monitoring ---------------------------------------------------------------------
+    "monitoring:overview": page(CLEARING_STAFF),
+    "monitoring:export": page(CLEARING_STAFF),
+    "monitoring:thresholds": page(CLEARING_STAFF),
+    "monitoring:threshold_delete": action(CLEARING | ADMIN, obj="threshold"),
+    "monitoring:balances": page(CLEARING_STAFF),
+    "monitoring:reports": page(CLEARING_STAFF),
 }
 
 #: Django's admin has its own permission system (is_staff + model permissions) and its own tests.
@@ -242,7 +317,11 @@ def observed(name: str, rule: Rule, users, objects) -> dict[tuple[str, str], tup
             client = Client()
             if role != "anonymous":
                 client.force_login(users[role])
-            response = getattr(client, rule.method)(url, {})
+            # Each request in its own savepoint, rolled back: what one role's action changes
+            # (a threshold deleted) is still there for the next role.
+            with transaction.atomic():
+                response = getattr(client, rule.method)(url, {})
+                transaction.set_rollback(True)
             if rule.anonymous == 302 and role == "anonymous":
                 assert response["Location"].startswith(reverse("login")), (name, response["Location"])
             results[(role, side)] = (response.status_code, rule.expected(role, side))

@@ -128,7 +128,7 @@ def _all_url_names():
     return names
 
 
-PUBLIC = {"login", "healthz"}
+PUBLIC = {"login", "healthz", "favicon"}  # favicon: the login page shows it too
 
 
 def test_every_page_needs_login(client):

@@ -19,14 +19,15 @@ ADMINISTRATION_PAGES = {
     "clearing:period_list", "clearing:period_detail", "clearing:period_cross", "clearing:settlement_list",
     "clearing:payment_list", "clearing:payment_detail", "clearing:advance_index", "clearing:advance_year",
     "clearing:ledger_city", "clearing:ledger_province",
-    "filings:export", "clearing:period_notices_zip", "clearing:settlement_export", "clearing:adjustment_list",
-    "clearing:reconciliation", "clearing:advance_ledger_export",
+    # Reading and exporting what the pages above show (GET only).
+    "filings:export", "clearing:period_notices_zip", "clearing:settlement_export",
+    "clearing:adjustment_list", "clearing:reconciliation", "clearing:advance_ledger_export",
     "cooperation:assist_list", "cooperation:assist_export", "cooperation:assist_detail", "cooperation:attachment_download",
     "cooperation:coordination_list", "cooperation:coordination_export", "cooperation:coordination_detail",
-    # Monitoring: reading, the report archive, and the thresholds (configuration, like filings:settings);
-    # the fund balance is entered by the clearing officer only.
-    "monitoring:overview", "monitoring:export", "monitoring:reports", "monitoring:thresholds",
-    "monitoring:threshold_delete", "monitoring:balances",
+    "monitoring:overview", "monitoring:export", "monitoring:reports",
+    # Configuration: the warning lines. The fund balance on the same kind of page is business
+    # data the administrator may not enter (monitoring/tests/test_views.py).
+    "monitoring:thresholds", "monitoring:threshold_delete", "monitoring:balances",
 }  # fmt: skip
 
 

@@ -126,6 +126,17 @@ def test_finance_reads_but_cannot_set_lines(client, finance, months):
     assert response.status_code == 403 and not Threshold.objects.exists()
 
 
+def test_the_system_administrator_sets_lines_but_does_not_enter_fund_balances(client, administrator, months):
+    """三员分立: a warning line is configuration, the fund's balance a business figure."""
+    client.force_login(administrator)
+    response = client.post(reverse("monitoring:balances"), {"period": "2026-03", "balance": "1200", "monthly_expenditure": "100"})
+    assert response.status_code == 403 and not FundBalance.objects.exists()
+    page = client.get(reverse("monitoring:balances")).content.decode()
+    assert 'name="balance"' not in page  # no entry form either
+    response = client.post(reverse("monitoring:thresholds"), {"indicator": "fund_ratio", "direction": "both", "value": "55", "active": "on"})
+    assert response.status_code == 302 and Threshold.objects.exists()
+
+
 def test_export_is_xlsx_and_formula_safe(client, clearing_officer, months):
     from openpyxl import load_workbook
 
