@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run otp dev test setup system browser-system lint worker benchmark clean
+.PHONY: run otp dev test setup system browser-system lint worker benchmark loadtest clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,16 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yidi_bench
 benchmark: setup
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/benchmark_clearing.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/benchmark_monitoring.py
+
+# locust against gunicorn (4 workers, production settings, loopback): signed-in clerks, supervisors,
+# finance and clearing staff for LOADTEST_TIME; per-page throughput, p50/p95/p99 and errors
+# (docs/performance.md). Volume first: DATABASE_URL=… manage.py seed_volume --claims N --filings N.
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yidi_load
+USERS ?= 20
+LOADTEST_TIME ?= 60s
+LOADTEST_PORT ?= 8113
+loadtest: setup
+	$(BIN)/python scripts/loadtest.py --database-url $(LOAD_DATABASE_URL) --users $(USERS) --time $(LOADTEST_TIME) --port $(LOADTEST_PORT)
 
 worker: setup
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --prefetch-multiplier=1 -Q yidi,yidi-imports --beat

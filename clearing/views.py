@@ -290,7 +290,10 @@ def settlement_list(request, period: str):
     query = request.GET.get("q", "").strip()
     rows = selectors.settlement_rows(user=request.user, period=period.period, region=region, insurance_type=insurance,
                                      query=query)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, 50)
+    if not (region or insurance in ("310", "390") or query) and request.user.sees_all_regions:
+        paginator.count = period.settlement_count  # every import keeps it: no COUNT over a month of a million rows
+    page = paginator.get_page(request.GET.get("page"))
     names = dict(Region.objects.values_list("code", "short_name"))
     return render(
         request,

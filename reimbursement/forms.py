@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.idcard import normalize_id_number, parse_id_number
-from core.models import Institution, InsuranceType, Region
+from core.models import Institution, InsuranceType, InsuredPerson, Region
 from core.validators import MAX_CLAIM_AMOUNT, validate_plain_text
 from reimbursement.formatting import mask_bank_account
 from reimbursement.models import (
@@ -306,14 +306,15 @@ class ClaimFilter(django_filters.FilterSet):
         if not text:
             return queryset
         number = normalize_id_number(text)
+        if len(number) == 18 and number[:17].isdigit():
+            # A whole ID number names one person: through the unique index, no scan of names and numbers.
+            return queryset.filter(person__in=InsuredPerson.objects.filter(id_number=number).values("pk"))
         condition = (
             Q(number__icontains=text)
             | Q(person__name__icontains=text)
             | Q(invoice_numbers__icontains=text.upper())
         )
-        if len(number) == 18:
-            condition |= Q(person__id_number=number)
-        elif len(number) >= 4 and (number.isdigit() or number[:-1].isdigit()):
+        if len(number) >= 4 and (number.isdigit() or number[:-1].isdigit()):
             condition |= Q(person__id_number__endswith=number)
         return queryset.filter(condition)
 

@@ -475,6 +475,9 @@ class Claim(models.Model):
             models.Index(fields=["region", "status", "due_on"]),
             # The list's first page: a region's newest claims without sorting the region (scale).
             models.Index(fields=["region", "-intake_at", "-id"], name="claim_region_newest"),
+            # The home tiles: this month's decisions and payments of a region (scale).
+            models.Index(fields=["region", "decided_at"], name="claim_region_decided"),
+            models.Index(fields=["region", "paid_on"], name="claim_region_paid"),
         ]
         constraints = [
             models.CheckConstraint(

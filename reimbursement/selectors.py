@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
@@ -117,10 +117,19 @@ def deadline_lists(*, user, window: DeadlineWindow, limit: int = 200) -> dict[st
     return result
 
 
+#: The statuses the home tiles count whatever the date (the others only when decided or paid this month).
+DASHBOARD_OPEN_STATUSES = (Claim.Status.INCOMPLETE, *Claim.CLOCK_STATUSES)
+
+
 def dashboard_counts(*, user, window: DeadlineWindow) -> dict:
     """The home-page figures of manual reimbursement in one query."""
     month_start = window.today.replace(day=1)
-    claims = Claim.objects.for_user(user).annotate(
+    since = timezone.make_aware(datetime.combine(month_start, time.min))
+    # Every figure is about an open claim or one decided or paid this month: read only those
+    # (through the region's status, decision-time and payment-date indexes), not a city's years of closed ones.
+    claims = Claim.objects.for_user(user).filter(
+        Q(status__in=DASHBOARD_OPEN_STATUSES) | Q(decided_at__gte=since) | Q(paid_on__gte=month_start)
+    ).annotate(
         has_delay_notice=Exists(_delay_notices()), has_open_return=Exists(_open_returns()),
         has_unverified_return=Exists(_unverified_returns()),
     )

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -743,13 +744,16 @@ def _trial_initial(claim: Claim) -> dict:
 # --- Payment -----------------------------------------------------------------------------------------
 
 
+PAYMENTS_PER_PAGE = 100
+
+
 @role_required(Role.FINANCE)
 @require_http_methods(["GET", "POST"])
 def payments(request):
-    approved = list(selectors.approved_for_payment(user=request.user))
+    waiting = selectors.approved_for_payment(user=request.user)
     if request.method == "POST":
         ids = {int(value) for value in request.POST.getlist("claim") if value.isdigit()}
-        chosen = [claim for claim in approved if claim.pk in ids]
+        chosen = list(waiting.filter(pk__in=ids))
         if len(chosen) != len(ids):
             messages.error(request, "所选申请中有的已不是“已审批（待付款）”状态，请刷新后重新选择。")
             return redirect("reimbursement:payments")
@@ -761,12 +765,17 @@ def payments(request):
         messages.success(request, f"付款通知 {batch.number} 已建立，正在后台生成通知书。")
         return redirect("reimbursement:batch_detail", pk=batch.pk)
     batches = Paginator(selectors.payment_batches(user=request.user), 20).get_page(request.GET.get("page"))
-    total = sum((claim.fund_payment or Decimal("0") for claim in approved), Decimal("0.00"))
+    # A big city's backlog is hundreds of claims: one page of them at a time, the totals in one aggregate.
+    totals = waiting.order_by().aggregate(count=Count("pk"), amount=Sum("fund_payment"))
+    paginator = Paginator(waiting, PAYMENTS_PER_PAGE)
+    paginator.count = totals["count"]  # known already: no second COUNT
+    approved = paginator.get_page(request.GET.get("claims_page"))
     full = bank_views.shows_full_accounts(request.user)
     if full:
         bank_views.audit_full_accounts(request, approved, where="付款管理·待出付款通知")
     return render(request, "reimbursement/payments.html",
-                  {"approved": approved, "page": batches, "approved_total": total, "full_accounts": full})
+                  {"approved": approved, "page": batches, "approved_count": totals["count"],
+                   "approved_total": totals["amount"] or Decimal("0.00"), "full_accounts": full})
 
 
 @role_required(Role.FINANCE)

@@ -356,3 +356,21 @@ def test_a_months_notices_download_as_one_zip_in_form_order(client, clearing_off
     client.force_login(finance)  # 南京: the shared forms and its own 12/13 only
     names = zipfile.ZipFile(io.BytesIO(b"".join(client.get(url).streaming_content))).namelist()
     assert len(names) == 4
+
+
+def test_the_whole_months_settlement_list_takes_its_count_from_the_period_not_a_count_query(client, clearing_officer,
+                                                                                            tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import_rows(tmp_path, [Row(f"C{n}", "320100", "320200", fund_amount="10.00") for n in range(60)])
+    period = ClearingPeriod.objects.get()
+    assert period.settlement_count == 60
+    client.force_login(clearing_officer)
+    url = reverse("clearing:settlement_list", args=[period.period])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    assert "共 60 条" in page
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "clearing_settlement" in q["sql"]]
+    filtered = client.get(url, {"q": "C1"}).content.decode()  # a filtered list still counts its rows
+    assert "共 11 条" in filtered

@@ -581,3 +581,25 @@ def test_edit_page_says_clearly_when_a_correction_needs_new_materials(client, cl
     assert "修改后需补充材料：外购发票；住院医嘱单（或外购药处方原件复印件）" in page
     assert "申请转为“材料不全”" in page and "补齐材料之日起重新计算" in page
     assert Claim.objects.get(pk=claim.pk).status == Claim.Status.INCOMPLETE
+
+
+def test_payments_page_lists_the_approved_claims_a_page_at_a_time_with_the_totals_of_all(
+        client, submitted_claim, supervisor, finance, monkeypatch, django_capture_on_commit_callbacks):
+    from core.volume import copy_row
+    from reimbursement import views
+
+    approved = services.claim_approve(claim=submitted_claim, by=supervisor)
+    second = copy_row(approved, number=approved.number[:-1] + "9", decided_at=approved.decided_at + timedelta(minutes=1))
+    second.save()
+    monkeypatch.setattr(views, "PAYMENTS_PER_PAGE", 1)
+    client.force_login(finance)
+    first_page = client.get(reverse("reimbursement:payments")).content.decode()
+    total = approved.fund_payment * 2
+    assert "已审批待付款（2 笔" in first_page and f"{total:,.2f}" in first_page
+    assert approved.number in first_page and second.number not in first_page
+    assert 'id="approved-pages"' in first_page
+    second_page = client.get(reverse("reimbursement:payments") + "?claims_page=2").content.decode()
+    assert second.number in second_page and approved.number not in second_page
+    with django_capture_on_commit_callbacks(execute=True):  # a claim of another page can still be chosen
+        client.post(reverse("reimbursement:payments"), {"claim": [second.pk]})
+    assert list(PaymentBatch.objects.get().claims.values_list("pk", flat=True)) == [second.pk]
