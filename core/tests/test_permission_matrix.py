@@ -163,6 +163,9 @@ RULES: dict[str, Rule] = {
     "clearing:advance_action": action(CLEARING, obj="year", scoped=False, kwargs={"action": "compute_intra"}),
     "clearing:ledger_city": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="city"),
     "clearing:ledger_province": page(SUPERVISOR | FINANCE | CLEARING | ADMIN, obj="province", scoped=False),
+    # --- cooperation --------------------------------------------------------------------
+    # 违规费用扣款 from a 协查 result: the province clearing officer only (第五十三条); an empty POST is refused with a message.
+    "cooperation:assist_deduct": action(CLEARING, obj="assist_finding"),
 }
 
 #: Django's admin has its own permission system (is_staff + model permissions) and its own tests.
