@@ -33,6 +33,7 @@ from core.audit import entries_for, log_action
 from core.decorators import role_required
 from core.errors import DomainError
 from core.models import AuditLog, Role
+from core.money import format_yuan
 
 WORKERS = (Role.CLERK, Role.SUPERVISOR, Role.CLEARING_OFFICER)
 READERS = (*WORKERS, Role.ADMINISTRATOR)
@@ -290,7 +291,7 @@ def assist_deduct(request, pk: int):
             raise DomainError(f"{form.fields[field].label}：{errors[0]}" if field in form.fields else errors[0])
         deduction = services.assist_deduct(request=assist, amount=form.cleaned_data["amount"],
                                            insurance_type=form.cleaned_data.get("insurance_type", ""), by=request.user)
-        return f"已登记违规费用扣款 {deduction.amount} 元，计入{deduction.period.label}清算。"
+        return f"已登记违规费用扣款 {format_yuan(deduction.amount)} 元，计入{deduction.period.label}清算。"
 
     return _assist_action(request, assist.pk, act)
 

@@ -226,7 +226,7 @@ def test_province_clearing_officer_books_the_deduction_from_the_assist_page(
                            {"amount": "1200.00", "insurance_type": "310"}, follow=True)
     assert response.redirect_chain[-1][0] == url
     page = response.content.decode()
-    assert "已登记违规费用扣款 1200.00 元，计入2026年03月清算" in page
+    assert "已登记违规费用扣款 1,200.00 元，计入2026年03月清算" in page
     assert 'id="assist-deduction"' in page and "1,200.00 元" in page
     assert reverse("clearing:period_detail", args=["2026-03"]) in page
     assert 'id="deduction-form"' not in page
