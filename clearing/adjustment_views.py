@@ -24,11 +24,23 @@ def adjustment_list(request):
     if kind in ClearingAdjustment.Kind.values:
         queryset = queryset.filter(kind=kind)
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    _link_assists(page, request.user)
     return render(request, "clearing/adjustment_list.html", {
         "page": page, "kind": kind, "kinds": ClearingAdjustment.Kind.choices,
         "refund_form": RefundForm(), "deduction_form": DeductionForm(),
         "is_officer": request.user.sees_all_regions,
     })
+
+
+def _link_assists(page, user) -> None:
+    """A deduction booked from a 费用协查 result links back to it (its 来源单据号 is the 协查编号),
+    when the viewer may open that request; one query for the page."""
+    from cooperation.deductions import assists_by_number
+
+    deductions = [item for item in page if item.kind == ClearingAdjustment.Kind.DEDUCTION]
+    found = assists_by_number(user=user, numbers=[item.source_ref for item in deductions])
+    for item in deductions:
+        item.assist_pk = found.get(item.source_ref)
 
 
 def _form_error(form) -> str:

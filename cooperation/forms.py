@@ -231,3 +231,18 @@ class CoordinationFilter(django_filters.FilterSet):
         from cooperation.selectors import coordination_flag_filter
 
         return coordination_flag_filter(queryset, value, self.window)
+
+
+class AssistDeductionForm(forms.Form):
+    """违规费用扣款 from a confirmed 核查有误 result (第五十三条); the service checks the amount."""
+
+    amount = forms.DecimalField(label="扣款金额（元）", max_digits=14, decimal_places=2,
+                                help_text="不超过该次住院的费用总额；计入下一个尚未下达通知书的清算月。")
+    insurance_type = forms.ChoiceField(label="险种类型", required=False,
+                                       choices=[("", "请选择"), ("310", "职工（310）"), ("390", "城乡居民（390）")])
+
+    def __init__(self, *args, assist: AssistRequest | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if assist is not None and assist.settlement_id:
+            # The settlement's own 险种 is used; the field is not asked.
+            del self.fields["insurance_type"]

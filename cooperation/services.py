@@ -7,7 +7,8 @@ under a row lock and leaving an audit record (history rows come from simple-hist
           → coordination_confirm | coordination_dispute | (daily) coordination_deem_confirmed;
           coordination_escalate raises a disputed or unresolved one to the province.
 Deduction hook: `assist_findings_for_deduction` (selectors) lists confirmed 核查有误 results not yet
-deducted; clearing calls `assist_link_deduction` when it has booked the deduction.
+deducted; `assist_deduct` (cooperation.deductions) books the deduction in the clearing and calls
+`assist_link_deduction` in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from cooperation import rules
 from cooperation.attachments import check_uploads, store_attachments
+from cooperation.deductions import assist_deduct  # noqa: F401 - re-exported: the service of issue 12's hook
 from cooperation.models import (
     AssistDelay,
     AssistRequest,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("assists/<int:pk>/confirm/", views.assist_confirm, name="assist_confirm"),
     path("assists/<int:pk>/dispute/", views.assist_dispute, name="assist_dispute"),
     path("assists/<int:pk>/attachments/", views.assist_attach, name="assist_attach"),
+    path("assists/<int:pk>/deduction/", views.assist_deduct, name="assist_deduct"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("coordinations/", views.coordination_list, name="coordination_list"),
     path("coordinations/export.xlsx", views.coordination_export, name="coordination_export"),

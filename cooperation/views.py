@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cooperation import exchange, selectors, services
+from cooperation import deductions, exchange, selectors, services
 from cooperation.forms import (
     AnswerForm,
+    AssistDeductionForm,
     AssistFilter,
     AssistForm,
     CoordinationFilter,
@@ -31,6 +33,7 @@ from core.audit import entries_for, log_action
 from core.decorators import role_required
 from core.errors import DomainError
 from core.models import AuditLog, Role
+from core.money import format_yuan
 
 WORKERS = (Role.CLERK, Role.SUPERVISOR, Role.CLEARING_OFFICER)
 READERS = (*WORKERS, Role.ADMINISTRATOR)
@@ -197,9 +200,15 @@ def assist_detail(request, pk: int):
                    and request.user.has_role(*WORKERS))
     window = selectors.Window.for_today()
     due = selectors.assist_due_on(assist)
+    deduction = deductions.deduction_of(assist)
+    can_deduct = (assist.status == AssistRequest.Status.CONFIRMED and assist.result == AssistRequest.Result.HAS_ISSUE
+                  and not assist.deduction_reference and deductions.may_deduct(request.user))
     return render(request, "cooperation/assist_detail.html", {
         "assist": assist, "answer_form": AnswerForm(), "reason_form": ReasonForm(),
         "can_answer": can_answer, "can_confirm": can_confirm,
+        "deduction": deduction, "can_deduct": can_deduct,
+        "deduction_form": AssistDeductionForm(assist=assist, initial={"amount": assist.irregular_amount}) if can_deduct else None,
+        "sees_clearing": request.user.has_role(Role.SUPERVISOR, Role.FINANCE, Role.CLEARING_OFFICER, Role.ADMINISTRATOR),
         "can_attach": region in (assist.insured_region_id, assist.treatment_region_id)
         and assist.status != AssistRequest.Status.CONFIRMED and request.user.has_role(*WORKERS),
         "due": due, "flag": window.flag(due),
@@ -264,6 +273,27 @@ def assist_dispute(request, pk: int):
         return f"已退回就医地重新核查，期限 {updated.answer_due:%Y-%m-%d}。"
 
     return _assist_action(request, pk, act)
+
+
+@role_required(Role.CLEARING_OFFICER)
+@require_POST
+def assist_deduct(request, pk: int):
+    """违规费用扣款 from a confirmed 核查有误 result (第五十三条): the province clearing officer only;
+    another region's request is a 404 for a city's clearing officer."""
+    assist = selectors.assist_detail(user=request.user, pk=pk)
+    if not deductions.may_deduct(request.user):
+        raise PermissionDenied("只有省级清算岗可以登记违规费用扣款。")
+
+    def act(assist):
+        form = AssistDeductionForm(request.POST, assist=assist)
+        if not form.is_valid():
+            field, errors = next(iter(form.errors.items()))
+            raise DomainError(f"{form.fields[field].label}：{errors[0]}" if field in form.fields else errors[0])
+        deduction = services.assist_deduct(request=assist, amount=form.cleaned_data["amount"],
+                                           insurance_type=form.cleaned_data.get("insurance_type", ""), by=request.user)
+        return f"已登记违规费用扣款 {format_yuan(deduction.amount)} 元，计入{deduction.period.label}清算。"
+
+    return _assist_action(request, assist.pk, act)
 
 
 @role_required(*WORKERS)

@@ -81,3 +81,30 @@ def test_confirm_and_daily_deemed_confirmation_race_leaves_one_outcome(raise_coo
     assert status in (Coordination.Status.CONFIRMED, Coordination.Status.DEEMED_CONFIRMED)
     if status == Coordination.Status.DEEMED_CONFIRMED:
         assert "不能确认" in outcomes["confirm"]
+
+
+def test_two_clearing_officers_deducting_one_result_at_once_book_it_once(raise_assist, clerk, clerk_wuxi,
+                                                                         clearing_officer, make_staff, monkeypatch):
+    """第五十三条 deduction: the assist row lock makes the second officer wait, then see the first's booking."""
+    from decimal import Decimal
+
+    from clearing.models import ClearingAdjustment
+    from clearing.services import period_get_or_create
+    from core.models import Role
+
+    period_get_or_create("2026-03")
+    assist = raise_assist()
+    services.assist_answer(request=assist, by=clerk_wuxi, result="has_issue", finding="超标准收取床位费",
+                           irregular_amount=Decimal("1200.00"), today=date(2026, 4, 1))
+    services.assist_confirm(request=assist, by=clerk, today=date(2026, 4, 2))
+    second_officer = make_staff("clearing_js2", Role.CLEARING_OFFICER, "320000")
+    pk = assist.pk
+    outcomes = run_together(
+        *[(name, lambda by=by: services.assist_deduct(request=AssistRequest.objects.get(pk=pk), amount="1200.00",
+                                                      insurance_type="310", by=by))
+          for name, by in (("first", clearing_officer), ("second", second_officer))],
+        monkeypatch=monkeypatch,
+    )
+    assert sorted(outcomes.values()).count("ok") == 1
+    assert "不能重复扣款" in next(message for message in outcomes.values() if message != "ok")
+    assert ClearingAdjustment.objects.filter(source_ref=assist.number).count() == 1

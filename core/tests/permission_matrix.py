@@ -60,6 +60,7 @@ def make_objects(users: dict, tmp_path) -> dict[str, Pair]:
     objects.update(_clearing_objects(users, tmp_path))
     objects.update(_cooperation_objects(users))
     objects.update(_monitoring_objects(users))
+    objects.update(_assist_finding_objects(users))
     return objects
 
 
@@ -185,3 +186,24 @@ def _monitoring_objects(users) -> dict[str, Pair]:
     thresholds = [Threshold.objects.create(region=region(code), indicator="fund_ratio", direction="both",
                                            value=Decimal("60.00"), updated_by=users["admin"]) for code in (OWN, OTHER)]
     return {"threshold": Pair({"pk": thresholds[0].pk}, {"pk": thresholds[1].pk})}
+
+
+def _assist_finding_objects(users) -> dict[str, Pair]:
+    """Confirmed 核查有误 费用协查 results (the 违规费用扣款 hook): 南京's, answered by 无锡, and
+    无锡's own, answered from another province through the national system."""
+    from cooperation import services
+    from core.idcard import build_id_number
+
+    findings = []
+    for code, raiser, answerer, treatment in ((OWN, "clerk", "other_clerk", OTHER), (OTHER, "other_clerk", "other_clerk", "330100")):
+        assist = services.assist_create(
+            by=users[raiser], treatment_region=region(treatment), id_number=build_id_number(code, date(1956, 3, 12), 24),
+            name="矩阵协查", sex="F", institution_name="矩阵医院", hospital_number=f"ZY{code}", invoice_number=f"FP{code}",
+            admission_date=date(2026, 2, 20), discharge_date=date(2026, 3, 10), total_amount=Decimal("36820.50"),
+            today=date(2026, 3, 16),
+        )
+        services.assist_answer(request=assist, by=users[answerer], result="has_issue", finding="超标准收取床位费",
+                               imported=treatment == "330100", answered_on=date(2026, 3, 30), today=date(2026, 4, 1))
+        services.assist_confirm(request=assist, by=users[raiser], today=date(2026, 4, 2))
+        findings.append(assist)
+    return {"assist_finding": Pair({"pk": findings[0].pk}, {"pk": findings[1].pk})}

@@ -231,6 +231,8 @@ RULES: dict[str, Rule] = {
     "cooperation:coordination_confirm": action(COOPERATION_WORKERS, obj="coordination"),
     "cooperation:coordination_dispute": action(COOPERATION_WORKERS, obj="coordination"),
     "cooperation:coordination_escalate": action(COOPERATION_WORKERS, obj="coordination"),
+    # 违规费用扣款 from a 协查 result: the province clearing officer only (第五十三条); an empty POST is refused with a message.
+    "cooperation:assist_deduct": action(CLEARING, obj="assist_finding"),
     # --- monitoring ---------------------------------------------------------------------
     "monitoring:overview": page(CLEARING_STAFF),
     "monitoring:export": page(CLEARING_STAFF),
