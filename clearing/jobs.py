@@ -102,7 +102,12 @@ def release_import_batch(job, reason: str) -> None:
     """on_failure of an import job (crash, lost worker, broker down, timeout): its batch
     ends “导入失败” with the reason, never “校验中”/“导入中”, and may be tried again. Nothing
     of the file was written (the import commits in one transaction)."""
+    from core.jobs import BROKER_DOWN
+
     batch_id = job.params.get("batch_id")
+    if reason == BROKER_DOWN:  # never started: the page says which step could not start
+        services.import_batch_fail(batch_id=batch_id, reason=reason)
+        return
     status = ImportBatch.objects.filter(pk=batch_id).values_list("status", flat=True).first()
     verb = "导入" if status == ImportBatch.Status.IMPORTING else "校验"
     written = "" if "未写入" in reason else "，文件中的数据均未写入"

@@ -161,7 +161,7 @@ def test_a_crash_in_the_import_job_fails_the_batch_with_the_reason(client, clear
     response = upload(client, django_capture_on_commit_callbacks)
     batch = ImportBatch.objects.select_related("job").get()
     assert batch.status == ImportBatch.Status.FAILED
-    assert batch.file_error == f"处理时发生意外错误（RuntimeError），文件中的数据均未写入。请联系系统管理员并告知任务编号 {batch.job.pk}。"
+    assert batch.file_error == f"校验未完成：处理时发生意外错误（RuntimeError），文件中的数据均未写入。请联系系统管理员并告知任务编号 {batch.job.pk}。"
     assert batch.job.status == Job.Status.FAILED
     assert "处理时发生意外错误" in client.get(response.url).text
     assert AuditLog.objects.filter(to_state=ImportBatch.Status.FAILED, username="系统（后台任务）").exists()

@@ -4,6 +4,7 @@ scans switched off, PostgreSQL plans the first page without a Sort node. SQLite 
 import pytest
 from django.db import connection
 
+from core.models import Role
 from core.tests.factories import make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -39,12 +40,12 @@ def _first_page(name: str, user):
 @pytest.mark.parametrize(("name", "index"), [("claims", "claim_region_newest"), ("filings", "filing_region_newest"),
                                              ("documents", "document_region_newest")])
 def test_a_citys_first_page_is_read_in_index_order(name, index):
-    user = make_user("clerk_plan", None, "320100")
+    user = make_user("clerk_plan", Role.CLERK, "320100")
     text = plan(_first_page(name, user))
     assert index in text and "Sort" not in text, text
 
 
 def test_a_users_jobs_use_the_region_index():
     # Jobs are the user's own or their region's: a BitmapOr of two index scans, then a small sort.
-    text = plan(_first_page("jobs", make_user("clerk_plan", None, "320100")))
+    text = plan(_first_page("jobs", make_user("clerk_plan", Role.CLERK, "320100")))
     assert "job_region_newest" in text, text
