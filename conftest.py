@@ -17,6 +17,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _s3_bucket():
+    """With YIDI_S3_BUCKET set the whole run stores files in that bucket (core/tests/s3.py)."""
+    from core.tests.s3 import ensure_configured_bucket
+
+    ensure_configured_bucket()
+
+
 @pytest.fixture(autouse=True)
 def _sync_jobs(settings):
     settings.YIDI_JOB_RUNNER = "sync"

@@ -15,6 +15,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config.storage import s3_storage_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -254,6 +256,11 @@ STORAGES = {
         )
     },
 }
+# Several hosts share generated documents and uploads through an S3-compatible bucket
+# (YIDI_S3_BUCKET and friends: config/storage.py, docs/deployment.md); local disk otherwise.
+_S3_STORAGE = s3_storage_setting(os.environ)
+if _S3_STORAGE:
+    STORAGES["default"] = _S3_STORAGE
 WHITENOISE_USE_FINDERS = STATIC_FROM_SOURCE
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
