@@ -98,3 +98,13 @@ def ensure_configured_bucket() -> None:
         client.head_bucket(Bucket=bucket)
     except ClientError:
         client.create_bucket(Bucket=bucket)
+
+
+def isolate_in_bucket(settings) -> None:
+    """When the whole run is on S3, each test stores under a key prefix of its own
+    (as each test has its own MEDIA_ROOT on local disk)."""
+    default = settings.STORAGES["default"]
+    if default["BACKEND"] != "storages.backends.s3.S3Storage":
+        return
+    options = {**default["OPTIONS"], "location": f"{default['OPTIONS'].get('location') or 'tests'}/{uuid.uuid4().hex}"}
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
