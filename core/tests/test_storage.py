@@ -47,3 +47,14 @@ def test_on_local_disk_the_importer_reads_the_stored_file_itself_not_a_copy(sett
     batch.file.name = name
     with local_path(batch.file) as path:
         assert path == Path(settings.MEDIA_ROOT) / name
+
+
+
+def test_import_previews_of_django_import_export_wait_in_the_shared_storage_not_a_hosts_tmp():
+    """An admin import's preview and its confirmation may reach different web hosts."""
+    from types import SimpleNamespace
+
+    from import_export.admin import ImportMixin
+    from import_export.tmp_storages import MediaStorage
+
+    assert ImportMixin.get_tmp_storage_class(SimpleNamespace(tmp_storage_class=None)) is MediaStorage
