@@ -15,6 +15,17 @@ from core.models import Role
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    from core.tests.s3 import isolate_in_bucket
+
+    isolate_in_bucket(settings)  # the same for a run on S3: a key prefix of the test's own
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _s3_bucket():
+    """With YIDI_S3_BUCKET set the whole run stores files in that bucket (core/tests/s3.py)."""
+    from core.tests.s3 import ensure_configured_bucket
+
+    ensure_configured_bucket()
 
 
 @pytest.fixture(autouse=True)

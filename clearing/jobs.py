@@ -4,7 +4,6 @@ finds its documents already stored and stores nothing twice)."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 from django.db import connection
 from django.db.utils import load_backend
@@ -15,6 +14,7 @@ from core.document_batches import Batch, document_batch
 from core.errors import DomainError
 from core.jobs import job_handler
 from core.models import Job
+from core.storage import local_path
 
 #: The forms this app archives, as the document list names them.
 DOCUMENT_KINDS = {
@@ -151,12 +151,14 @@ def _import_settlements(job, progress) -> dict:
     Job.objects.filter(pk=job.pk).update(progress_in_bytes=True)  # the importer counts the bytes it has read
     reporter = _SideChannelProgress(job, progress)
     try:
-        report = import_file(
-            Path(batch.file.path),
-            display_name=batch.filename,
-            options=ImportOptions(dry_run=not commit, skip_invalid=batch.skip_invalid, restrict_to=restrict, progress=reporter,
-                                  by=batch.created_by),
-        )
+        # The uploaded file itself on local disk; a temporary copy on this host from shared storage.
+        with local_path(batch.file) as path:
+            report = import_file(
+                path,
+                display_name=batch.filename,
+                options=ImportOptions(dry_run=not commit, skip_invalid=batch.skip_invalid, restrict_to=restrict,
+                                      progress=reporter, by=batch.created_by),
+            )
     finally:
         reporter.close()
     services.import_batch_apply_report(batch=batch, report=report, commit=commit)

@@ -15,6 +15,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config.storage import s3_storage_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -254,6 +256,11 @@ STORAGES = {
         )
     },
 }
+# Several hosts share generated documents and uploads through an S3-compatible bucket
+# (YIDI_S3_BUCKET and friends: config/storage.py, docs/deployment.md); local disk otherwise.
+_S3_STORAGE = s3_storage_setting(os.environ)
+if _S3_STORAGE:
+    STORAGES["default"] = _S3_STORAGE
 WHITENOISE_USE_FINDERS = STATIC_FROM_SOURCE
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -373,6 +380,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Import previews wait in the default storage (the shared bucket on several hosts), never a host's /tmp.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 # Cells starting with = + - @ are prefixed so spreadsheets do not run them.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -47,7 +47,13 @@ def celery_workers(settings, tmp_path):
     _require(bool(redis_url), "REDIS_URL is not set: a real Celery worker needs the Redis broker")
     _require(connection.vendor == "postgresql", "the worker process must share the test database: needs PostgreSQL")
     queue = f"yidi-test-{uuid.uuid4().hex[:8]}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "YIDI_"))}
+    # The worker is another "host": with shared storage on (YIDI_S3_*) it writes to the bucket,
+    # under this test's own key prefix, and the test reads what it stored from there.
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("PYTEST", "YIDI_")) or key.startswith("YIDI_S3_")}
+    location = settings.STORAGES["default"].get("OPTIONS", {}).get("location")
+    if location:
+        env["YIDI_S3_PREFIX"] = location
     env.update(
         DATABASE_URL=_database_url(),
         REDIS_URL=redis_url,

@@ -149,8 +149,13 @@ def test_unreadable_xlsx_is_explained_in_chinese(client, clerk, content, message
 
 
 def _preview_files(settings):
-    folder = settings.MEDIA_ROOT / "filings-import"
-    return sorted(folder.iterdir()) if folder.exists() else []
+    """The preview files in the storage they are kept in (local disk or the shared bucket)."""
+    from filings.services import IMPORT_PREVIEW_FOLDER, _preview_storage
+
+    try:
+        return sorted(_preview_storage().listdir(IMPORT_PREVIEW_FOLDER)[1])
+    except FileNotFoundError:
+        return []
 
 
 def test_preview_file_removed_after_confirm_and_after_cancel(client, clerk, settings):
@@ -176,21 +181,31 @@ def test_a_new_preview_replaces_the_previous_file(client, clerk, settings):
     assert len(_preview_files(settings)) == 1
 
 
-def test_daily_task_sweeps_previews_older_than_a_day(settings):
+def test_daily_task_sweeps_previews_older_than_a_day(settings, monkeypatch):
     import os
     import time
+    from datetime import timedelta
 
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from core.storage import filesystem_path
+    from filings.services import IMPORT_PREVIEW_FOLDER, _preview_storage
     from filings.tasks import expire_filings
 
-    folder = settings.MEDIA_ROOT / "filings-import"
-    folder.mkdir(parents=True)
-    old, fresh = folder / ("a" * 32), folder / ("b" * 32)
-    old.write_bytes(b"320104196002020412")
-    fresh.write_bytes(b"320104196002020412")
-    two_days_ago = time.time() - 2 * 86400
-    os.utime(old, (two_days_ago, two_days_ago))
+    storage = _preview_storage()
+    old = storage.save(f"{IMPORT_PREVIEW_FOLDER}/{'a' * 32}", ContentFile(b"320104196002020412"))
+    storage.save(f"{IMPORT_PREVIEW_FOLDER}/{'b' * 32}", ContentFile(b"320104196002020412"))
+    on_disk = filesystem_path(storage, old)
+    if on_disk is not None:
+        two_days_ago = time.time() - 2 * 86400
+        os.utime(on_disk, (two_days_ago, two_days_ago))
+    else:  # an S3 object keeps its upload time: say it was uploaded two days ago
+        stored_time = type(storage).get_modified_time
+        monkeypatch.setattr(type(storage), "get_modified_time", lambda self, name: (
+            timezone.now() - timedelta(days=2) if name == old else stored_time(self, name)))
     expire_filings.run()
-    assert _preview_files(settings) == [fresh]
+    assert _preview_files(settings) == ["b" * 32]
 
 
 def test_absurd_dates_in_an_import_are_row_errors(client, clerk):

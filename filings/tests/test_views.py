@@ -505,7 +505,7 @@ def test_confirm_without_preview_is_refused(client, clerk):
 
 
 def _read_xlsx(document):
-    workbook = openpyxl.load_workbook(document.file.path)
+    workbook = openpyxl.load_workbook(io.BytesIO(document.file.read()))
     rows = list(workbook.active.iter_rows(values_only=True))
     return rows[0], rows[1:]
 
@@ -554,8 +554,9 @@ def test_upload_export_escapes_spreadsheet_formulae(client, clerk):
 
 
 def _pdf_text(document) -> str:
-    return subprocess.run(["pdftotext", "-layout", document.file.path, "-"], capture_output=True, text=True,
-                          check=True).stdout
+    with document.file.open("rb") as handle:
+        content = handle.read()
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
 
 
 def test_annex1_printed_in_background_with_person_and_ticked_type(client, clerk, filing, run_jobs):
