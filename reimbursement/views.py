@@ -165,7 +165,9 @@ def _panel_context(request, data, region_code: str | None) -> dict:
     flags = {name: data.get(name) in ("on", "true", "1", True) for name in (
         "rescue", "accidental_injury", "dual_channel_drugs", "drugs_bought_outside", "patient_deceased"
     )}
-    person_context = _panel_person_and_eligibility(data, care_type, flags, today, user=request.user)
+    institution = _chosen_institution(data)
+    person_context = _panel_person_and_eligibility(data, care_type, flags, today, user=request.user,
+                                                   institution=institution)
     # The checklist is always the insured region's: its published extra materials are the ones
     # the saved claim will require, whoever takes it in.
     person = person_context.get("panel_person")
@@ -198,7 +200,7 @@ def _panel_context(request, data, region_code: str | None) -> dict:
     care_label = CareType(care_type).label if care_type in CareType.values else ""
     context = {"items": items, "missing": missing, "panel_care_type": care_type, "care_label": care_label}
     context.update(person_context)
-    context["panel_institution"] = _chosen_institution(data)
+    context["panel_institution"] = institution
     context.update(_panel_fees(data, care_type))
     return context
 
@@ -240,8 +242,8 @@ def _panel_fees(data, care_type: str) -> dict:
     return context
 
 
-def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, user) -> dict:
-    from core.models import Institution, Region
+def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, user, institution) -> dict:
+    from core.models import Region
 
     context: dict = {}
     raw_id = (data.get("id_number") or "").strip()
@@ -263,8 +265,6 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, u
     context["panel_new_person"] = person is None
     if person is None:
         return context
-    institution_pk = _pk(data.get("institution"))
-    institution = Institution.objects.filter(pk=institution_pk).select_related("region").first() if institution_pk else None
     region = institution.region if institution else Region.objects.filter(pk=data.get("treatment_region") or "").first()
     admission = _date(data.get("admission_date"))
     discharge = admission if care_type in ("outpatient", "emergency") else _date(data.get("discharge_date"))
