@@ -53,11 +53,14 @@ def xlsx_response(request, resource, queryset, *, title: str, filename: str) -> 
     """Serve a list as XLSX (audited), or say in Chinese that it is too long for one sheet."""
     from django.contrib import messages
     from django.shortcuts import redirect
+    from django.utils.http import url_has_allowed_host_and_scheme
 
     count = queryset.count()
     if count > MAX_EXPORT_ROWS:
         messages.error(request, f"共 {count} 条，超过一次导出的上限 {MAX_EXPORT_ROWS} 条，请先用筛选条件缩小范围。")
-        return redirect(request.META.get("HTTP_REFERER") or "/")
+        back = request.META.get("HTTP_REFERER") or ""
+        safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+        return redirect(back if safe else "/")  # back to the list, never to another site
     content, rows = export_xlsx(resource, queryset, title=title)
     log_action(action=AuditLog.Action.EXPORT, user=request.user, request=request, message=f"导出{title} {rows} 条")
     response = HttpResponse(content, content_type=XLSX)

@@ -80,3 +80,15 @@ def test_the_advance_ledger_exports_per_year(client, make_staff):
     client.force_login(make_staff("clearing_x", Role.CLEARING_OFFICER, "320000"))
     header, rows = _sheet(client.get(reverse("clearing:advance_ledger_export", args=[2026])))
     assert rows[0][header.index("金额（元，流出为负）")] == 1000 and rows[0][header.index("说明")] == "'+预付金"
+
+
+def test_a_refused_export_goes_back_to_the_list_never_to_another_site(client, clerk, monkeypatch):
+    import core.exports
+
+    monkeypatch.setattr(core.exports, "MAX_EXPORT_ROWS", 0)
+    FilingFactory(insured_person=InsuredPersonFactory(insured_region=region("320100")))
+    client.force_login(clerk)
+    back = client.get(reverse("filings:export"), HTTP_REFERER="http://testserver/filings/?q=1")
+    assert back.status_code == 302 and back.url == "http://testserver/filings/?q=1"
+    away = client.get(reverse("filings:export"), HTTP_REFERER="https://evil.example/")
+    assert away.status_code == 302 and away.url == "/"
