@@ -32,13 +32,19 @@ setup: system $(BIN)/.installed node_modules/.installed
 # The portal as staff see it: debug pages off (Chinese error pages), plain HTTP
 # on this machine, a secret key generated once into var/, SQLite and in-process jobs.
 RUN_ENV = env -u DATABASE_URL -u REDIS_URL -u CACHE_URL DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_STATIC_FROM_SOURCE=1 \
-	DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,$(HOST) DJANGO_SECRET_KEY="$$(cat var/secret_key)"
+	DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost,$(HOST) DJANGO_SECRET_KEY="$$(cat var/secret_key)" \
+	YIDI_FIELD_KEYS="k1:$$(cat var/field_key)" YIDI_BLIND_INDEX_KEY="$$(cat var/blind_index_key)"
 
 var/secret_key:
 	mkdir -p var
 	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-run: setup var/secret_key
+# The keys that encrypt ID numbers and bank accounts at rest (core.crypto), generated once.
+var/field_key var/blind_index_key:
+	mkdir -p var
+	$(PYTHON) -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())" > $@
+
+run: setup var/secret_key var/field_key var/blind_index_key
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	$(RUN_ENV) $(BIN)/python manage.py verify_audit

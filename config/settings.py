@@ -182,6 +182,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Encryption at rest of ID numbers and bank accounts (core.crypto): AES-GCM keys as
+# "id:base64,id:base64" (the first seals, all open: rotate by putting a new key first and
+# running manage.py rotate_field_keys), and the key of the blind index used to search.
+# Unset, both are derived from DJANGO_SECRET_KEY — fine for development and tests;
+# check --deploy refuses it in production.
+YIDI_FIELD_KEYS = env_str("YIDI_FIELD_KEYS")
+YIDI_BLIND_INDEX_KEY = env_str("YIDI_BLIND_INDEX_KEY")
+
 # Second factor (core.otp): TOTP for every staff account, required in production.
 # Off by default only outside production (DJANGO_DEBUG=1, and the test suite, whose
 # force_login sessions have no device; tests that need it turn it on).

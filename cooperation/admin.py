@@ -4,6 +4,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from cooperation.models import AssistDelay, AssistRequest, Coordination, CoordinationHelper, CoordinationNote
+from core.admin import IdNumberSearchMixin
 
 
 class ReadOnlyMixin:
@@ -23,11 +24,11 @@ class AssistDelayInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(AssistRequest)
-class AssistRequestAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class AssistRequestAdmin(IdNumberSearchMixin, ReadOnlyMixin, SimpleHistoryAdmin):
     list_display = ["number", "name", "insured_region", "treatment_region", "status", "result", "total_amount",
                     "answer_due", "late_count"]
     list_filter = ["status", "result", "cross_province", "insured_region", "treatment_region"]
-    search_fields = ["number", "name", "=id_number", "institution_name", "settlement_id"]
+    search_fields = ["number", "name", "institution_name", "settlement_id"]
     inlines = [AssistDelayInline]
 
 
@@ -42,8 +43,9 @@ class NoteInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Coordination)
-class CoordinationAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class CoordinationAdmin(IdNumberSearchMixin, ReadOnlyMixin, SimpleHistoryAdmin):
     list_display = ["number", "subject", "requester", "receiver", "kind", "status", "reply_due", "replied_on"]
     list_filter = ["status", "kind", "requester", "receiver"]
-    search_fields = ["number", "subject", "=person_id_number", "person_name"]
+    search_fields = ["number", "subject", "person_name"]
+    id_number_hash_lookup = "person_id_number_hash"
     inlines = [HelperInline, NoteInline]

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q
 
 from cooperation.models import AssistRequest, Coordination
+from core.idcard import id_number_hash
 from core.models import Agency, Region, Sex
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -148,7 +149,7 @@ class AssistFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(number__icontains=value) | Q(id_number=value.upper()) | Q(name__icontains=value)
+            Q(number__icontains=value) | Q(id_number_hash=id_number_hash(value)) | Q(name__icontains=value)
             | Q(institution_name__icontains=value) | Q(hospital_number=value) | Q(settlement_id=value)
         )
 
@@ -208,7 +209,7 @@ class CoordinationFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(number__icontains=value) | Q(subject__icontains=value) | Q(person_id_number=value.upper())
+            Q(number__icontains=value) | Q(subject__icontains=value) | Q(person_id_number_hash=id_number_hash(value))
             | Q(person_name__icontains=value)
         )
 

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from core.fields import BlindIndexField, EncryptedTextField
 from core.models import Sex
 from core.scoping import RegionScopedQuerySet
 
@@ -74,7 +75,8 @@ class AssistRequest(models.Model):
         related_name="+",
     )
     # 第五十六条: the information every request must carry.
-    id_number = models.CharField("身份证号码", max_length=18)
+    id_number = EncryptedTextField("身份证号码", purpose="id_number", max_length=18)
+    id_number_hash = BlindIndexField("身份号码检索码", source="id_number", purpose="id_number", db_index=True)
     name = models.CharField("姓名", max_length=50)
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
     institution_name = models.CharField("医疗服务机构名称", max_length=200)
@@ -221,7 +223,10 @@ class Coordination(models.Model):
     kind = models.CharField("问题类型", max_length=10, choices=Kind.choices)
     subject = models.CharField("主要协同事项", max_length=200)
     description = models.TextField("问题描述", blank=True)
-    person_id_number = models.CharField("参保人员身份证号码", max_length=18, blank=True)
+    person_id_number = EncryptedTextField("参保人员身份证号码", purpose="id_number", max_length=18, blank=True)
+    person_id_number_hash = BlindIndexField(
+        "身份号码检索码", source="person_id_number", purpose="id_number", db_index=True
+    )
     person_name = models.CharField("参保人员姓名", max_length=50, blank=True)
     parent = models.ForeignKey(
         "self", verbose_name="原协同申请", null=True, blank=True, on_delete=models.PROTECT, related_name="escalations",

@@ -9,9 +9,9 @@ LIMIT = 50
 
 
 def panel(*, person, user) -> PersonPanel:
-    assists = list(AssistRequest.objects.for_user(user).filter(id_number=person.id_number)
+    assists = list(AssistRequest.objects.for_user(user).filter(id_number_hash=person.id_number_hash)
                    .select_related("treatment_region").order_by("-pk")[:LIMIT])
-    issues = list(Coordination.objects.for_user(user).filter(person_id_number=person.id_number)
+    issues = list(Coordination.objects.for_user(user).filter(person_id_number_hash=person.id_number_hash)
                   .order_by("-pk")[:LIMIT])
     return PersonPanel(title="费用协查与问题协同", template="cooperation/_person_panel.html",
                        context={"assists": assists, "issues": issues}, count=len(assists) + len(issues), order=30)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cooperation import rules
 from cooperation.models import AssistDelay, AssistRequest, Coordination
+from core.idcard import id_number_hash
 from core.workdays import add_working_days
 
 #: A case is "due soon" when its due date is within this many working days.
@@ -163,7 +164,7 @@ def claim_candidates(*, user, query: str = "") -> QuerySet:
     query = (query or "").strip()
     if query:
         claims = claims.filter(
-            Q(person__id_number=query.upper()) | Q(person__name__icontains=query) | Q(number__icontains=query)
+            Q(person__id_number_hash=id_number_hash(query)) | Q(person__name__icontains=query) | Q(number__icontains=query)
             | Q(institution_name__icontains=query)
         )
     return claims.order_by("-total_amount", "-pk")

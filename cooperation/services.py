@@ -33,7 +33,7 @@ from cooperation.models import (
 )
 from core.audit import log_action
 from core.errors import DomainError
-from core.idcard import validate_id_number
+from core.idcard import id_number_hash, validate_id_number
 from core.models import Agency, AuditLog, Region, province_code_of
 from core.money import format_yuan
 from core.reference import home_province_code
@@ -128,7 +128,7 @@ def assist_create(
     elif claim is not None:
         duplicate = duplicate.filter(claim=claim)
     else:
-        duplicate = duplicate.filter(id_number=id_number, hospital_number=hospital_number.strip(),
+        duplicate = duplicate.filter(id_number_hash=id_number_hash(id_number), hospital_number=hospital_number.strip(),
                                      admission_date=admission_date)
     existing = duplicate.first()
     if existing is not None:

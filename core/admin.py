@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core import otp, workdays
 from core.admin_audit import AccessAuditMixin
 from core.errors import DomainError
-from core.idcard import parse_id_number
+from core.idcard import id_number_hash, normalize_id_number, parse_id_number
 from core.models import (
     Agency,
     AuditChainCheck,
@@ -75,6 +75,10 @@ class InsuredPersonAdminForm(forms.ModelForm):
             self.id_info = parse_id_number(self.cleaned_data["id_number"])
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages[0]) from None
+        # The unique key is the blind index (the column itself is encrypted), outside the form.
+        others = InsuredPerson.objects.with_id_number(self.id_info.number).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError("该公民身份号码已登记。")
         return self.id_info.number
 
     def _post_clean(self):
@@ -84,18 +88,37 @@ class InsuredPersonAdminForm(forms.ModelForm):
         super()._post_clean()
 
 
+class IdNumberSearchMixin:
+    """Admin search by ID number, which is encrypted (core.fields): a whole number through
+    its blind index, four digits through the last-4 column, anything else as search_fields."""
+
+    id_number_hash_lookup = "id_number_hash"
+    id_number_last4_lookup = ""
+
+    def get_search_results(self, request, queryset, search_term):
+        term = normalize_id_number(search_term)
+        if len(term) == 18 and term[:17].isdigit():
+            return queryset.filter(**{self.id_number_hash_lookup: id_number_hash(term)}), False
+        if self.id_number_last4_lookup and len(term) == 4 and term[:3].isdigit():
+            return queryset.filter(**{self.id_number_last4_lookup: term}), False
+        return super().get_search_results(request, queryset, search_term)
+
+
 @admin.register(InsuredPerson)
-class InsuredPersonAdmin(SimpleHistoryAdmin):
+class InsuredPersonAdmin(IdNumberSearchMixin, SimpleHistoryAdmin):
     form = InsuredPersonAdminForm
     list_display = ["name", "masked_id_number", "sex", "birth_date", "insurance_type", "insured_region"]
     list_filter = ["insurance_type", "sex", "insured_region"]
-    search_fields = ["name", "=id_number"]
+    search_fields = ["name"]
+    search_help_text = "按姓名，或完整的公民身份号码、后四位查找"
+    id_number_last4_lookup = "id_number_last4"
     readonly_fields = ["sex", "birth_date", "created_at"]
     autocomplete_fields = ["insured_region"]
 
     @admin.display(description="公民身份号码")
     def masked_id_number(self, obj):
         return obj.masked_id_number
+
 
 
 @admin.register(User)

@@ -49,3 +49,33 @@ def check_home_province(app_configs=None, **kwargs):
     if not any(row[0][:2] == code[:2] for row in city_rows()):
         return [Error(f"YIDI_HOME_PROVINCE={code}：该省级区划没有地级行政区，不能作为部署省份。", id="yidi.E011")]
     return []
+
+
+@register()
+def check_field_keys(app_configs=None, **kwargs):
+    """The encryption keys parse (every start); production names its own (check --deploy)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core import crypto
+
+    try:
+        crypto.keyring()
+    except ImproperlyConfigured as exc:
+        return [Error(f"加密密钥配置有误：{exc}", hint="每个密钥为32字节随机数的 base64：manage.py rotate_field_keys --new-key 可生成。",
+                      id="yidi.E020")]
+    return []
+
+
+@register(deploy=True)
+def check_field_keys_deploy(app_configs=None, **kwargs):
+    from django.conf import settings
+
+    missing = [name for name in ("YIDI_FIELD_KEYS", "YIDI_BLIND_INDEX_KEY") if not getattr(settings, name, "")]
+    if missing:
+        return [Error(
+            f"生产环境须设置 {'、'.join(missing)}：否则身份证号和银行账号的加密密钥由 DJANGO_SECRET_KEY 派生，"
+            "更换 SECRET_KEY 将无法解密已有数据。",
+            hint="用 manage.py rotate_field_keys --new-key 生成密钥，写入环境变量（见 docs/security.md）。",
+            id="yidi.E021",
+        )]
+    return []

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from core import demo_cast
-from core.idcard import build_id_number
+from core.idcard import build_id_number, id_number_hash
 from core.jurisdictions import city_agency_name
 from core.models import Agency, Institution, InsuredPerson, Region, Role, User
 from core.otp import enrol_demo_device
@@ -144,8 +144,9 @@ def seed(stdout=None) -> None:
         number = build_id_number(cast.code(address_code), birth, sequence)
         upsert(
             InsuredPerson,
-            id_number=number,
+            id_number_hash=id_number_hash(number),
             defaults={
+                "id_number": number,
                 "name": name,
                 "sex": "M" if sequence % 2 else "F",
                 "birth_date": birth,

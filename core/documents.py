@@ -12,6 +12,7 @@ from django.db.models import Max, Q
 from django.http import FileResponse
 from django.utils import timezone
 
+from core import crypto
 from core.audit import log_action
 from core.discovery import app_modules
 from core.models import AuditLog, Document, Job
@@ -49,6 +50,7 @@ class NewDocument:
     region: Any = None
     period: str = ""
     content_type: str = "application/pdf"
+    sealed: bool = False  # holds whole ID numbers or bank accounts: encrypted at rest
 
 
 def store_document(
@@ -63,13 +65,15 @@ def store_document(
     period: str = "",
     job: Job | None = None,
     content_type: str = "application/pdf",
+    sealed: bool = False,
 ) -> Document:
     """Archive `content` as the next version of `key`.
 
     Within one job a key is stored once: a retried job gets the document the
     first attempt stored instead of a duplicate.
     """
-    new = NewDocument(kind, key, title, filename, content, region=region, period=period, content_type=content_type)
+    new = NewDocument(kind, key, title, filename, content, region=region, period=period, content_type=content_type,
+                      sealed=sealed)
     return store_documents([new], by=by, job=job)[0]
 
 
@@ -101,9 +105,11 @@ def store_documents(files: Sequence[NewDocument], *, by=None, job: Job | None = 
             job=job,
             created_by=by,
             created_at=now,
+            sealed=file.sealed,
         )
         # The bytes go to storage first, outside the lock (a unique name; removed again if no row refers to it).
-        document.file.save(file.filename, ContentFile(file.content), save=False)
+        stored = crypto.seal_bytes(file.content) if file.sealed else file.content
+        document.file.save(file.filename, ContentFile(stored), save=False)
         documents.append(document)
     if documents:
         try:
@@ -161,7 +167,7 @@ def latest_document(key: str) -> Document | None:
 
 def download_response(document: Document, *, user, request=None) -> FileResponse:
     """Serve an archived file (never re-rendered) and audit the download."""
-    handle = document.file.open("rb")
+    handle = document.open_plain()
     log_action(
         action=AuditLog.Action.DOWNLOAD,
         user=user,
@@ -182,8 +188,7 @@ def zip_response(documents: list[Document], *, user, request=None, filename: str
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, document in enumerate(documents, start=1):
-            with document.file.open("rb") as handle:
-                archive.writestr(f"{index:02d}-{document.filename}", handle.read())
+            archive.writestr(f"{index:02d}-{document.filename}", document.read())
     spool.seek(0)
     log_action(
         action=AuditLog.Action.DOWNLOAD,

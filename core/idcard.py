@@ -116,3 +116,41 @@ def build_id_number(region_code: str, birth_date: date, sequence: int) -> str:
     """A valid number for the given parts (demo data and tests); an odd sequence is a man."""
     first17 = f"{region_code}{birth_date:%Y%m%d}{sequence % 1000:03d}"
     return first17 + check_character(first17)
+
+
+def id_number_hash(value: str) -> str:
+    """The blind index of an ID number (core.crypto): what exact search compares.
+
+    Every column holding an ID number uses the same purpose, so a person's hash finds
+    their cooperation requests too."""
+    from core.crypto import blind_index
+
+    return blind_index(normalize_id_number(value), "id_number")
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+
+
+def _mask_if_valid(match) -> str:
+    text = match[0].upper()
+    # Only a number with a right check character (not a filing number, not a settlement id).
+    return mask_id_number(text) if check_character(text[:17]) == text[17] else text
+
+
+def find_id_numbers(text: str) -> list[str]:
+    """The whole, valid ID numbers written in `text`."""
+    return [found.upper() for found in _ID_IN_TEXT.findall(text) if check_character(found[:17]) == found[17].upper()]
+
+
+def redact_id_numbers(value):
+    """`value` (text, or lists/dicts of it) with every whole ID number masked as lists show it.
+
+    The audit trail and job payloads keep what happened, not whom it identifies in full:
+    a message or a row error quoting a number keeps only its region code and last four."""
+    if isinstance(value, str):
+        return _ID_IN_TEXT.sub(_mask_if_valid, value)
+    if isinstance(value, dict):
+        return {key: redact_id_numbers(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_id_numbers(item) for item in value]
+    return value

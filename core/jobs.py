@@ -44,6 +44,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.idcard import redact_id_numbers
 from core.models import Job
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,8 @@ class Progress:
 def start_job(*, kind: str, title: str, by=None, params: dict[str, Any] | None = None, region=None) -> Job:
     """Create a queued job and dispatch it when the current transaction commits."""
     _kind(kind)  # fail now, in the caller, for an unknown kind
-    job = Job.objects.create(kind=kind, title=title[:200], params=params or {}, created_by=by, region=region)
+    job = Job.objects.create(kind=kind, title=redact_id_numbers(title[:200]), params=redact_id_numbers(params or {}),
+                             created_by=by, region=region)
     transaction.on_commit(lambda: dispatch(job.pk))
     return job
 
@@ -244,7 +246,8 @@ def run_job_now(job_id: int) -> Job | None:
                 Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
             else:
                 Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=attempt).update(
-                    status=Job.Status.DONE, finished_at=timezone.now(), result=result, error="", progress_message="已完成"
+                    status=Job.Status.DONE, finished_at=timezone.now(), result=redact_id_numbers(result), error="",
+                    progress_message="已完成",
                 )
     job.refresh_from_db()
     return job
@@ -256,7 +259,7 @@ def fail_job(job_id: int, reason: str, *, statuses=(Job.Status.QUEUED, Job.Statu
     rows = Job.objects.filter(pk=job_id, status__in=statuses)
     if attempt is not None:
         rows = rows.filter(attempts=attempt)
-    if not rows.update(status=Job.Status.FAILED, finished_at=timezone.now(), error=reason):
+    if not rows.update(status=Job.Status.FAILED, finished_at=timezone.now(), error=redact_id_numbers(reason)):
         return False
     job = Job.objects.filter(pk=job_id).first()
     kind = _kinds.get(job.kind) if job is not None else None

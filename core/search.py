@@ -59,7 +59,7 @@ def search_people(*, user, query: str) -> SearchResult:
         except ValidationError as exc:
             result.problem = exc.messages[0]
             return result
-        result.persons = list(people.filter(id_number=number))
+        result.persons = list(people.with_id_number(number))
         return result
     upper = query.upper()
     if _NUMBER.match(upper):
@@ -73,9 +73,9 @@ def search_people(*, user, query: str) -> SearchResult:
     if len(query) < 2:
         result.problem = "请至少输入两个字的姓名，或完整的身份证号、备案编号、申请编号。"
         return result
-    found = list(people.filter(name=query).order_by("id_number")[: NAME_RESULTS + 1])
+    found = list(people.filter(name=query).order_by("pk")[: NAME_RESULTS + 1])
     if not found:
-        found = list(people.filter(name__startswith=query).order_by("name", "id_number")[: NAME_RESULTS + 1])
+        found = list(people.filter(name__startswith=query).order_by("name", "pk")[: NAME_RESULTS + 1])
     result.truncated = len(found) > NAME_RESULTS
     result.persons = found[:NAME_RESULTS]
     return result

@@ -40,7 +40,7 @@ def insured_person_upsert(
     problem = plain_text_problem(name, "姓名")
     if problem:
         raise DomainError(problem, code="name")
-    person = InsuredPerson.objects.filter(id_number=info.number).first()
+    person = InsuredPerson.objects.with_id_number(info.number).first()
     if person is not None:
         if person.name != name:
             # The registered name is not repeated: the caller may be another

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from core.idcard import build_id_number
+from core.idcard import build_id_number, id_number_hash
 from core.models import AuditLog, InsuredPerson
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -75,7 +75,9 @@ def new_persons(*, region, count: int, rng: random.Random, by) -> list[InsuredPe
             number = build_id_number(f"{region.code[:4]}{rng.choice(COUNTIES)}", birth, rng.randrange(0, 1000))
             if number not in seen:
                 candidates[number] = birth
-        taken = set(InsuredPerson.objects.filter(id_number__in=list(candidates)).values_list("id_number", flat=True))
+        hashes = {id_number_hash(number): number for number in candidates}
+        taken = set(InsuredPerson.objects.filter(id_number_hash__in=list(hashes)).values_list("id_number_hash", flat=True))
+        taken = {hashes[key] for key in taken}
         for number, birth in candidates.items():
             if number in taken or len(persons) == count:
                 continue

@@ -1,17 +1,20 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import IdNumberSearchMixin
 from filings.models import Filing, FilingRegionSettings, UploadBatch
 
 
 @admin.register(Filing)
-class FilingAdmin(SimpleHistoryAdmin):
+class FilingAdmin(IdNumberSearchMixin, SimpleHistoryAdmin):
     """Read-only in the admin: filings change only through the services (counter screens)."""
 
     list_display = ["number", "insured_person", "person_type", "destination", "status", "channel", "start_date",
                     "end_date", "upload_status"]
     list_filter = ["status", "person_type", "channel", "basis", "upload_status", "insured_region"]
-    search_fields = ["number", "=insured_person__id_number", "insured_person__name", "online_reference"]
+    search_fields = ["number", "insured_person__name", "online_reference"]
+    id_number_hash_lookup = "insured_person__id_number_hash"
+    id_number_last4_lookup = "insured_person__id_number_last4"
     list_select_related = ["insured_person", "destination"]
     date_hierarchy = "applied_on"
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core import audit_chain, demo_cast
 from core.demo import ensure_demo_user
-from core.idcard import build_id_number
+from core.idcard import build_id_number, id_number_hash
 from core.models import AuditLog, Institution, InsuredPerson, Region, Role, User
 from filings import services
 from filings.materials import sufficient_materials
@@ -110,9 +110,10 @@ def seed(stdout=None) -> None:
     cast = demo_cast.current()
     regions = {region.code: region for region in Region.objects.all()}
     for name, address, birth, sequence, insurance_type, region, phone in EXTRA_PERSONS:
+        number = build_id_number(cast.code(address), birth, sequence)
         InsuredPerson.objects.get_or_create(
-            id_number=build_id_number(cast.code(address), birth, sequence),
-            defaults={"name": name, "sex": "M" if sequence % 2 else "F", "birth_date": birth,
+            id_number_hash=id_number_hash(number),
+            defaults={"id_number": number, "name": name, "sex": "M" if sequence % 2 else "F", "birth_date": birth,
                       "insurance_type": insurance_type, "insured_region": regions[cast.code(region)], "phone": phone},
         )
     hospital_users = {}

@@ -195,7 +195,7 @@ class FilingForm(forms.Form):
             raise ValidationError(exc.messages[0]) from None
         if not self.user.sees_all_regions:
             insured_in = (
-                InsuredPerson.objects.filter(id_number=number).values_list("insured_region_id", flat=True).first()
+                InsuredPerson.objects.with_id_number(number).values_list("insured_region_id", flat=True).first()
             )
             if insured_in is not None and insured_in != self.region.code:
                 # Checked before anything else: no name comparison, no "new person" fields.

@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from core.fields import EncryptedTextField
 from core.scoping import RegionScopedQuerySet
 
 
@@ -225,7 +226,7 @@ class Filing(models.Model):
 
     by_proxy = models.BooleanField("代办", default=False)
     proxy_name = models.CharField("代办人姓名", max_length=50, blank=True)
-    proxy_id_number = models.CharField("代办人身份证号", max_length=18, blank=True)
+    proxy_id_number = EncryptedTextField("代办人身份证号", purpose="id_number", max_length=18, blank=True)
     proxy_phone = models.CharField("代办人联系电话", max_length=30, blank=True)
     proxy_relation = models.CharField("与参保人关系", max_length=20, blank=True)
 

@@ -247,7 +247,7 @@ class OnlineApplicationResource(resources.ModelResource):
         instance.number = filing.number
 
     def _person(self, application: dict) -> InsuredPerson:
-        existing = InsuredPerson.objects.filter(id_number=application["id_number"]).first()
+        existing = InsuredPerson.objects.with_id_number(application["id_number"]).first()
         if existing is not None and not self.by.sees_all_regions and existing.insured_region_id != self.by.region_code:
             # Before the name is compared: nothing about another region's person may leak.
             raise DomainError(foreign_person_message(self.by.region), code="other_region")

@@ -186,13 +186,14 @@ def filing_search(*, user, query: str) -> QuerySet[Filing]:
     masked = _MASKED.fullmatch(number)
     if masked:  # 320104********1232, as the lists show it
         prefix, suffix = masked.groups()
-        return filings.filter(insured_person__id_number__startswith=prefix,
-                              insured_person__id_number__endswith=suffix)
+        return filings.filter(insured_person__in=InsuredPerson.objects.with_id_tail(suffix, prefix=prefix).values("pk"))
     if number[:17].isdigit() and len(number) == 18:
         # A whole ID number names one person: through the unique index (a filing number is BA…, never this).
-        return filings.filter(insured_person__in=InsuredPerson.objects.filter(id_number=number).values("pk"))
+        return filings.filter(insured_person__in=InsuredPerson.objects.with_id_number(number).values("pk"))
     if (number.isdigit() or (number[:-1].isdigit() and number.endswith("X"))) and len(number) >= 4:
-        return filings.filter(Q(insured_person__id_number__endswith=number) | Q(number__icontains=number))
+        return filings.filter(
+            Q(insured_person__in=InsuredPerson.objects.with_id_tail(number).values("pk")) | Q(number__icontains=number)
+        )
     return filings.filter(Q(insured_person__name__icontains=text) | Q(number__icontains=text))
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from core.audit import log_action
 from core.errors import DomainError
-from core.idcard import normalize_id_number, parse_id_number
+from core.idcard import parse_id_number
 from core.models import AuditLog, Institution, InsuredPerson, Region, Role, province_code_of
 from core.services import insured_person_upsert
 from core.workdays import add_working_days
@@ -589,7 +589,7 @@ def filing_register_walk_in(
         own_region = by.institution.region if channel == Channel.HOSPITAL and by.institution_id else by.region
         own = own_region.code if own_region is not None else None
         known = (
-            InsuredPerson.objects.filter(id_number=normalize_id_number(person_data.id_number))
+            InsuredPerson.objects.with_id_number(person_data.id_number)
             .values_list("insured_region_id", flat=True)
             .first()
         )
@@ -1033,6 +1033,7 @@ def _export_batch(*, region: Region, pks: list[int], by, file_format: str, now) 
         region=region,
         period=f"{stamp:%Y-%m}",
         content_type=EXPORT_FORMATS[file_format]().get_content_type(),
+        sealed=True,  # whole ID numbers, as the provincial platform needs them
     )
     batch.save(update_fields=["document"])
     updated = Filing.objects.filter(pk__in=pks, upload_status=UploadStatus.PENDING).update(

@@ -129,7 +129,7 @@ def _person_without_filing(user, query: str):
         number = parse_id_number(query).number
     except Exception:
         return None
-    person = InsuredPerson.objects.for_user(user).filter(id_number=number).first()
+    person = InsuredPerson.objects.for_user(user).with_id_number(number).first()
     return person or {"id_number": number}
 
 
@@ -231,7 +231,7 @@ def _lookup(user, region: Region, raw: str) -> dict:
         context["error"] = getattr(exc, "messages", [str(exc)])[0] if (raw or "").strip() else ""
         return context
     context["id_number"] = info.number
-    person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
+    person = InsuredPerson.objects.with_id_number(info.number).select_related("insured_region").first()
     if person is not None and not user.sees_all_regions and person.insured_region_id != region.code:
         # Only the refusal: no "new person" box, no fields, nothing about who it is.
         context["error"] = services.foreign_person_message(region)

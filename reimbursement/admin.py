@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import IdNumberSearchMixin
 from reimbursement.models import (
     BenefitRule,
     Claim,
@@ -111,12 +112,14 @@ class ClaimNoticeInline(ReadOnlyInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(SimpleHistoryAdmin):
+class ClaimAdmin(IdNumberSearchMixin, SimpleHistoryAdmin):
     """Read-only: claims change only through the services (the portal's pages)."""
 
     list_display = ["number", "person", "care_type", "status", "total_amount", "fund_payment", "due_on", "region"]
     list_filter = ["status", "care_type", "situation", "region"]
-    search_fields = ["number", "person__name", "=person__id_number", "invoice_numbers"]
+    search_fields = ["number", "person__name", "invoice_numbers"]
+    id_number_hash_lookup = "person__id_number_hash"
+    id_number_last4_lookup = "person__id_number_last4"
     inlines = [ClaimMaterialInline, ClaimNoticeInline]
 
     def has_add_permission(self, request):

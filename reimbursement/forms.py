@@ -308,14 +308,14 @@ class ClaimFilter(django_filters.FilterSet):
         number = normalize_id_number(text)
         if len(number) == 18 and number[:17].isdigit():
             # A whole ID number names one person: through the unique index, no scan of names and numbers.
-            return queryset.filter(person__in=InsuredPerson.objects.filter(id_number=number).values("pk"))
+            return queryset.filter(person__in=InsuredPerson.objects.with_id_number(number).values("pk"))
         condition = (
             Q(number__icontains=text)
             | Q(person__name__icontains=text)
             | Q(invoice_numbers__icontains=text.upper())
         )
         if len(number) >= 4 and (number.isdigit() or number[:-1].isdigit()):
-            condition |= Q(person__id_number__endswith=number)
+            condition |= Q(person__in=InsuredPerson.objects.with_id_tail(number).values("pk"))
         return queryset.filter(condition)
 
     def by_deadline(self, queryset, name, value):

@@ -137,5 +137,6 @@ def _store_bank_files(batch: PaymentBatch, job) -> int:
             period=f"{batch.created_at:%Y-%m}",
             job=job,
             content_type=content_type,
+            sealed=True,  # whole bank accounts, as the bank needs them
         )
     return len(transfers)

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from core.fields import EncryptedTextField
 from core.models import InsuranceType
 from core.scoping import RegionScopedQuerySet
 
@@ -417,7 +418,7 @@ class Claim(models.Model):
     # Payee
     payee_name = models.CharField("收款人", max_length=50)
     bank_name = models.CharField("开户银行", max_length=60)
-    bank_account = models.CharField("银行账号", max_length=32)
+    bank_account = EncryptedTextField("银行账号", purpose="bank_account", max_length=32)
 
     # Workflow
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.INCOMPLETE, db_index=True)

@@ -130,7 +130,7 @@ FOREIGN_PERSON_MESSAGE = services.FOREIGN_PERSON_MESSAGE
 
 
 def _person_for_intake(user, data) -> InsuredPerson:
-    person = InsuredPerson.objects.filter(id_number=data["id_number"]).select_related("insured_region").first()
+    person = InsuredPerson.objects.with_id_number(data["id_number"]).select_related("insured_region").first()
     if person is not None and not user.sees_all_regions and person.insured_region_id != user.region_code:
         raise DomainError(FOREIGN_PERSON_MESSAGE)
     if person is not None:
@@ -254,7 +254,7 @@ def _panel_person_and_eligibility(data, care_type: str, flags: dict, today, *, u
     except Exception as exc:  # ValidationError: show its message
         context["id_error"] = getattr(exc, "messages", [str(exc)])[0]
         return context
-    person = InsuredPerson.objects.filter(id_number=info.number).select_related("insured_region").first()
+    person = InsuredPerson.objects.with_id_number(info.number).select_related("insured_region").first()
     if person is not None and not user.sees_all_regions and person.insured_region_id != user.region_code:
         # Another region's insured person is "not found" here: neither name nor insurance type
         # may leak. A 零星报销 is taken by the insured region's agency only.
@@ -705,7 +705,7 @@ def trial(request):
         )
         usage = None
         if data["id_number"]:
-            person = InsuredPerson.objects.for_user(request.user).filter(id_number=data["id_number"]).first()
+            person = InsuredPerson.objects.for_user(request.user).with_id_number(data["id_number"]).first()
             if person is None:
                 error = "没有找到该参保人员（或不属于本统筹区），已按下面填写的“此前已用”计算。"
         if person is None:

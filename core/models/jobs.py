@@ -144,6 +144,9 @@ class Document(models.Model):
     content_type = models.CharField("类型", max_length=100, default="application/pdf")
     size = models.PositiveBigIntegerField("大小（字节）", default=0)
     sha256 = models.CharField("SHA-256", max_length=64)
+    sealed = models.BooleanField(
+        "加密存储", default=False, help_text="含完整身份证号或银行账号的文件（如上传省平台文件、银行代发文件）加密保存。"
+    )
     period = models.CharField("所属期", max_length=7, blank=True, db_index=True)
     region = models.ForeignKey(
         "core.Region",
@@ -182,6 +185,20 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}（第{self.version}版）"
+
+    def read(self) -> bytes:
+        """The file's bytes as generated (opened if it is stored sealed)."""
+        from core import crypto
+
+        with self.file.open("rb") as handle:
+            content = handle.read()
+        return crypto.open_bytes(content) if self.sealed else content
+
+    def open_plain(self):
+        """A readable file object of the bytes as generated (the stored file itself when not sealed)."""
+        import io
+
+        return io.BytesIO(self.read()) if self.sealed else self.file.open("rb")
 
     @staticmethod
     def checksum(content: bytes) -> str:

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from core.idcard import mask_id_number
+from core.fields import BlindIndexField, EncryptedTextField, TailField
+from core.idcard import id_number_hash, mask_id_number
 from core.scoping import RegionScopedQuerySet
 
 
@@ -28,11 +29,31 @@ class Sex(models.TextChoices):
 class InsuredPersonQuerySet(RegionScopedQuerySet):
     region_scope_fields = ("insured_region",)
 
+    def with_id_number(self, number: str):
+        """Exact search by a (normalized) ID number, through its blind index."""
+        return self.filter(id_number_hash=id_number_hash(number))
+
+    def with_id_tail(self, digits: str, *, prefix: str = ""):
+        """Persons whose ID number ends with ``digits`` (at least 4) and starts with ``prefix``
+        (the masked form 320104********1232). The last four go through their own indexed
+        column; anything longer is checked on the few decrypted candidates."""
+        candidates = self.filter(id_number_last4=digits[-4:])
+        if len(digits) == 4 and not prefix:
+            return candidates
+        pks = [
+            pk for pk, number in candidates.values_list("pk", "id_number")
+            if number.endswith(digits) and number.startswith(prefix)
+        ]
+        return self.filter(pk__in=pks)
+
 
 class InsuredPerson(models.Model):
     """参保人员. Sex and birth date are derived from the ID number (core.services)."""
 
-    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
+    # Encrypted at rest (core.crypto); searched by its blind index or its last four characters.
+    id_number = EncryptedTextField("公民身份号码", purpose="id_number", max_length=18)
+    id_number_hash = BlindIndexField("身份号码检索码", source="id_number", purpose="id_number", unique=True)
+    id_number_last4 = TailField("身份号码后四位", source="id_number", db_index=True)
     name = models.CharField("姓名", max_length=50)
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
@@ -57,7 +78,7 @@ class InsuredPerson(models.Model):
     class Meta:
         verbose_name = "参保人员"
         verbose_name_plural = "参保人员"
-        ordering = ["name", "id_number"]
+        ordering = ["name", "id"]
         indexes = [models.Index(fields=["name"])]
 
     def __str__(self) -> str:

@@ -67,7 +67,12 @@ class InstitutionFactory(factory.django.DjangoModelFactory):
 class InsuredPersonFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = InsuredPerson
-        django_get_or_create = ["id_number"]
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # get-or-create by ID number, through its blind index (the column is encrypted)
+        existing = model_class.objects.with_id_number(kwargs["id_number"]).first()
+        return existing if existing is not None else super()._create(model_class, *args, **kwargs)
 
     class Params:
         seq = factory.Sequence(lambda n: n)

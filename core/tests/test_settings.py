@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a-long-random-production-secret-key-that-is-not-the-default-0123456789"
+KEYS = {"YIDI_FIELD_KEYS": "k1:" + "a" * 43 + "=", "YIDI_BLIND_INDEX_KEY": "b" * 43 + "="}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -26,9 +27,17 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 def test_deploy_check_passes_with_debug_off():
     result = manage(
         "check", "--deploy", "--fail-level", "WARNING",
-        DJANGO_DEBUG="0", DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="yidi.example.org",
+        DJANGO_DEBUG="0", DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="yidi.example.org", **KEYS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_check_wants_the_encryption_keys_of_its_own():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DJANGO_DEBUG="0", DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="yidi.example.org",
+    )
+    assert result.returncode != 0 and "yidi.E021" in result.stderr + result.stdout
 
 
 def test_missing_secret_key_stops_start_up_with_a_clear_message():
@@ -62,7 +71,7 @@ def test_tls_settings_on_by_default_and_off_with_https_0(name, secure, plain):
 def test_plain_http_deployment_still_passes_the_deploy_check():
     result = manage(
         "check", "--deploy", "--fail-level", "WARNING",
-        DJANGO_DEBUG="0", DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="yidi.example.org", DJANGO_HTTPS="0",
+        DJANGO_DEBUG="0", DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="yidi.example.org", DJANGO_HTTPS="0", **KEYS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -121,4 +121,4 @@ def test_double_submit_of_a_new_person_files_once_and_explains_the_other(make_st
     refused = next(r for r in responses if r.status_code == 200).content.decode()
     filing = Filing.objects.get()
     assert filing.number in refused and "重叠" in refused
-    assert InsuredPerson.objects.filter(id_number=number).count() == 1
+    assert InsuredPerson.objects.with_id_number(number).count() == 1

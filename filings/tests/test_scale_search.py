@@ -20,4 +20,4 @@ def test_a_whole_id_number_finds_the_persons_filings_without_a_scan():
         found = list(filing_search(user=user, query=person_filing.insured_person.id_number))
     assert found == [person_filing]
     (sql,) = [q["sql"] for q in queries.captured_queries if "filings_filing" in q["sql"]]
-    assert '"id_number" =' in sql and "LIKE" not in sql.upper(), sql
+    assert '"id_number_hash" =' in sql and "LIKE" not in sql.upper(), sql

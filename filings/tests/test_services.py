@@ -574,7 +574,7 @@ def test_refused_walk_in_registers_no_one(make_data, clerk, nothing_written):
                                    insured_region=region("320100")),
             data=make_data(destination="320100"), by=clerk, today=TODAY,
         )
-    assert not InsuredPerson.objects.filter(id_number=number).exists()
+    assert not InsuredPerson.objects.with_id_number(number).exists()
 
 
 def test_walk_in_bad_id_number_message(make_data, clerk, nothing_written):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def rows_of(batches):
     rows = []
     for batch in batches:
-        workbook = openpyxl.load_workbook(io.BytesIO(batch.document.file.read()))
+        workbook = openpyxl.load_workbook(io.BytesIO(batch.document.read()))
         header, *data = list(workbook.active.iter_rows(values_only=True))
         rows += [dict(zip(header, row, strict=True)) for row in data]
     return rows
@@ -93,7 +93,7 @@ def test_province_level_export_makes_one_batch_per_city(make_data, make_staff, c
 def test_xlsx_keeps_id_numbers_and_codes_as_text(person, make_data, clerk):
     filing_register(person=person, data=make_data(), by=clerk, today=TODAY)
     [batch] = upload_export(by=clerk, file_format="xlsx")
-    workbook = openpyxl.load_workbook(io.BytesIO(batch.document.file.read()))
+    workbook = openpyxl.load_workbook(io.BytesIO(batch.document.read()))
     sheet = workbook.active
     header = [cell.value for cell in sheet[1]]
     for column in ("公民身份号码", "参保地代码", "就医地代码", "联系电话"):

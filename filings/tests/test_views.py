@@ -505,7 +505,7 @@ def test_confirm_without_preview_is_refused(client, clerk):
 
 
 def _read_xlsx(document):
-    workbook = openpyxl.load_workbook(io.BytesIO(document.file.read()))
+    workbook = openpyxl.load_workbook(io.BytesIO(document.read()))
     rows = list(workbook.active.iter_rows(values_only=True))
     return rows[0], rows[1:]
 
@@ -544,7 +544,7 @@ def test_upload_export_escapes_spreadsheet_formulae(client, clerk):
                   upload_pending_since=timezone.now(), remarks="-1")
     login(client, clerk)
     client.post(reverse("filings:upload"), {"file_format": "csv"})
-    content = UploadBatch.objects.get().document.file.read().decode("utf-8-sig")
+    content = UploadBatch.objects.get().document.read().decode("utf-8-sig")
     assert "=HYPERLINK" not in content.replace("'=HYPERLINK", "")
     assert "'=HYPERLINK" in content and "'+8613900000000" in content
     client.post(reverse("filings:upload"), {"file_format": "xlsx"})  # nothing left: refused, not crashing

@@ -53,11 +53,11 @@ def test_the_job_archives_the_bank_file_as_xlsx_and_gb18030_csv(batch):
     from openpyxl import load_workbook
 
     xlsx = bank_file_key(batch, "xlsx")
-    sheet = load_workbook(io.BytesIO(_latest(xlsx).file.read())).active
+    sheet = load_workbook(io.BytesIO(_latest(xlsx).read())).active
     rows = list(sheet.values)
     assert rows[0] == bank.COLUMNS
     assert rows[1][2] == ACCOUNT and Decimal(str(rows[1][4])) + Decimal(str(rows[2][4])) == batch.total_amount
-    text = _latest(bank_file_key(batch, "csv")).file.read().decode("gb18030")
+    text = _latest(bank_file_key(batch, "csv")).read().decode("gb18030")
     lines = list(csv.reader(io.StringIO(text)))
     assert lines[0] == list(bank.COLUMNS) and lines[1][2] == ACCOUNT and len(lines) == 3
 

@@ -55,5 +55,5 @@ def test_a_whole_id_number_finds_the_persons_claims_through_the_unique_index_alo
     with CaptureQueriesContext(connection) as queries:
         page = client.get(reverse("reimbursement:claim_list"), {"q": claim.person.id_number}).content.decode()
     assert claim.number in page
-    searches = [q["sql"] for q in queries.captured_queries if '"id_number" =' in q["sql"]]
+    searches = [q["sql"] for q in queries.captured_queries if '"id_number_hash" =' in q["sql"]]
     assert searches and not any("LIKE" in sql.upper() for sql in searches), searches

@@ -498,7 +498,7 @@ def test_person_is_not_created_when_intake_is_refused(policy, clerk, hospital):
     with pytest.raises(DomainError, match="没有有效的异地就医备案"), transaction.atomic():
         person = insured_person_upsert(id_number=number, name="新人", insurance_type="310", insured_region=region("320100"))
         create(clerk, person, inpatient_details(hospital))
-    assert not InsuredPerson.objects.filter(id_number=number).exists()
+    assert not InsuredPerson.objects.with_id_number(number).exists()
 
 
 # --- Review findings ------------------------------------------------------------------------------

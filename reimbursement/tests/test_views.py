@@ -245,7 +245,7 @@ def test_ineligible_intake_shows_the_reason_and_writes_nothing(client, policy, h
     page = response.content.decode()
     assert "不符合零星报销条件" in page and "没有有效的异地就医备案" in page
     assert not Claim.objects.exists()
-    assert not InsuredPerson.objects.filter(id_number="320106199001011238").exists()
+    assert not InsuredPerson.objects.with_id_number("320106199001011238").exists()
 
 
 def test_intake_form_errors_are_shown(client, policy, hospital, clerk):
