@@ -185,8 +185,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Encryption at rest of ID numbers and bank accounts (core.crypto): AES-GCM keys as
 # "id:base64,id:base64" (the first seals, all open: rotate by putting a new key first and
 # running manage.py rotate_field_keys), and the key of the blind index used to search.
-# Unset, both are derived from DJANGO_SECRET_KEY — fine for development and tests;
-# check --deploy refuses it in production.
+# Unset, both are a fixed, public development key — fine for development, tests and
+# benchmarks; check --deploy refuses it in production.
 YIDI_FIELD_KEYS = env_str("YIDI_FIELD_KEYS")
 YIDI_BLIND_INDEX_KEY = env_str("YIDI_BLIND_INDEX_KEY")
 

@@ -73,8 +73,7 @@ def check_field_keys_deploy(app_configs=None, **kwargs):
     missing = [name for name in ("YIDI_FIELD_KEYS", "YIDI_BLIND_INDEX_KEY") if not getattr(settings, name, "")]
     if missing:
         return [Error(
-            f"生产环境须设置 {'、'.join(missing)}：否则身份证号和银行账号的加密密钥由 DJANGO_SECRET_KEY 派生，"
-            "更换 SECRET_KEY 将无法解密已有数据。",
+            f"生产环境须设置 {'、'.join(missing)}：否则身份证号和银行账号用公开的开发密钥加密，等于没有加密。",
             hint="用 manage.py rotate_field_keys --new-key 生成密钥，写入环境变量（见 docs/security.md）。",
             id="yidi.E021",
         )]

@@ -18,8 +18,10 @@ counter searches by, have their own column (see core.fields).
 Settings (docs/security.md, docs/deployment.md):
     YIDI_FIELD_KEYS       "k2:<base64 32 bytes>,k1:<base64 32 bytes>"  first seals, all open
     YIDI_BLIND_INDEX_KEY  "<base64 32 bytes>"
-Without them (development, tests) both keys are derived from DJANGO_SECRET_KEY with
-HKDF; ``check --deploy`` refuses that in production.
+Without them both keys are a fixed development key (key id "dev"), the same in every
+development process, test run and benchmark — and public, so ``check --deploy`` refuses
+it in production. (Not derived from DJANGO_SECRET_KEY: rotating that key, a routine
+operation, must not make the data unreadable.)
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 PREFIX = "enc1$"
-DERIVED_KEY_ID = "s0"
+DERIVED_KEY_ID = "dev"
+_DEVELOPMENT_SEED = b"yidi development key: public, never for production data"
 _NONCE_BYTES = 12
 
 
@@ -112,7 +115,7 @@ def _decode_key(text: str, name: str) -> bytes:
 
 def _derive(label: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"yidi-field-encryption", info=label.encode()).derive(
-        settings.SECRET_KEY.encode("utf-8")
+        _DEVELOPMENT_SEED
     )
 
 
@@ -132,7 +135,7 @@ def parse_field_keys(raw: str) -> tuple[str, dict[str, bytes]]:
 
 
 @lru_cache(maxsize=1)
-def _keyring_for(raw_keys: str, raw_blind: str, secret_key: str) -> Keyring:
+def _keyring_for(raw_keys: str, raw_blind: str) -> Keyring:
     derived = not raw_keys
     if raw_keys:
         current, keys = parse_field_keys(raw_keys)
@@ -144,9 +147,7 @@ def _keyring_for(raw_keys: str, raw_blind: str, secret_key: str) -> Keyring:
 
 def keyring() -> Keyring:
     # Keyed on the settings themselves, so override_settings in tests takes effect.
-    return _keyring_for(
-        getattr(settings, "YIDI_FIELD_KEYS", ""), getattr(settings, "YIDI_BLIND_INDEX_KEY", ""), settings.SECRET_KEY
-    )
+    return _keyring_for(getattr(settings, "YIDI_FIELD_KEYS", ""), getattr(settings, "YIDI_BLIND_INDEX_KEY", ""))
 
 
 def is_token(value) -> bool:
