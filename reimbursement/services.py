@@ -20,6 +20,7 @@ from django.utils import timezone
 from core.audit import log_action
 from core.errors import DomainError
 from core.jobs import start_job
+from core.jurisdictions import rules_for
 from core.models import AuditLog, Institution, InsuredPerson, Region
 from core.money import format_yuan
 from core.validators import MAX_CLAIM_AMOUNT, care_date_problems, plain_text_problem
@@ -419,6 +420,7 @@ def checklist_for(*, region_code: str, on_date: date, care_type: str, rescue=Fal
         if material.applies_to(care_type)
     ]
     return checklists.build_checklist(
+        rules=rules_for(region_code or None, on=on_date).materials,  # the insured region's province
         care_type=care_type,
         rescue=rescue,
         accidental_injury=accidental_injury,
