@@ -92,6 +92,12 @@ class RuleSet:
         """The province's own citation for a topic, "" where its documents set no such rule."""
         return self.articles.get(topic, "")
 
+    def cited(self, topic: str) -> str:
+        """The topic's article in brackets for a message, "（第十八条）"; "" where the province's
+        documents have no such article (the message then states the rule without a citation)."""
+        article = self.article(topic)
+        return f"（{article}）" if article else ""
+
     def cite(self, topic: str) -> str:
         """The citation for a topic, e.g. cite("materials") -> 《江苏省异地就医经办服务规程》第二十七条.
         The materials lists carry their own articles ("materials": the claim list, "filing_materials")."""
@@ -152,6 +158,34 @@ RULE_SETS: list[RuleSet] = [
             "commitment_lock": f"{JS}第十条：个人承诺方式办理的需满6个月方可申请变更或取消",
             "validity": f"{JS}第十条：临时外出就医人员备案有效期原则上不少于6个月",
             "status_change": "江苏规程第十条：参保状态发生变更的，长期异地居住备案不再长期有效",
+            # Short citations inside messages (the 规程 is named once, where the page names it).
+            "admitted_while_valid": "第十三条",
+            "unfiled": "第十八条",
+            "emergency_not_reduced": "第十九条",
+            "non_designated": "江苏规程第十九条",
+            "maternity_designated": "江苏规程第二十六条第四项",
+            "processing_limits": "第二十八条",
+            "year_split": "江苏规程第四十四条",
+            "intra_advance_use": "第三十条(二)",
+            "cross_advance_use": "第三十一条(三)",
+            "emergency_increase": "第三十一条(二)",
+            "clearing_delay": "第四十九条",
+            "deduction": "第五十三条",
+            "audit_assist": "第五十六条",
+            "audit_assist_source": f"{JS}第五十六条",
+            "coordination": "第五十七条",
+            "audit_assist_procedure": "江苏规程第五十六条",
+            "coordination_procedure": "江苏规程第五十七条",
+            "upload_same_day": "江苏 第九条",
+            "published_materials": "第二十七条：事前公示并报省级备案",
+            "reconciliation": "第四十三条",
+            "correction": "第四十一、四十二条",
+            "refunds": "第四十五条",
+            "clearing_calendar": "第四十七条",
+            "cross_payout_due": "第四十八条(二)3",
+            "cross_advance_payout": "第三十一条(一)",
+            "cross_advance_split": "第三十一条(一)",
+            "report": "第五十四条",
             "materials": f"{JS}第二十七条",
             "limits": f"{JS}第二十八条",
             "clearing": f"{JS}第四十七至四十九条",
@@ -172,6 +206,7 @@ RULE_SETS: list[RuleSet] = [
         caps={},
         intra_advance=AdvanceFormula("net_outflow_share", D("0.2000"), "参保地规定"),
         cross_advance=AdvanceFormula("national_share", D("1"), f"{NATIONAL}"),
+        articles={"audit_assist": f"{NATIONAL}三(二)", "audit_assist_source": f"{NATIONAL}三(二)"},
         materials=material_lists.JIANGXI_2020,
     ),
     RuleSet(
@@ -191,6 +226,9 @@ RULE_SETS: list[RuleSet] = [
             "materials_lock": f"{XIN}二(三)：变更或取消跨省异地长期居住人员备案的时限原则上不超过6个月",
             "commitment_lock": f"{XIN}二(三)：变更或取消跨省异地长期居住人员备案的时限原则上不超过6个月",
             "validity": f"{XIN}二(三)：跨省临时外出就医人员备案有效期原则上不少于6个月",
+            "deduction": f"{XIN}六",
+            "audit_assist": f"{NATIONAL}三(二)",
+            "audit_assist_source": f"{NATIONAL}三(二)",
         },
         intra_advance=AdvanceFormula("net_outflow_share", D("0.2000"), "参保地规定"),
         cross_advance=AdvanceFormula("q4_monthly_average", D("2"), f"{XIN}四(一)：上年第四季度医保结算资金月平均值的两倍"),
@@ -207,6 +245,11 @@ RULE_SETS.append(
             "procedure_short": GAN,
             "caps": {CROSS: _cross_caps(GAN, "二")},
             "materials": material_lists.JIANGXI_2026,
+            "articles": {
+                "audit_assist": f"{GAN}三(二)",
+                "audit_assist_source": f"{GAN}三(二)",
+                "deduction": f"{GAN}四(三)",
+            },
         }
     )
 )
@@ -226,6 +269,7 @@ def _default_rule_set(province: str) -> RuleSet:
         city_agency_suffix="医疗保障事业管理中心",
         intra_advance=AdvanceFormula("net_outflow_share", D("0.2000"), "参保地规定"),
         cross_advance=AdvanceFormula("national_share", D("1"), NATIONAL),
+        articles={"audit_assist": f"{NATIONAL}三(二)", "audit_assist_source": f"{NATIONAL}三(二)"},
     )
 
 

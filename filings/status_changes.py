@@ -20,6 +20,7 @@ from core.jurisdictions import rules_for
 from core.models import AuditLog
 from filings.models import Filing, PersonGroup, UploadAction, UploadStatus
 
+
 def filings_end_on_status_change(*, today: date | None = None, by=None) -> int:
     today = today or timezone.localdate()
     candidates = Filing.objects.filter(
