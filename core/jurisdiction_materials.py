@@ -93,9 +93,10 @@ class MaterialRules:
     #: drugs_bought_outside) -> the items it adds, in the order the checklist shows them.
     claim_extras: dict[str, tuple[ClaimRequirement, ...]]
     claim_article: str
-    #: Where the list is the province's own reading of a document that leaves it to the
-    #: regions or to a list not among the seeds: said on the page, so nobody takes it for more.
-    note: str = ""
+    #: Where a list is the province's own reading of a document that leaves it to the regions
+    #: or to a list not among the seeds: said under the checklist, so nobody takes it for more.
+    filing_note: str = ""
+    claim_note: str = ""
     proxy: FilingRequirement = field(
         default_factory=lambda: FilingRequirement("proxy_id_proof", "代办人身份证明", (("proxy_id_proof",),))
     )
@@ -223,6 +224,9 @@ GAN_2020 = "赣医保发〔2020〕13号"
 GAN = "赣医保发〔2025〕17号"
 NATIONAL = "医保发〔2024〕21号"
 
+#: Said under a claim list that the province's documents leave to the insured region.
+CLAIM_NOTE = "本表为报销必需的票据、清单和诊断材料，参保地事前公示的补充材料另列"
+
 JIANGSU = MaterialRules(
     filing=JIANGSU_FILING,
     filing_article=f"{JS}第八条",
@@ -240,26 +244,29 @@ XINJIANG = MaterialRules(
     claim_base=JIANGSU_CLAIM_BASE,
     claim_extras=JIANGSU_CLAIM_EXTRAS,
     claim_article=f"{XIN}二(四)：按参保地规定申请医保手工报销",
-    note="手工报销材料由参保地规定：本表为报销必需的票据、清单和诊断材料，参保地事前公示的补充材料另列。",
+    claim_note=CLAIM_NOTE,
 )
 
 #: 江西 prints no list of its own in the seeds: 赣医保发〔2025〕17号 一(二) has every region follow
 #: 全省医疗保障经办政务服务事项清单 (and 赣医保发〔2020〕13号 before it the national 清单,
 #: 医保发〔2020〕18号), whose items are those 江苏 第八条 copies; regions publish them in
 #: their 备案告知书, and "不得擅自出台视同异地就医备案或免备案规定" (一(三)).
-def _jiangxi(article: str) -> MaterialRules:
+def _jiangxi(article: str, note: str) -> MaterialRules:
     return MaterialRules(
         filing=JIANGSU_FILING,
         filing_article=article,
         claim_base=JIANGSU_CLAIM_BASE,
         claim_extras=JIANGSU_CLAIM_EXTRAS,
         claim_article="参保地规定",
-        note="备案材料按全省医疗保障经办政务服务事项清单；参保地在线上备案告知书中公布。",
+        filing_note=note,
+        claim_note=CLAIM_NOTE,
     )
 
 
-JIANGXI_2020 = _jiangxi(f"{GAN_2020}（转发医保发〔2020〕23号）四：按全国医疗保障经办政务服务事项清单规范备案材料")
-JIANGXI_2026 = _jiangxi(f"{GAN}一(二)：按照全省医疗保障经办政务服务事项清单要求规范异地就医备案材料")
+JIANGXI_2020 = _jiangxi(
+    f"{GAN_2020}（转发医保发〔2020〕23号）四", "按全国医疗保障经办政务服务事项清单（医保发〔2020〕18号）规范备案材料"
+)
+JIANGXI_2026 = _jiangxi(f"{GAN}一(二)", "按全省医疗保障经办政务服务事项清单规范备案材料，参保地在线上备案告知书中公布")
 
 #: A province without rows of its own: the national list (医保发〔2024〕21号 一(一)).
 NATIONAL_DEFAULT = MaterialRules(
@@ -268,4 +275,5 @@ NATIONAL_DEFAULT = MaterialRules(
     claim_base=JIANGSU_CLAIM_BASE,
     claim_extras=JIANGSU_CLAIM_EXTRAS,
     claim_article="参保地规定",
+    claim_note=CLAIM_NOTE,
 )

@@ -60,7 +60,7 @@ def test_jiangsu_filing_list_is_article_8_as_before():
     ]
     assert [r.label for r in lists.filing["referral"]] == ["本人有效身份证明", "转诊转院证明材料"]
     assert lists.filing["emergency"] == () and _codes(lists.filing["other_temporary"]) == [id_proof]
-    assert lists.note == ""
+    assert lists.filing_note == lists.claim_note == ""
 
 
 def test_xinjiang_asks_for_the_referral_the_designated_hospital_arranged():
@@ -78,7 +78,7 @@ def test_jiangxi_list_changes_its_source_on_2026_02_01():
     after = rules_for("360100", on=date(2026, 2, 1)).materials
     assert before.filing_article.startswith("赣医保发〔2020〕13号")
     assert after.filing_article.startswith("赣医保发〔2025〕17号一(二)")
-    assert "全省医疗保障经办政务服务事项清单" in after.note
+    assert "全省医疗保障经办政务服务事项清单" in after.filing_note
 
 
 def test_the_checklist_functions_read_the_lists_they_are_given():
@@ -113,6 +113,7 @@ def test_the_filing_checklist_shows_the_provinces_list_and_source(home, client, 
     client.force_login(clerk)
     page = client.post(reverse("filings:checklist"), {"person_type": "referral"}).text
     assert f"材料依据：{FILING_ARTICLE[home]}" in page
+    assert "零星报销" not in page  # the claim list's note stays with the claim list
     assert ("转诊手续（由参保地规定的定点医疗机构办理）" in page) is (home == "650000")
     assert ("转诊转院证明材料" in page) is (home != "650000")
     for other in set(FILING_ARTICLE.values()) - {FILING_ARTICLE[home]}:
@@ -128,6 +129,7 @@ def test_the_claim_checklist_shows_the_provinces_source(home, client, make_staff
     page = client.post(reverse("reimbursement:intake_panel"), {"care_type": "inpatient"},
                        HTTP_HX_REQUEST="true").content.decode()
     assert f"材料依据：{CLAIM_ARTICLE[home]}" in page
+    assert ("参保地事前公示的补充材料另列" in page) is (home != "320000")
     assert "住院费用清单" in page
     assert ("第二十七条" in page) is (home == "320000")
 
