@@ -15,10 +15,10 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from cooperation.rules import assist_refusal
 from core.jurisdictions import rules_for
 from core.models import Role
 from core.tests.factories import InsuredPersonFactory, region
-from cooperation.rules import assist_refusal
 from filings import materials as checklist
 from reimbursement.checklists import build_checklist
 from reimbursement.eligibility import EligibilityFacts, adjustment_note, assess
