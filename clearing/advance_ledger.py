@@ -25,6 +25,7 @@ from django.utils import timezone
 from clearing import rules
 from clearing.models import AdvanceEntry, ClearingPeriod, CrossAdvance, ForeignAdvanceEntry, PaymentDue
 from core.errors import DomainError
+from core.jurisdictions import rules_for
 from core.models import AuditLog, Region
 from core.money import format_yuan, quantize_yuan
 
@@ -150,7 +151,7 @@ def intra_advance_pay_receivers(*, period: ClearingPeriod, by, on: date) -> Deci
     shares = rules.split_cents_by_weights(min(covered, total_due), weights)
     for pk, share in shares.items():
         if share > 0:
-            _province_pays(receivers[pk], share, on=on, by=by, note="省内预付金先行支付（第三十条(二)）")
+            _province_pays(receivers[pk], share, on=on, by=by, note=f"省内预付金先行支付{rules_for(None).cited('intra_advance_use')}")
     return covered
 
 
@@ -209,11 +210,12 @@ def cross_receivables_cover(*, period: ClearingPeriod, by, on: date) -> Decimal:
             ForeignAdvanceEntry.objects.create(
                 year=period.year, province_id=province, kind=ForeignAdvanceEntry.Kind.USAGE, amount=-take, entry_date=on,
                 period=period, payment=payment, recorded_by=by if getattr(by, "pk", None) else None,
-                note=f"{period.label}外省清算费用未到位，先行支付{payment.region.short_name}应收（第三十一条(三)）",
+                note=f"{period.label}外省清算费用未到位，先行支付{payment.region.short_name}应收"
+                f"{rules_for(None).cited('cross_advance_use')}",
             )
             taken += take
         if taken > 0:
-            _province_pays(payment, taken, on=on, by=by, note="外省预付金先行支付（第三十一条(三)）")
+            _province_pays(payment, taken, on=on, by=by, note=f"外省预付金先行支付{rules_for(None).cited('cross_advance_use')}")
             paid += taken
     return paid
 

@@ -52,6 +52,7 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 
 from clearing import rules
+from core.jurisdictions import rules_for
 from core.reference import home_province_code
 from core.safe_files import big5_refusal, to_halfwidth
 
@@ -364,7 +365,8 @@ class RowValidator:
         if lag > rules.MAX_LATE_MONTHS:
             return (
                 value,
-                f"结算日期 {value} 早于清算所属期 {period} 超过{rules.MAX_LATE_MONTHS}个月（第四十九条：清算延期最长不超过{rules.MAX_LATE_MONTHS}个月）",
+                f"结算日期 {value} 早于清算所属期 {period} 超过{rules.MAX_LATE_MONTHS}个月"
+                f"（{_delay_article()}清算延期最长不超过{rules.MAX_LATE_MONTHS}个月）",
             )
         return value, ""
 
@@ -538,6 +540,12 @@ class RowValidator:
             self.locked_rows += 1
         self.period_rows[period] = self.period_rows.get(period, 0) + 1
         return (sid, period, insured, treatment, insurance, care, settled_on, total, fund, inst), ""
+
+
+def _delay_article() -> str:
+    """"第四十九条：" where the home province's rules have the article (江苏), else ""."""
+    article = rules_for(None).article("clearing_delay")
+    return f"{article}：" if article else ""
 
 
 def _yuan(cents: int) -> str:

@@ -1037,7 +1037,8 @@ def emergency_increase_create(
         raise DomainError(f"{period.year}年没有向{province.short_name}拨付跨省预付金，无法计算使用率。")
     if not row.warning:
         raise DomainError(
-            f"{period.label}向{province.short_name}的预付金使用率为 {row.rate_text}，未达到90%，不能启动紧急调增流程（第三十一条(二)）。"
+            f"{period.label}向{province.short_name}的预付金使用率为 {row.rate_text}，未达到90%，不能启动紧急调增流程"
+            f"{rules_for(None).cited('emergency_increase')}。"
         )
     from clearing.advance_ledger import emergency_split_weights
     from clearing.selectors import period_cells

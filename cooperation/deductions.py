@@ -21,6 +21,7 @@ from django.db import transaction
 
 from cooperation.models import AssistRequest
 from core.errors import DomainError
+from core.jurisdictions import rules_for
 from core.models import InsuranceType, Role
 from core.money import format_yuan
 from core.scoping import get_object_for_user
@@ -81,8 +82,11 @@ def assist_deduct(*, request: AssistRequest, amount, by, insurance_type: str = "
     # Scoped and locked in one statement: a concurrent second deduction waits here, then sees the link.
     locked = get_object_for_user(by, AssistRequest.objects.select_for_update(), pk=request.pk)
     if not may_deduct(by):
-        raise DomainError("只有省级清算岗可以登记违规费用扣款（第五十三条，扣款在全省清算中冲减参保地结算费用）。",
-                          code="wrong_side")
+        article = rules_for(None).article("deduction")
+        raise DomainError(
+            f"只有省级清算岗可以登记违规费用扣款（{article + '，' if article else ''}扣款在全省清算中冲减参保地结算费用）。",
+            code="wrong_side",
+        )
     if locked.status != AssistRequest.Status.CONFIRMED:
         raise DomainError(
             f"{locked.number} 当前为“{locked.get_status_display()}”：参保地确认协查结果后才能登记扣款。", code="state"

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from cooperation.models import AssistRequest, Coordination
 from core.idcard import id_number_hash
+from core.jurisdictions import rules_for
 from core.models import Agency, Region, Sex
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -55,7 +56,7 @@ class AnswerForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("result") == AssistRequest.Result.HAS_ISSUE and not (data.get("finding") or "").strip():
-            self.add_error("finding", "选择“核查有误”须填写具体原因方能上传结果（第五十六条）。")
+            self.add_error("finding", f"选择“核查有误”须填写具体原因方能上传结果{rules_for(None).cited('audit_assist')}。")
         return data
 
 

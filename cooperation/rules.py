@@ -13,11 +13,16 @@ from core.workdays import add_working_days
 
 #: 第五十六条: 一次性异地住院医疗总费用超过3万元（含3万元）.
 ASSIST_THRESHOLD = Decimal("30000.00")
-ASSIST_ARTICLE = "《江苏省异地就医经办服务规程》第五十六条"
-ASSIST_REFUSAL = (
-    f"依据{ASSIST_ARTICLE}，参保地只可对一次性异地住院医疗总费用3万元以上（含3万元）的疑似违规费用申请费用协查；"
-    "本次费用总额 {amount} 元未达到 30,000.00 元。其他费用请通过“问题协同”提出（医保发〔2024〕21号 三(二)）。"
-)
+
+
+def assist_refusal(amount: str, *, article: str) -> str:
+    """Why a stay below the threshold cannot go to 费用协查; ``article`` is the home province's
+    (江苏规程 第五十六条, 赣医保发〔2025〕17号 三(二), else 医保发〔2024〕21号 三(二))."""
+    return (
+        f"依据{article}，参保地只可对一次性异地住院医疗总费用3万元以上（含3万元）的疑似违规费用申请费用协查；"
+        f"本次费用总额 {amount} 元未达到 30,000.00 元。其他费用请通过“问题协同”提出（医保发〔2024〕21号 三(二)）。"
+    )
+
 #: 第五十六条: 原则上需于次月26日前完成费用协查.
 ASSIST_ANSWER_DAY = 26
 #: 第五十六条: 参保地收到协查结果后5个工作日内确认.

@@ -34,6 +34,7 @@ from cooperation.models import (
 from core.audit import log_action
 from core.errors import DomainError
 from core.idcard import id_number_hash, validate_id_number
+from core.jurisdictions import rules_for
 from core.models import Agency, AuditLog, Region, province_code_of
 from core.money import format_yuan
 from core.reference import home_province_code
@@ -107,7 +108,8 @@ def assist_create(
     insured_region = by.agency.region
     total_amount = Decimal(total_amount)
     if not rules.assist_allowed(total_amount):
-        raise DomainError(rules.ASSIST_REFUSAL.format(amount=format_yuan(total_amount)), code="below_threshold")
+        article = rules_for(None, on=today).article("audit_assist_source")
+        raise DomainError(rules.assist_refusal(format_yuan(total_amount), article=article), code="below_threshold")
     if treatment_region.code == insured_region.code:
         raise DomainError("就医地不能是本统筹区：费用协查针对异地住院费用。", code="same_region")
     if admission_date > discharge_date:
@@ -121,7 +123,7 @@ def assist_create(
     missing = [label for label, value in required.items() if not (value or "").strip()]
     if missing or sex not in ("M", "F"):
         missing += [] if sex in ("M", "F") else ["性别"]
-        raise DomainError(f"协查申请须填写：{'、'.join(missing)}（第五十六条）。", code="missing")
+        raise DomainError(f"协查申请须填写：{'、'.join(missing)}{rules_for(None).cited('audit_assist')}。", code="missing")
     duplicate = AssistRequest.objects.open()
     if settlement_id:
         duplicate = duplicate.filter(settlement_id=settlement_id)
@@ -211,7 +213,8 @@ def assist_answer(
         raise DomainError("请选择协查结果：核查无误或核查有误。", code="result")
     finding = (finding or "").strip()
     if result == AssistRequest.Result.HAS_ISSUE:
-        finding = _text(finding, "“核查有误”的具体原因（第五十六条：填写具体原因方能上传结果）", minimum=4)
+        article = rules_for(None).article("audit_assist")
+        finding = _text(finding, f"“核查有误”的具体原因（{article + '：' if article else ''}填写具体原因方能上传结果）", minimum=4)
         if irregular_amount is not None and (irregular_amount < 0 or irregular_amount > request.total_amount):
             raise DomainError("涉及违规费用应在 0 与费用总额之间。", code="amount")
     else:
@@ -463,7 +466,9 @@ def coordination_create(
     person_name = (person_name or "").strip()
     if person_id_number or person_name:
         if not (person_id_number and person_name):
-            raise DomainError("针对特定参保人员的问题须同时填写身份证号码和姓名（第五十七条）。", code="person")
+            raise DomainError(
+                f"针对特定参保人员的问题须同时填写身份证号码和姓名{rules_for(None).cited('coordination')}。", code="person"
+            )
         person_id_number = _checked_id_number(person_id_number)
     checked = check_uploads(attachments)
     due = rules.coordination_reply_due(kind, today)

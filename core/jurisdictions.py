@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from core import jurisdiction_materials as material_lists
+from core.jurisdiction_materials import MaterialRules
 from core.reference import home_province_code
 
 D = Decimal
@@ -81,13 +83,26 @@ class RuleSet:
     intra_advance: AdvanceFormula | None = None
     cross_advance: AdvanceFormula | None = None
     articles: dict[str, str] = field(default_factory=dict)  # named citations: materials, limits, …
+    materials: MaterialRules = material_lists.NATIONAL_DEFAULT  # 备案材料 and 零星报销材料 (core.jurisdiction_materials)
 
     def reduction_cap(self, scope: str, situation: str) -> Cap:
         return self.caps.get(scope, {}).get(situation, NO_CAP)
 
+    def article(self, topic: str) -> str:
+        """The province's own citation for a topic, "" where its documents set no such rule."""
+        return self.articles.get(topic, "")
+
+    def cited(self, topic: str) -> str:
+        """The topic's article in brackets for a message, "（第十八条）"; "" where the province's
+        documents have no such article (the message then states the rule without a citation)."""
+        article = self.article(topic)
+        return f"（{article}）" if article else ""
+
     def cite(self, topic: str) -> str:
-        """The citation for a topic, e.g. cite("materials") -> 《江苏省异地就医经办服务规程》第二十七条."""
-        return self.articles.get(topic) or self.procedure
+        """The citation for a topic, e.g. cite("materials") -> 《江苏省异地就医经办服务规程》第二十七条.
+        The materials lists carry their own articles ("materials": the claim list, "filing_materials")."""
+        derived = {"materials": self.materials.claim_article, "filing_materials": self.materials.filing_article}
+        return self.articles.get(topic) or derived.get(topic) or self.procedure
 
     @property
     def province_name(self) -> str:
@@ -142,10 +157,40 @@ RULE_SETS: list[RuleSet] = [
             "materials_lock": f"{JS}第十条：以证明材料办理的长期异地居住人员可以随时变更或取消备案",
             "commitment_lock": f"{JS}第十条：个人承诺方式办理的需满6个月方可申请变更或取消",
             "validity": f"{JS}第十条：临时外出就医人员备案有效期原则上不少于6个月",
+            "status_change": "江苏规程第十条：参保状态发生变更的，长期异地居住备案不再长期有效",
+            # Short citations inside messages (the 规程 is named once, where the page names it).
+            "admitted_while_valid": "第十三条",
+            "unfiled": "第十八条",
+            "emergency_not_reduced": "第十九条",
+            "non_designated": "江苏规程第十九条",
+            "maternity_designated": "江苏规程第二十六条第四项",
+            "processing_limits": "第二十八条",
+            "year_split": "江苏规程第四十四条",
+            "intra_advance_use": "第三十条(二)",
+            "cross_advance_use": "第三十一条(三)",
+            "emergency_increase": "第三十一条(二)",
+            "clearing_delay": "第四十九条",
+            "deduction": "第五十三条",
+            "audit_assist": "第五十六条",
+            "audit_assist_source": f"{JS}第五十六条",
+            "coordination": "第五十七条",
+            "audit_assist_procedure": "江苏规程第五十六条",
+            "coordination_procedure": "江苏规程第五十七条",
+            "upload_same_day": "江苏 第九条",
+            "published_materials": "第二十七条：事前公示并报省级备案",
+            "reconciliation": "第四十三条",
+            "correction": "第四十一、四十二条",
+            "refunds": "第四十五条",
+            "clearing_calendar": "第四十七条",
+            "cross_payout_due": "第四十八条(二)3",
+            "cross_advance_payout": "第三十一条(一)",
+            "cross_advance_split": "第三十一条(一)",
+            "report": "第五十四条",
             "materials": f"{JS}第二十七条",
             "limits": f"{JS}第二十八条",
             "clearing": f"{JS}第四十七至四十九条",
         },
+        materials=material_lists.JIANGSU,
     ),
     RuleSet(
         province="360000",
@@ -161,6 +206,8 @@ RULE_SETS: list[RuleSet] = [
         caps={},
         intra_advance=AdvanceFormula("net_outflow_share", D("0.2000"), "参保地规定"),
         cross_advance=AdvanceFormula("national_share", D("1"), f"{NATIONAL}"),
+        articles={"audit_assist": f"{NATIONAL}三(二)", "audit_assist_source": f"{NATIONAL}三(二)"},
+        materials=material_lists.JIANGXI_2020,
     ),
     RuleSet(
         province="650000",
@@ -179,9 +226,13 @@ RULE_SETS: list[RuleSet] = [
             "materials_lock": f"{XIN}二(三)：变更或取消跨省异地长期居住人员备案的时限原则上不超过6个月",
             "commitment_lock": f"{XIN}二(三)：变更或取消跨省异地长期居住人员备案的时限原则上不超过6个月",
             "validity": f"{XIN}二(三)：跨省临时外出就医人员备案有效期原则上不少于6个月",
+            "deduction": f"{XIN}六",
+            "audit_assist": f"{NATIONAL}三(二)",
+            "audit_assist_source": f"{NATIONAL}三(二)",
         },
         intra_advance=AdvanceFormula("net_outflow_share", D("0.2000"), "参保地规定"),
         cross_advance=AdvanceFormula("q4_monthly_average", D("2"), f"{XIN}四(一)：上年第四季度医保结算资金月平均值的两倍"),
+        materials=material_lists.XINJIANG,
     ),
 ]
 # 江西 from 2026-02-01: reduced ratios instead of 先行自付 for 跨省 care.
@@ -193,6 +244,12 @@ RULE_SETS.append(
             "procedure": f"《江西省医疗保障局 江西省财政厅关于进一步加强异地就医直接结算管理服务的通知》（{GAN}）",
             "procedure_short": GAN,
             "caps": {CROSS: _cross_caps(GAN, "二")},
+            "materials": material_lists.JIANGXI_2026,
+            "articles": {
+                "audit_assist": f"{GAN}三(二)",
+                "audit_assist_source": f"{GAN}三(二)",
+                "deduction": f"{GAN}四(三)",
+            },
         }
     )
 )
@@ -212,6 +269,7 @@ def _default_rule_set(province: str) -> RuleSet:
         city_agency_suffix="医疗保障事业管理中心",
         intra_advance=AdvanceFormula("net_outflow_share", D("0.2000"), "参保地规定"),
         cross_advance=AdvanceFormula("national_share", D("1"), NATIONAL),
+        articles={"audit_assist": f"{NATIONAL}三(二)", "audit_assist_source": f"{NATIONAL}三(二)"},
     )
 
 

@@ -321,7 +321,8 @@ def checklist_context(form: FilingForm) -> dict:
         provided.append("referral_certificate")  # the hospital issues it itself
     if person_type not in PersonType.values:
         return {"person_type": None}
-    result = checklist.evaluate(person_type, provided, by_proxy=by_proxy)
+    lists = checklist.material_rules(form.region)  # the insured region's: the person is the form region's
+    result = checklist.evaluate(person_type, provided, by_proxy=by_proxy, rules=lists)
     region_settings = settings_for(form.region)
     rows = []
     for state in result.states:
@@ -358,6 +359,7 @@ def checklist_context(form: FilingForm) -> dict:
         "settings": region_settings,
         "is_referral": person_type == PersonType.REFERRAL,
         "is_emergency": person_type == PersonType.EMERGENCY,
+        "lists": lists,
     }
 
 
@@ -376,7 +378,10 @@ class MaterialsForm(forms.Form):
     def __init__(self, *args, filing: Filing, **kwargs):
         super().__init__(*args, **kwargs)
         allowed = [
-            code for code in checklist.allowed_materials(filing.person_type, by_proxy=filing.by_proxy)
+            code
+            for code in checklist.allowed_materials(
+                filing.person_type, by_proxy=filing.by_proxy, rules=checklist.rules_of(filing)
+            )
             if code != checklist.COMMITMENT_LETTER and code not in filing.materials
         ]
         self.fields["materials"].choices = [(code, checklist.MATERIALS[code]) for code in allowed]
@@ -391,7 +396,9 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args, filing: Filing, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = checklist.allowed_materials(filing.person_type, by_proxy=filing.by_proxy)
+        allowed = checklist.allowed_materials(
+            filing.person_type, by_proxy=filing.by_proxy, rules=checklist.rules_of(filing)
+        )
         self.fields["materials"].choices = [(code, checklist.MATERIALS[code]) for code in allowed]
         self.fields["materials"].initial = list(filing.materials)
 

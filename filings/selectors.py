@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from core.jurisdictions import rules_for
 from core.models import InsuredPerson, Region, province_code_of
 from filings.models import (
     Basis,
@@ -135,7 +136,8 @@ def _covered_message(filing: Filing, status: str, day: date, admission_date: dat
     last_day = filing.last_valid_day
     if admission_date is not None and last_day is not None and last_day < on_date:
         # Only a filing that ended before the discharge needs saying (江苏 第十三条).
-        parts.append(f"备案有效期至 {last_day:%Y-%m-%d}（出院前已届满），入院时有效，整个住院期间按已备案结算（第十三条）")
+        cited = rules_for(filing.insured_region_id, on=on_date).cited("admitted_while_valid")
+        parts.append(f"备案有效期至 {last_day:%Y-%m-%d}（出院前已届满），入院时有效，整个住院期间按已备案结算{cited}")
     if status == FilingStatus.LATE_FILED:
         parts.append(f"补办日期 {filing.applied_on:%Y-%m-%d}")
         if filing.manual_reimbursement_eligible:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from core.audit import log_action
 from core.errors import DomainError
 from core.idcard import parse_id_number
+from core.jurisdictions import rules_for
 from core.models import AuditLog, Institution, InsuredPerson, Region, Role, province_code_of
 from core.services import insured_person_upsert
 from core.workdays import add_working_days
@@ -47,11 +48,14 @@ EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2099, 12, 31)
 
 
-#: Emergency treatment is deemed filed (视同已备案, 江苏 第八条(五)): no filing is made for it.
-EMERGENCY_NEEDS_NO_FILING = (
-    "异地急诊抢救人员视同已备案（江苏 第八条(五)），无需办理备案：急诊抢救费用可在就医地直接结算，"
-    "未能直接结算的凭急诊诊断证明申请零星报销。急诊抢救后需继续在异地治疗的，请办理异地转诊或其他临时外出就医备案。"
-)
+def emergency_needs_no_filing(region=None, *, on: date | None = None) -> str:
+    """Emergency treatment is deemed filed (视同已备案, 江苏 第八条(五)): no filing is made for it.
+    The article is the province's own, where its rules have one."""
+    article = rules_for(region, on=on).article("emergency_deemed")
+    return (
+        f"异地急诊抢救人员视同已备案{f'（{article}）' if article else ''}，无需办理备案：急诊抢救费用可在就医地直接结算，"
+        "未能直接结算的凭急诊诊断证明申请零星报销。急诊抢救后需继续在异地治疗的，请办理异地转诊或其他临时外出就医备案。"
+    )
 
 
 def date_out_of_range(label: str, day: date | None) -> str:
@@ -176,7 +180,7 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
     if data.person_type not in PersonType.values:
         raise DomainError(f"人员类别“{data.person_type}”无效。", code="person_type")
     if data.person_type == PersonType.EMERGENCY:
-        raise DomainError(EMERGENCY_NEEDS_NO_FILING, code="emergency_deemed_filed")
+        raise DomainError(emergency_needs_no_filing(person.insured_region_id, on=applied_on), code="emergency_deemed_filed")
     person_type = PersonType(data.person_type)
     group = group_of(person_type)
     region_settings = settings_for(person.insured_region_id)
@@ -247,9 +251,12 @@ def _validate(data: FilingData, *, person: InsuredPerson, applied_on: date, toda
     if data.by_proxy:
         proxy.update(_validate_proxy(data, person=person, errors=errors))
 
+    lists = checklist.material_rules(insured, on=applied_on)
     provided = [code for code in dict.fromkeys(data.materials) if code in checklist.MATERIALS]
-    allowed = checklist.allowed_materials(person_type, by_proxy=data.by_proxy)
-    result = checklist.evaluate(person_type, [code for code in provided if code in allowed], by_proxy=data.by_proxy)
+    allowed = checklist.allowed_materials(person_type, by_proxy=data.by_proxy, rules=lists)
+    result = checklist.evaluate(
+        person_type, [code for code in provided if code in allowed], by_proxy=data.by_proxy, rules=lists
+    )
 
     if errors:
         raise DomainError("\n".join(errors), code="invalid")
@@ -461,7 +468,9 @@ def _assign_number(filing: Filing) -> None:
 
 def _activate(filing: Filing, *, by, today: date, from_state: str, message: str) -> Filing:
     """Make a filing active: materials complete, no conflict, upload pending."""
-    result = checklist.evaluate(filing.person_type, filing.materials, by_proxy=filing.by_proxy)
+    result = checklist.evaluate(
+        filing.person_type, filing.materials, by_proxy=filing.by_proxy, rules=checklist.rules_of(filing)
+    )
     if not result.complete:
         raise DomainError(f"材料不齐，备案不能生效。缺少：{result.missing_text}。", code="materials_missing")
     filing.basis = result.basis
@@ -700,7 +709,9 @@ def filing_approve(*, filing: Filing, by, materials: list[str] | None = None, no
     if by.pk is not None and filing.created_by_id == by.pk:
         raise DomainError("审核人不能审核自己导入的申请（双人复核），请由其他审核人员审核。", code="four_eyes")
     if materials is not None:
-        allowed = checklist.allowed_materials(filing.person_type, by_proxy=filing.by_proxy)
+        allowed = checklist.allowed_materials(
+            filing.person_type, by_proxy=filing.by_proxy, rules=checklist.rules_of(filing)
+        )
         filing.materials = [code for code in dict.fromkeys(materials) if code in allowed]
     filing.reviewed_by = by
     filing.reviewed_at = timezone.now()
@@ -891,10 +902,11 @@ def filing_complete_materials(*, filing: Filing, materials: list[str], by, today
         raise DomainError(f"{filing.number}的证明材料已于 {_fmt(filing.materials_completed_on)} 补齐。", code="done")
     if filing.status not in (Filing.Status.ACTIVE, Filing.Status.PENDING_REVIEW, Filing.Status.DRAFT):
         raise DomainError(f"{filing.number}现为“{filing.get_status_display()}”，无需补交材料。", code="not_active")
-    allowed = checklist.allowed_materials(filing.person_type, by_proxy=filing.by_proxy)
+    lists = checklist.rules_of(filing)
+    allowed = checklist.allowed_materials(filing.person_type, by_proxy=filing.by_proxy, rules=lists)
     provided = [code for code in dict.fromkeys([*filing.materials, *materials]) if code in allowed]
     without_letter = [code for code in provided if code != checklist.COMMITMENT_LETTER]
-    result = checklist.evaluate(filing.person_type, without_letter, by_proxy=filing.by_proxy)
+    result = checklist.evaluate(filing.person_type, without_letter, by_proxy=filing.by_proxy, rules=lists)
     if not result.complete:
         raise DomainError(
             f"补交的材料仍不足以替代个人承诺书。还需：{result.missing_text}。", code="materials_missing"

@@ -16,10 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.audit import log_action
+from core.jurisdictions import rules_for
 from core.models import AuditLog
 from filings.models import Filing, PersonGroup, UploadAction, UploadStatus
-
-ARTICLE = "江苏规程第十条：参保状态发生变更的，长期异地居住备案不再长期有效"
 
 
 def filings_end_on_status_change(*, today: date | None = None, by=None) -> int:
@@ -42,9 +41,10 @@ def filings_end_on_status_change(*, today: date | None = None, by=None) -> int:
                 continue
             person = filing.insured_person
             since = person.insurance_status_since
+            article = rules_for(filing.insured_region_id, on=since).article("status_change")
             reason = (
                 f"参保状态于 {since:%Y-%m-%d} 变更为“{person.get_insurance_status_display()}”，"
-                f"长期异地居住备案终止（{ARTICLE}）"
+                f"长期异地居住备案终止{f'（{article}）' if article else ''}"
             )
             filing.status = Filing.Status.CANCELLED
             filing.terminated_on = max(since - timedelta(days=1), filing.start_date - timedelta(days=1))

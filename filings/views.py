@@ -286,7 +286,9 @@ def checklist_partial(request):
 def filing_detail(request, pk: int):
     filing = _get_filing(request, pk)
     today = timezone.localdate()
-    result = checklist.evaluate(filing.person_type, filing.materials, by_proxy=filing.by_proxy)
+    result = checklist.evaluate(
+        filing.person_type, filing.materials, by_proxy=filing.by_proxy, rules=checklist.rules_of(filing)
+    )
     keys = [document_key(filing, code) for code in FORMS]
     documents = {doc.key.rsplit(":", 1)[1]: doc for doc in Document.objects.filter(key__in=keys, is_latest=True)}
     job = None
@@ -460,7 +462,9 @@ def filing_review(request, pk: int):
             form.add_error(None, exc.message)
         else:
             return redirect("filings:review_queue")
-    result = checklist.evaluate(filing.person_type, filing.materials, by_proxy=filing.by_proxy)
+    result = checklist.evaluate(
+        filing.person_type, filing.materials, by_proxy=filing.by_proxy, rules=checklist.rules_of(filing)
+    )
     open_filings = [other for other in services.open_filings_of(filing.insured_person) if other.pk != filing.pk]
     return render(request, "filings/filing_review.html",
                   {"filing": filing, "form": form, "checklist": result, "today": timezone.localdate(),

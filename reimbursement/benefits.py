@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from core.errors import DomainError
+from core.jurisdictions import rules_for
 from core.models import InsuranceType
 from reimbursement.models import (
     AdjustmentSituation,
@@ -215,6 +216,7 @@ def calculate_case(
         emergency=case.emergency,
         insurance_type=case.insurance_type,
         years=tuple(terms),
+        rules=rules_for(case.region_code, on=case.discharge_date),
     )
     try:
         result = calculate_benefit(benefit_input)

@@ -1,4 +1,5 @@
-"""The materials a manual-reimbursement claim needs (江苏规程 第二十七条).
+"""The materials a manual-reimbursement claim needs: the insured region's province list
+(core.jurisdictions ``materials``; 江苏规程 第二十七条 by default).
 
 Base materials depend on the expense type; extra circumstances add items; a
 region may add materials only if it published them in advance and filed them
@@ -11,61 +12,21 @@ An item with alternatives ("诊断证明 或 出院小结") is satisfied by any 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-ID_PROOF_ALTERNATIVES = ("医保电子凭证", "有效身份证件", "社会保障卡")
+from core.jurisdiction_materials import ClaimRequirement, MaterialRules
 
-
-@dataclass(frozen=True)
-class Requirement:
-    code: str
-    label: str
-    alternatives: tuple[str, ...] = ()
-    source: str = "base"  # base / extra / region
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        """What the clerk can tick: the alternatives, or the item itself."""
-        return self.alternatives or (self.label,)
+Requirement = ClaimRequirement
 
 
-def _id_proof() -> Requirement:
-    return Requirement("id_proof", "有效身份证明材料（医保电子凭证、有效身份证件或社会保障卡）", ID_PROOF_ALTERNATIVES)
+def _home_rules() -> MaterialRules:
+    from core.jurisdictions import rules_for
+
+    return rules_for(None).materials
 
 
-BASE: dict[str, tuple[Requirement, ...]] = {
-    "inpatient": (
-        _id_proof(),
-        Requirement("invoice", "医院收费票据"),
-        Requirement("inpatient_fee_list", "住院费用清单"),
-        Requirement("diagnosis_or_summary", "诊断证明（或出院小结）", ("诊断证明", "出院小结")),
-    ),
-    "outpatient": (
-        _id_proof(),
-        Requirement("invoice", "医院收费票据"),
-        Requirement("outpatient_fee_list", "门诊费用清单"),
-        Requirement("prescription_or_record", "门诊处方底方（或门诊病历）", ("门诊处方底方", "门诊病历")),
-    ),
-    "emergency": (
-        _id_proof(),
-        Requirement("invoice", "医院收费票据"),
-        Requirement("emergency_fee_list", "医药费明细清单"),
-        Requirement("emergency_diagnosis_or_record", "急诊诊断证明（或急诊病历）", ("急诊诊断证明", "急诊病历")),
-    ),
-    "maternity": (
-        _id_proof(),
-        Requirement("maternity_invoice", "生育或产前检查医药费票据"),
-        Requirement("medical_fee_list", "医疗费明细清单"),
-        Requirement("discharge_summary", "出院小结"),
-    ),
-}
-
-HOSPITALISED = {"inpatient", "maternity"}
-
-
-def base_requirements(care_type: str) -> tuple[Requirement, ...]:
+def base_requirements(care_type: str, *, rules: MaterialRules | None = None) -> tuple[Requirement, ...]:
     try:
-        return BASE[care_type]
+        return (rules or _home_rules()).claim_base[care_type]
     except KeyError:
         raise ValueError(f"未知的费用类型：{care_type!r}") from None
 
@@ -78,37 +39,21 @@ def extra_requirements(
     dual_channel_drugs: bool = False,
     drugs_bought_outside: bool = False,
     patient_deceased: bool = False,
+    rules: MaterialRules | None = None,
 ) -> list[Requirement]:
+    """The items each extra circumstance adds, in the province's order; an item meant for some
+    expense types only (抢救 adds 出院小结 to a hospital stay) is left out for the others."""
+    given = {
+        "rescue": rescue,
+        "patient_deceased": patient_deceased,
+        "accidental_injury": accidental_injury,
+        "dual_channel_drugs": dual_channel_drugs,
+        "drugs_bought_outside": drugs_bought_outside,
+    }
     extras: list[Requirement] = []
-    if rescue:
-        extras.append(Requirement("rescue_record", "门诊抢救病历", source="extra"))
-        if care_type in HOSPITALISED:
-            extras.append(Requirement("discharge_summary", "出院小结", source="extra"))
-    if patient_deceased:
-        extras.append(Requirement("death_record", "死亡记录及死亡证明", source="extra"))
-    if accidental_injury:
-        extras.append(
-            Requirement(
-                "accident_proof",
-                "交通事故认定书、法院判决书、调解协议书等公检法部门出具的证明材料（无法提供的先填写个人承诺书）",
-                ("交通事故认定书", "法院判决书", "调解协议书", "外伤无第三方责任承诺书（附件7）"),
-                source="extra",
-            )
-        )
-    if dual_channel_drugs:
-        extras.append(
-            Requirement("dual_channel_form", "《参保患者“双通道”管理及单独支付药品用药申请表》", source="extra")
-        )
-    if drugs_bought_outside:
-        extras.append(Requirement("outside_invoice", "外购发票", source="extra"))
-        extras.append(
-            Requirement(
-                "outside_order_or_prescription",
-                "住院医嘱单（或外购药处方原件复印件）",
-                ("住院医嘱单", "外购药处方原件复印件"),
-                source="extra",
-            )
-        )
+    for circumstance, items in (rules or _home_rules()).claim_extras.items():
+        if given.get(circumstance):
+            extras += [item for item in items if item.care_types is None or care_type in item.care_types]
     return extras
 
 
@@ -121,9 +66,12 @@ def build_checklist(
     drugs_bought_outside: bool = False,
     patient_deceased: bool = False,
     regional: Iterable[tuple[str, str]] = (),
+    rules: MaterialRules | None = None,
 ) -> list[Requirement]:
-    """Base + extras + the region's published additions, each item once."""
-    items: list[Requirement] = list(base_requirements(care_type))
+    """Base + extras + the region's published additions, each item once. ``rules``: the insured
+    region's province lists (core.jurisdictions ``materials``); the home province's by default."""
+    rules = rules or _home_rules()
+    items: list[Requirement] = list(base_requirements(care_type, rules=rules))
     items += extra_requirements(
         care_type=care_type,
         rescue=rescue,
@@ -131,6 +79,7 @@ def build_checklist(
         dual_channel_drugs=dual_channel_drugs,
         drugs_bought_outside=drugs_bought_outside,
         patient_deceased=patient_deceased,
+        rules=rules,
     )
     items += [Requirement(code, label, source="region") for code, label in regional]
     seen: set[str] = set()

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.jurisdictions import RuleSet, rules_for
+
 # filings.selectors.FilingStatus values
 FILED = "filed"
 DEEMED_FILED = "deemed_filed"
@@ -148,24 +150,48 @@ def adjustment_situation_for(facts: EligibilityFacts) -> str:
     return "unfiled"
 
 
+def _rules(facts: EligibilityFacts) -> RuleSet:
+    """The insured region's province rules on the day of discharge: the articles messages cite."""
+    return rules_for(facts.insured_region, on=facts.discharge_date)
+
+
+def _unfiled_text(facts: EligibilityFacts, rules: RuleSet) -> str:
+    """"（第十八条，降幅不超过20个百分点）" from the province's article and cap; "" without either."""
+    cap = rules.reduction_cap(scope_of(facts.insured_region, facts.treatment_region), "unfiled")
+    article = rules.article("unfiled")
+    parts = [article] if article else []
+    if article and cap.points is not None:
+        parts.append(f"降幅不超过{cap.points.normalize():f}个百分点")
+    return f"（{'，'.join(parts)}）" if parts else ""
+
+
 def adjustment_note(facts: EligibilityFacts, adjustment: str) -> str:
     """Why this ratio situation (shown on the claim)."""
+    rules = _rules(facts)
     limit = facts.retroactive_limit
     within = f"（{facts.retroactive_limit_text}，{limit:%Y-%m-%d} 前）" if limit else ""
     if facts.filing_status == LATE_FILED and limit is not None and facts.filing_applied_on is not None:
         if late_beyond_limit(facts):
             text = (
                 f"补办备案日期 {facts.filing_applied_on:%Y-%m-%d} 超过参保地规定的补办时限{within}，"
-                "按未按规定办理备案直接异地就医处理（第十八条）"
+                f"按未按规定办理备案直接异地就医处理{rules.cited('unfiled')}"
             )
-            return text + ("；急诊抢救不降低支付比例（第十九条）" if adjustment == "emergency" else "")
+            return text + (_emergency_not_reduced(facts, rules) if adjustment == "emergency" else "")
         return (
             f"补办备案日期 {facts.filing_applied_on:%Y-%m-%d} 在参保地规定时限内{within}，"
-            "零星报销待遇按照参保地规定执行（第十八条）"
+            f"零星报销待遇按照参保地规定执行{rules.cited('unfiled')}"
         )
     if adjustment == "unfiled":
-        return "未按参保地规定办理异地就医备案直接异地就医，支付比例按参保地规定降低（第十八条，降幅不超过20个百分点）"
+        return f"未按参保地规定办理异地就医备案直接异地就医，支付比例按参保地规定降低{_unfiled_text(facts, rules)}"
     return ""
+
+
+def _emergency_not_reduced(facts: EligibilityFacts, rules: RuleSet) -> str:
+    """"；急诊抢救不降低支付比例（第十九条）" where the province's cap for emergencies is 0."""
+    cap = rules.reduction_cap(scope_of(facts.insured_region, facts.treatment_region), "emergency")
+    if cap.points is None or cap.points != 0:
+        return ""
+    return f"；急诊抢救不降低支付比例{rules.cited('emergency_not_reduced')}"
 
 
 def assess(facts: EligibilityFacts) -> Eligibility:
@@ -178,7 +204,7 @@ def assess(facts: EligibilityFacts) -> Eligibility:
     if not facts.designated and not emergency:
         reasons.append(
             f"“{facts.institution_name}”不是定点医疗机构：除急诊、抢救外，在非定点医疗机构就医发生的费用医保基金不予支付"
-            "（江苏规程第十九条）。"
+            f"{_rules(facts).cited('non_designated')}。"
         )
 
     situation = facts.situation
@@ -208,7 +234,7 @@ def assess(facts: EligibilityFacts) -> Eligibility:
         if facts.care_type != "maternity":
             reasons.append("“异地生育”情形的费用类型应为生育。")
         if not facts.designated:
-            reasons.append("异地生育费用须发生在就医地定点医疗机构（江苏规程第二十六条第四项）。")
+            reasons.append(f"异地生育费用须发生在就医地定点医疗机构{_rules(facts).cited('maternity_designated')}。")
     elif situation == "other_allowed":
         if not facts.other_case_given:
             reasons.append("请选择参保地规定的其他可以零星报销的情形；参保地没有公布的情形不能受理。")

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.jurisdictions import RuleSet, rules_for
 from core.money import format_yuan
 
 ZERO = Decimal("0.00")
@@ -99,6 +100,7 @@ class BenefitInput:
     emergency: bool = False
     insurance_type: str = "310"
     years: tuple[YearTerms, ...] = ()
+    rules: RuleSet | None = None  # the insured region's province rules: the articles the steps cite
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,7 @@ def _split_in_scope(inp: BenefitInput) -> list[Decimal]:
 def calculate_benefit(inp: BenefitInput) -> BenefitResult:
     """Fund payment, personal payment and every step, from plain values."""
     _check_amounts(inp)
+    rules = inp.rules or rules_for(None)
     steps: list[Step] = []
     out_of_scope = inp.class_b_self_pay + inp.over_limit_self_pay + inp.self_funded_amount
     steps.append(
@@ -263,7 +266,7 @@ def calculate_benefit(inp: BenefitInput) -> BenefitResult:
         steps.append(
             Step(
                 "非定点医疗机构",
-                "在非定点医疗机构就医发生的费用（急诊、抢救除外），医疗保障基金不予支付（江苏规程第十九条）。",
+                f"在非定点医疗机构就医发生的费用（急诊、抢救除外），医疗保障基金不予支付{rules.cited('non_designated')}。",
                 ZERO,
             )
         )
@@ -282,7 +285,9 @@ def calculate_benefit(inp: BenefitInput) -> BenefitResult:
             steps=tuple(steps),
         )
     if not inp.designated:
-        steps.append(Step("非定点医疗机构", "急诊、抢救发生在非定点医疗机构的费用，按规定纳入基金支付（江苏规程第十九条）。"))
+        steps.append(
+            Step("非定点医疗机构", f"急诊、抢救发生在非定点医疗机构的费用，按规定纳入基金支付{rules.cited('non_designated')}。")
+        )
 
     shares = _split_in_scope(inp)
     if len(inp.years) > 1:
@@ -293,7 +298,7 @@ def calculate_benefit(inp: BenefitInput) -> BenefitResult:
         steps.append(
             Step(
                 "跨年度住院按天数分割",
-                f"住院共 {total_days} 天，统筹基金支付范围内费用按日均费用分割到两个年度（江苏规程第四十四条）：{parts}。",
+                f"住院共 {total_days} 天，统筹基金支付范围内费用按日均费用分割到两个年度{rules.cited('year_split')}：{parts}。",
             )
         )
 

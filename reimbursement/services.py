@@ -20,6 +20,7 @@ from django.utils import timezone
 from core.audit import log_action
 from core.errors import DomainError
 from core.jobs import start_job
+from core.jurisdictions import rules_for
 from core.models import AuditLog, Institution, InsuredPerson, Region
 from core.money import format_yuan
 from core.validators import MAX_CLAIM_AMOUNT, care_date_problems, plain_text_problem
@@ -419,6 +420,7 @@ def checklist_for(*, region_code: str, on_date: date, care_type: str, rescue=Fal
         if material.applies_to(care_type)
     ]
     return checklists.build_checklist(
+        rules=rules_for(region_code or None, on=on_date).materials,  # the insured region's province
         care_type=care_type,
         rescue=rescue,
         accidental_injury=accidental_injury,
@@ -1065,7 +1067,8 @@ def claim_mark_special(*, claim: Claim, by, reason: str, today: date | None = No
     if claim.due_on is not None and today > claim.due_on:
         raise DomainError(
             f"办理期限已过，不能再认定为特殊情况：申请 {claim.number} 的办理期限 {claim.due_on:%Y-%m-%d} 已届满。"
-            "特殊情况应在办理期限内认定（第二十八条）；逾期记录予以保留，请登记延期告知并尽快办结。",
+            f"特殊情况应在办理期限内认定{rules_for(claim.region_id, on=claim.due_on).cited('processing_limits')}；"
+            "逾期记录予以保留，请登记延期告知并尽快办结。",
             code="deadline_passed",
         )
     old_due, old_days = claim.due_on, claim.processing_days
@@ -1118,10 +1121,13 @@ def claim_record_delay_notice(
         raise DomainError(
             f"预计办结日期应晚于办理期限 {claim.due_on:%Y-%m-%d}（按期能办结的无需延期告知）。", code="expected_on"
         )
-    limit = add_working_days(claim.complete_on, 20)
+    rules = rules_for(claim.region_id, on=claim.complete_on)
+    limit = add_working_days(claim.complete_on, rules.limits.special_days)
     if expected_on > limit:
         raise DomainError(
-            f"预计办结日期不能晚于 {limit:%Y-%m-%d}：特殊情况办理时限也不超过20个工作日（第二十八条）。", code="expected_on"
+            f"预计办结日期不能晚于 {limit:%Y-%m-%d}：特殊情况办理时限也不超过{rules.limits.special_days}个工作日"
+            f"{rules.cited('processing_limits')}。",
+            code="expected_on",
         )
     notice = _issue_notice(
         claim,

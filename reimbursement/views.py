@@ -21,6 +21,7 @@ from core.audit import entries_for, log_action
 from core.decorators import role_required
 from core.errors import DomainError
 from core.idcard import parse_id_number
+from core.jurisdictions import rules_for
 from core.models import AuditLog, InsuredPerson, Role
 from core.scoping import get_object_for_user
 from core.services import insured_person_upsert
@@ -198,7 +199,9 @@ def _panel_context(request, data, region_code: str | None) -> dict:
     from reimbursement.models import CareType
 
     care_label = CareType(care_type).label if care_type in CareType.values else ""
-    context = {"items": items, "missing": missing, "panel_care_type": care_type, "care_label": care_label}
+    material_lists = rules_for(checklist_region or None, on=today).materials
+    context = {"items": items, "missing": missing, "panel_care_type": care_type, "care_label": care_label,
+               "material_lists": material_lists}
     context.update(person_context)
     context["panel_institution"] = institution
     context.update(_panel_fees(data, care_type))

@@ -33,3 +33,10 @@ def article(topic: str, on=None) -> str:
     """The home province's short article for a topic (e.g. "江苏 第九条(二)"), "" where its rules
     name none: a template prints the bracket only when there is something to cite."""
     return rules_for(None, on=on).articles.get(topic, "")
+
+
+@register.simple_tag
+def cited(topic: str, on=None) -> str:
+    """{% cited "unfiled" %} -> "（第十八条）" for 江苏, "" where the home province's rules have no
+    such article: the page then states the rule without quoting another province."""
+    return rules_for(None, on=on).cited(topic)
