@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.idcard import build_id_number
+from core.idcard import build_id_number, id_number_hash
 from core.models import Role
 from filings.models import Basis, Filing
 
@@ -41,7 +41,7 @@ def test_clerk_files_long_term_resident_by_commitment_prints_annex1_and_finds_it
     page.wait_for_selector("text=备案已生效")
     page.screenshot(path=str(ARTIFACTS / "filings-detail.png"), full_page=True)
 
-    filing = Filing.objects.get(insured_person__id_number=number)
+    filing = Filing.objects.get(insured_person__id_number_hash=id_number_hash(number))
     assert filing.basis == Basis.COMMITMENT and filing.status == Filing.Status.ACTIVE
     assert filing.destination.code == "330100" and filing.materials_due_on is not None
 
