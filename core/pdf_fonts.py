@@ -53,7 +53,7 @@ def _index_entries(data: bytes, pos: int) -> tuple[list[tuple[int, int]], int]:
     first = pos + 3
     base = first + (count + 1) * size - 1
     offsets = [int.from_bytes(data[first + i * size : first + (i + 1) * size], "big") for i in range(count + 1)]
-    return [(base + a, base + b) for a, b in zip(offsets, offsets[1:])], base + offsets[-1]
+    return [(base + a, base + b) for a, b in zip(offsets[:-1], offsets[1:], strict=True)], base + offsets[-1]
 
 
 def _dict_operators(data: bytes) -> dict[int, list[float]]:
