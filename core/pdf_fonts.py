@@ -15,7 +15,7 @@ A glyph that is never drawn needs no program at all: `compact_cff_font` gives ev
 zero-length CharStrings entry, so the offsets become long runs of one value (a few bytes once
 deflated). The drawn glyphs keep their exact programs and ids, so the rendering, the widths and the
 text extraction are unchanged. The INDEX is rewritten in place and the bytes it no longer needs are
-zeroed, so no other offset in the font moves; the table checksums are updated.
+zeroed, so no other offset in the font moves; the checksums are updated.
 
 `compact_embedded_fonts` is a WeasyPrint *finisher* (a documented `write_pdf` hook that receives the
 document and the pydyf PDF before it is written): it rewrites the embedded CFF font streams.
@@ -95,7 +95,8 @@ def _dict_operators(data: bytes) -> dict[int, list[float]]:
     return result
 
 
-def _compact_cff_table(cff: bytes, keep: set[int]) -> bytes:
+def _compact_cff_table(cff: bytes, keep: set[int]) -> tuple[bytes, int, int]:
+    """The table with the dropped glyphs' charstrings emptied, and the span of bytes that changed."""
     if cff[0] != 1:
         raise _NotCompactable(f"CFF major version {cff[0]}")
     _, after_names = _index_entries(cff, cff[2])
@@ -132,10 +133,11 @@ def _compact_cff_table(cff: bytes, keep: set[int]) -> bytes:
     result = bytearray(cff)
     result[pos : pos + len(index)] = index
     result[pos + len(index) : old_end] = bytes(old_end - pos - len(index))
-    return bytes(result)
+    return bytes(result), pos, old_end
 
 
 def _checksum(data: bytes | bytearray) -> int:
+    """OpenType checksum: the sum of the big-endian 32-bit words, zero-padded, modulo 2**32."""
     padded = bytes(data) + bytes(-len(data) % 4)
     return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
 
@@ -154,17 +156,26 @@ def compact_cff_font(font: bytes, keep: Iterable[int]) -> bytes:
             offset, length = struct.unpack(">II", font[entry + 8 : entry + 16])
             tables[font[entry : entry + 4]] = (entry, offset, length)
         entry, offset, length = tables[b"CFF "]
-        compact = _compact_cff_table(font[offset : offset + length], set(keep))
+        if offset % 4:
+            raise _NotCompactable("CFF table not on a 4-byte boundary")
+        old = font[offset : offset + length]
+        compact, changed_from, changed_to = _compact_cff_table(old, set(keep))
     except (_NotCompactable, KeyError, IndexError, struct.error) as error:
         logger.warning("PDF font left as WeasyPrint subset it (%s)", error)
         return font
+    # The checksums change by what the changed words add up to (the rest of a ~1 MB font is not
+    # summed again): the table's own by `delta`, the whole file's by 2 × delta (the table's words
+    # and its checksum in the directory), which head.checkSumAdjustment makes up for.
+    span = slice(changed_from & ~3, changed_to + 3 & ~3)
+    delta = _checksum(compact[span]) - _checksum(old[span])
     result = bytearray(font)
     result[offset : offset + length] = compact
-    result[entry + 4 : entry + 8] = _checksum(compact).to_bytes(4, "big")
+    table_checksum = int.from_bytes(font[entry + 4 : entry + 8], "big")
+    result[entry + 4 : entry + 8] = ((table_checksum + delta) & 0xFFFFFFFF).to_bytes(4, "big")
     if b"head" in tables:
         head = tables[b"head"][1]
-        result[head + 8 : head + 12] = bytes(4)  # checkSumAdjustment is computed with itself as 0
-        result[head + 8 : head + 12] = ((0xB1B0AFBA - _checksum(result)) & 0xFFFFFFFF).to_bytes(4, "big")
+        adjustment = int.from_bytes(font[head + 8 : head + 12], "big")
+        result[head + 8 : head + 12] = ((adjustment - 2 * delta) & 0xFFFFFFFF).to_bytes(4, "big")
     return bytes(result)
 
 
