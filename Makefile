@@ -70,12 +70,14 @@ lint: $(BIN)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # 1,000,000 settlement rows imported and cleared next to PostgreSQL's own COPY and
-# GROUP BY; monitoring_report and the monitoring pages over 12 such months
+# GROUP BY; monitoring_report and the monitoring pages over 12 such months; every kind of
+# printed form next to bare WeasyPrint (ms and KB per page; seeds the demo data if missing)
 # (needs PostgreSQL: BENCH_DATABASE_URL, default a local yidi_bench database).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yidi_bench
 benchmark: setup
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/benchmark_clearing.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/benchmark_monitoring.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/benchmark_pdfs.py
 
 # locust against gunicorn (4 workers, production settings, loopback): signed-in clerks, supervisors,
 # finance and clearing staff for LOADTEST_TIME; per-page throughput, p50/p95/p99 and errors

@@ -160,6 +160,20 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not e
     # YIDI_DB_JIT=1 gives it back (a reporting replica may want it).
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = (options.get("options", "") + " -c jit=off").strip()
+if env_str("DATABASE_REPLICA_URL"):
+    # A read replica (streaming replication) for the read-only pages of 运行监测: their reads go
+    # there (core.db_routers), every write and every transaction stays on the primary. The same
+    # options as the primary; in tests it is a mirror of the default database (no own test copy).
+    DATABASES["replica"] = dj_database_url.parse(
+        env_str("DATABASE_REPLICA_URL"),
+        conn_max_age=env_int("DJANGO_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be the same kind of database as DATABASE_URL (its read replica)")
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 from core import audit_chain
 from core.models import AuditLog
@@ -27,7 +28,7 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def log_action(
+def audit_entry(
     *,
     action: str,
     user=None,
@@ -39,6 +40,7 @@ def log_action(
     request=None,
     username: str = "",
 ) -> AuditLog:
+    """An unsaved audit record: give it to `log_actions` with others of the same change."""
     entry = AuditLog(
         action=action,
         user=user if getattr(user, "pk", None) else None,
@@ -53,7 +55,37 @@ def log_action(
         entry.content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
         entry.object_id = str(obj.pk)
         entry.object_repr = str(obj)[:200]
+    return entry
+
+
+def log_action(
+    *,
+    action: str,
+    user=None,
+    obj: models.Model | None = None,
+    message: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    data: dict[str, Any] | None = None,
+    request=None,
+    username: str = "",
+) -> AuditLog:
+    """Record one state change, login or download."""
+    entry = audit_entry(
+        action=action, user=user, obj=obj, message=message, from_state=from_state, to_state=to_state,
+        data=data, request=request, username=username,
+    )
     return audit_chain.append(entry)
+
+
+def log_actions(entries: list[AuditLog]) -> list[AuditLog]:
+    """Record the audit entries of one change to many objects (a payment batch of 500 claims)
+    at once: chained in order under one lock and inserted together, all stamped now."""
+    now = timezone.now()
+    for entry in entries:
+        entry.at = now
+    audit_chain.append_many(entries)
+    return entries
 
 
 def entries_for(obj: models.Model):

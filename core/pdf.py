@@ -52,10 +52,12 @@ def _url_fetcher_class():
 def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
+    from core.pdf_fonts import compact_embedded_fonts
+
     fetcher = _url_fetcher_class()([PDF_STATIC_ROOT])
     document = HTML(string=html, base_url=PDF_STATIC_ROOT.as_uri() + "/", url_fetcher=fetcher)
     try:
-        return document.write_pdf()
+        return document.write_pdf(finisher=compact_embedded_fonts)
     finally:
         del document
         _collect_font_garbage()

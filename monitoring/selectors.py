@@ -1,5 +1,6 @@
 """Reads of 运行监测, all from the per-period aggregates (never the raw
-settlement records) with a constant number of queries per page.
+settlement records) with a constant number of queries per page. They read from the
+read replica when one is configured (DATABASE_REPLICA_URL, core.db_routers).
 
 Directions (domain.md §5): outflow (差出) — a region's insured treated elsewhere,
 grouped by 参保地; inflow (差进) — others treated in the region, grouped by 就医地.
@@ -16,6 +17,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from core.db_routers import replica_reads
 from core.models import Region
 from core.reference import home_province_code
 from monitoring import rules
@@ -46,11 +48,13 @@ def _sums(**extra):
     return {"v": Sum("visits"), "t": Sum("total_amount"), "f": Sum("fund_amount"), **extra}
 
 
+@replica_reads()
 def home_cities() -> list[Region]:
     """The cities of the deployment's province, from the Region table."""
     return list(Region.objects.cities_of(home_province_code()).order_by("sort_order", "code"))
 
 
+@replica_reads()
 def region_names() -> dict[str, str]:
     return dict(Region.objects.values_list("code", "short_name"))
 
@@ -58,6 +62,7 @@ def region_names() -> dict[str, str]:
 # --- monitoring_report --json (domain.md §7) -------------------------------------------
 
 
+@replica_reads()
 def report_json(period: str) -> dict:
     """Every city of the home province and the province key, both directions, from
     the per-region aggregates of the month, the month before and a year before."""
@@ -92,6 +97,7 @@ def _month_bounds(months: tuple[str, ...]) -> tuple[date, date]:
     return date(int(first[:4]), int(first[5:7]), 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
+@replica_reads()
 def deductions_by_region(months: tuple[str, ...], direction: str, cities: list[str]) -> dict[str, Decimal] | None:
     """审核扣款 per region and direction over `months`, for 审核扣款率 = 扣款 ÷ 总费用.
 
@@ -185,10 +191,12 @@ def _period_keys(spec: rules.PeriodSpec) -> dict[str, str]:
     return keys
 
 
+@replica_reads()
 def active_lines() -> list[tuple[str, str, str, Decimal]]:
     return list(Threshold.objects.filter(active=True).values_list("region_id", "indicator", "direction", "value"))
 
 
+@replica_reads()
 def region_figures(spec: rules.PeriodSpec, codes: list[str] | None = None) -> dict[str, RegionFigures]:
     """The figures of each city (and the province, their sum) for a period, with
     their flags. A constant number of queries whatever the number of cities."""
@@ -286,6 +294,7 @@ class BreakdownRow:
         return rules.growth(self.current, self.year_ago)
 
 
+@replica_reads()
 def breakdown(spec: rules.PeriodSpec, code: str, direction: str) -> list[BreakdownRow]:
     """职工/居民 × 住院/门诊/门慢特 with subtotals and a total: one query."""
     keys = _period_keys(spec)
@@ -321,6 +330,7 @@ def breakdown(spec: rules.PeriodSpec, code: str, direction: str) -> list[Breakdo
     return result
 
 
+@replica_reads()
 def trend(code: str, months: list[str]) -> dict[str, list]:
     """Monthly visits, totals and averages of both directions over `months`: one query."""
     found: dict[tuple[str, str], Totals] = {
@@ -348,6 +358,7 @@ class RankRow:
     totals: Totals
 
 
+@replica_reads()
 def top_places(spec: rules.PeriodSpec, code: str, direction: str, limit: int = 10) -> list[RankRow]:
     """Outflow: where the region's insured were treated (就医地: provinces and cities);
     inflow: where the patients treated in the region are insured (参保地). One query."""
@@ -359,6 +370,7 @@ def top_places(spec: rules.PeriodSpec, code: str, direction: str, limit: int = 1
     return [RankRow(row["counterpart"], names.get(row["counterpart"], row["counterpart"]), _totals(row)) for row in rows]
 
 
+@replica_reads()
 def top_institutions(spec: rules.PeriodSpec, code: str, direction: str, limit: int = 10) -> list[RankRow]:
     """定点医药机构 by total cost: where the region's insured went (outflow), or the
     region's own institutions (inflow). One query on the region's own ranking rows."""
@@ -373,10 +385,12 @@ def top_institutions(spec: rules.PeriodSpec, code: str, direction: str, limit: i
     ]
 
 
+@replica_reads()
 def latest_period() -> str | None:
     """The latest month whose aggregates hold any records."""
     return SummaryBuild.objects.filter(settlement_count__gt=0).order_by("-period").values_list("period", flat=True).first()
 
 
+@replica_reads()
 def periods_with_data() -> list[str]:
     return list(SummaryBuild.objects.filter(settlement_count__gt=0).order_by("-period").values_list("period", flat=True))

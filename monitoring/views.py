@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.audit import log_action
+from core.db_routers import replica_reads
 from core.decorators import role_required
 from core.errors import DomainError
 from core.models import AuditLog, Document, Region, Role
@@ -132,6 +133,7 @@ def _chart_data(spec, region, data) -> dict:
 
 @role_required(*VIEWERS)
 @require_GET
+@replica_reads()
 def overview(request):
     spec = _period_param(request.GET.get("period"))
     region = _region_param(request.user, request.GET.get("region"))
@@ -158,6 +160,7 @@ def overview(request):
 
 @role_required(*VIEWERS)
 @require_GET
+@replica_reads()
 def export(request):
     spec = _period_param(request.GET.get("period"))
     region = _region_param(request.user, request.GET.get("region"))

@@ -99,3 +99,87 @@ def test_font_garbage_is_collected_once_the_process_is_big(monkeypatch):
     monkeypatch.setattr(pdf, "GC_ABOVE_MB", 0)
     pdf._collect_font_garbage()
     assert calls == [()]
+
+
+# --- Small CJK font subsets (core/pdf_fonts.py) ---------------------------------------------
+
+
+def _embedded_font_programs(content: bytes) -> dict[str, bytes]:
+    import io
+
+    from pypdf import PdfReader
+
+    programs = {}
+    for page in PdfReader(io.BytesIO(content)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            stream = descriptor.get("/FontFile3") or descriptor.get("/FontFile2")
+            programs[str(font["/BaseFont"])] = stream.get_object().get_data()
+    return programs
+
+
+def _outlines(font_bytes: bytes) -> dict[str, list]:
+    import io
+
+    from fontTools.pens.recordingPen import RecordingPen
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(font_bytes))
+    glyphs = font.getGlyphSet()
+    result = {}
+    for name in font.getGlyphOrder():
+        pen = RecordingPen()
+        glyphs[name].draw(pen)
+        result[name] = pen.value
+    return result
+
+
+SAMPLE_HTML = (
+    '<html><head><link rel="stylesheet" href="pdf/forms.css"></head><body>'
+    '<h1 class="form-title">异地就医零星报销受理回执</h1><p>南京市医疗保障基金管理中心 合计 1,234.56 元 壹仟贰佰叁拾肆元伍角陆分</p>'
+    "</body></html>"
+)
+
+
+def test_the_cjk_fonts_are_subset_to_the_glyphs_drawn_with_their_ids_and_outlines_unchanged():
+    from weasyprint import HTML
+
+    bare = HTML(string=SAMPLE_HTML, base_url=PDF_STATIC_ROOT.as_uri() + "/").write_pdf()
+    ours = html_to_pdf(SAMPLE_HTML)
+    assert len(ours) < len(bare) / 5, (len(ours), len(bare))
+    assert pdf_text(ours) == pdf_text(bare)
+    bare_fonts, our_fonts = _embedded_font_programs(bare), _embedded_font_programs(ours)
+    assert set(our_fonts) == set(bare_fonts) and any("Sans-CJK-SC-Bold" in name for name in our_fonts)  # 黑体 title
+    for name, program in our_fonts.items():
+        before, after = _outlines(bare_fonts[name]), _outlines(program)
+        assert list(after) == list(before)  # same glyph ids: the content streams address them
+        drawn = {glyph for glyph, outline in after.items() if outline}
+        assert 10 < len(drawn) < 100, name
+        assert all(after[glyph] == before[glyph] for glyph in drawn)
+        assert all(not outline for glyph, outline in after.items() if glyph not in drawn and glyph != ".notdef")
+
+
+def test_a_font_the_compaction_cannot_read_is_embedded_as_weasyprint_subset_it(caplog):
+    from core.pdf_fonts import compact_cff_font
+
+    truetype = b"\x00\x01\x00\x00" + bytes(40)
+    assert compact_cff_font(truetype, {1, 2}) == truetype
+    broken = b"OTTO" + bytes(2) + b"\x00"  # truncated table directory
+    assert compact_cff_font(broken, {1}) == broken
+    no_cff = b"OTTO\x00\x00" + bytes(6)
+    assert compact_cff_font(no_cff, {1}) == no_cff
+
+
+def test_the_compacted_font_keeps_valid_checksums():
+    import io
+    import struct
+
+    from fontTools.ttLib import TTFont
+
+    ours = html_to_pdf(SAMPLE_HTML)
+    for program in _embedded_font_programs(ours).values():
+        font = TTFont(io.BytesIO(program), checkChecksums=2)  # raises on a wrong table checksum
+        assert font["CFF "].cff
+        padded = program + bytes(-len(program) % 4)
+        assert sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF == 0xB1B0AFBA

@@ -215,3 +215,24 @@ def test_annex_9_stays_on_one_page_with_a_long_diagnosis_and_hospital_name(claim
     assert len(reader.pages) == 1
     assert "总费用=基金支付合计金额+个人现金支付金额" in body
     assert flat(claim.main_diagnosis)[-10:] in body
+
+
+def test_a_one_page_receipt_is_well_under_100_kb_and_its_chinese_reads_back_with_pdftotext(claim_ready, clerk, run_jobs):
+    """Issue 15: the CJK fonts are subset to the glyphs drawn (core/pdf_fonts.py); it was ~430 KB."""
+    import subprocess
+
+    person, hospital = claim_ready
+    with run_jobs():
+        claim = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital),
+                                      ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
+    receipt = claim.notices.get()
+    receipt.refresh_from_db()
+    content = receipt.document.file.read()
+    assert len(PdfReader(io.BytesIO(content)).pages) == 1
+    assert len(content) < 100 * 1024, len(content)
+    assert receipt.document.size == len(content)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
+    body = flat(text)
+    assert "异地就医零星报销受理回执" in body
+    assert claim.number in body and "2026年3月30日前办结" in body
+    assert "南京市医疗保障基金管理中心" in body

@@ -1,6 +1,7 @@
 """A big city's years of closed claims stay out of the home page's figures (scale)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -12,6 +13,7 @@ from reimbursement.models import Claim
 from reimbursement.selectors import DeadlineWindow, dashboard_counts
 from reimbursement.tests.factories import ALL_INPATIENT_TICKS, inpatient_details
 
+D = Decimal
 pytestmark = pytest.mark.django_db
 
 
@@ -57,3 +59,50 @@ def test_a_whole_id_number_finds_the_persons_claims_through_the_unique_index_alo
     assert claim.number in page
     searches = [q["sql"] for q in queries.captured_queries if '"id_number_hash" =' in q["sql"]]
     assert searches and not any("LIKE" in sql.upper() for sql in searches), searches
+
+
+def _approved(clerk, supervisor, person, hospital, index: int) -> Claim:
+    recent = timezone.localdate() - timedelta(days=10)
+    details = inpatient_details(hospital, admission_date=recent - timedelta(days=5), discharge_date=recent,
+                                invoice_numbers=f"BJ-BATCH-{index}", total_amount=D("4000.00"), in_scope_amount=D("3000.00"),
+                                class_b_self_pay=D("400.00"), over_limit_self_pay=D("200.00"), self_funded_amount=D("400.00"))
+    claim = services.claim_create(by=clerk, person=person, details=details, ticked=ALL_INPATIENT_TICKS)
+    services.claim_calculate(claim=claim, by=clerk)
+    services.claim_submit(claim=claim, by=clerk)
+    return services.claim_approve(claim=claim, by=supervisor)
+
+
+def test_a_payment_batch_is_created_in_the_same_number_of_queries_for_5_and_50_claims(
+    policy, person, hospital, long_term_filing, clerk, supervisor, finance
+):
+    """Issue 15: it took ~8 queries per claim (61 for 5, 417 for 50: a save, its history row, a chained audit record)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core import audit_chain
+    from core.audit import entries_for
+    from reimbursement.models import PaymentBatch
+
+    claims = [_approved(clerk, supervisor, person, hospital, index) for index in range(56)]
+    services.payment_batch_create(claims=[claims.pop()], by=finance)  # the year's payment counter exists from now on
+    counts, batches = [], []
+    for chosen in (claims[:5], claims[5:]):
+        ContentType.objects.clear_cache()  # both runs start cold
+        with CaptureQueriesContext(connection) as queries:
+            batches.append(services.payment_batch_create(claims=chosen, by=finance))
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1], counts
+    for batch, chosen in zip(batches, (claims[:5], claims[5:]), strict=True):
+        batch = PaymentBatch.objects.get(pk=batch.pk)
+        assert batch.claim_count == len(chosen) and batch.job_id
+        assert batch.total_amount == sum(claim.fund_payment for claim in chosen)
+        assert set(batch.claims.values_list("pk", flat=True)) == {claim.pk for claim in chosen}
+        for claim in Claim.objects.filter(pk__in=[claim.pk for claim in chosen]):
+            assert claim.status == Claim.Status.PAYMENT_NOTIFIED
+            latest = claim.history.order_by("-history_id").first()
+            assert latest.status == Claim.Status.PAYMENT_NOTIFIED and latest.payment_batch_id == batch.pk
+            assert latest.history_type == "~" and latest.history_user_id == finance.pk
+            entry = entries_for(claim).first()
+            assert (entry.from_state, entry.to_state, entry.user_id) == (Claim.Status.APPROVED, claim.status, finance.pk)
+            assert entry.message == f"列入付款通知 {batch.number}"
+        assert entries_for(batch).get().message.startswith(f"付款通知 {len(chosen)} 笔")
+    assert audit_chain.verify().ok
