@@ -19,13 +19,7 @@ from clearing.models import (
     IntraAdvance,
     PaymentDue,
 )
-from clearing.services.common import (
-    ZERO,
-    _log,
-    home_cities,
-    home_city_codes,
-    notice_key,
-)
+from clearing.services.common import ZERO, _log, home_cities, home_city_codes, notice_key
 from core.errors import DomainError
 from core.jobs import start_job
 from core.models import AuditLog, Region

@@ -25,13 +25,7 @@ from clearing.models import (
     PaymentDue,
     Scope,
 )
-from clearing.services.common import (
-    ZERO,
-    _log,
-    home_cities,
-    home_city_codes,
-    notice_key,
-)
+from clearing.services.common import ZERO, _log, home_cities, home_city_codes, notice_key
 from core import safe_files
 from core.errors import DomainError
 from core.jobs import start_job

@@ -10,17 +10,8 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from clearing import rules
-from clearing.models import (
-    ClearingPeriod,
-    ClearingResult,
-    Settlement,
-)
-from clearing.services.common import (
-    SUM_FIELD,
-    ZERO,
-    _log,
-    areas,
-)
+from clearing.models import ClearingPeriod, ClearingResult, Settlement
+from clearing.services.common import SUM_FIELD, ZERO, _log, areas
 from core.errors import DomainError
 from core.jobs import start_job
 from core.models import Region

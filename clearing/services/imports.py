@@ -8,12 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from clearing.models import (
-    ImportBatch,
-)
-from clearing.services.common import (
-    _log,
-)
+from clearing.models import ImportBatch
+from clearing.services.common import _log
 from core import safe_files
 from core.audit import log_action
 from core.errors import DomainError

@@ -10,17 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from clearing import rules
-from clearing.models import (
-    ClearingPeriod,
-    PaymentDue,
-)
-from clearing.services.common import (
-    ZERO,
-    _log,
-    home_cities,
-    home_city_codes,
-    notice_key,
-)
+from clearing.models import ClearingPeriod, PaymentDue
+from clearing.services.common import ZERO, _log, home_cities, home_city_codes, notice_key
 from clearing.services.periods import _maybe_settle
 from core.errors import DomainError
 from core.jobs import start_job

@@ -11,16 +11,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from clearing import rules
-from clearing.models import (
-    AdvanceEntry,
-    ClearingPeriod,
-    PaymentDue,
-    Transfer,
-)
-from clearing.services.common import (
-    ZERO,
-    _log,
-)
+from clearing.models import AdvanceEntry, ClearingPeriod, PaymentDue, Transfer
+from clearing.services.common import ZERO, _log
 from clearing.services.periods import _maybe_settle
 from core.errors import DomainError
 from core.models import AuditLog, Role

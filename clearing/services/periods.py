@@ -20,11 +20,7 @@ from clearing.models import (
     Settlement,
     Transfer,
 )
-from clearing.services.common import (
-    SUM_FIELD,
-    ZERO,
-    _log,
-)
+from clearing.services.common import SUM_FIELD, ZERO, _log
 from core.errors import DomainError
 from core.money import quantize_yuan
 
