@@ -1,7 +1,7 @@
 """Advance formulas that differ by province (core.jurisdictions ``cross_advance``).
 
 江苏 splits the national per-province amounts over its cities (第三十一条(一), in
-clearing.services.cross_advances_compute). 新疆 (新医保发〔2022〕39号 四(一)) sets the
+clearing.services.advances.cross_advances_compute). 新疆 (新医保发〔2022〕39号 四(一)) sets the
 **cross-province** advance by the end of January at twice last year's fourth-quarter
 monthly average of settlement funds, collected from the pooling areas: here each
 (city, province) cell of 附件4 is 2 × (the city's Q4 cross-province fund spending in
@@ -54,6 +54,8 @@ def cross_advances_compute_q4(*, year: int, by, factor: Decimal, article: str) -
     """附件4 cells by the 新疆 formula; same rows, carry-over and audit as the 江苏 split."""
     from clearing import services
     from clearing.models import AdvanceEntry, AdvanceYear, CrossAdvance
+    from clearing.services.advances import _carried_over, _previous_cross_amounts
+    from clearing.services.common import _log
     from core.errors import DomainError
     from core.models import AuditLog, Region
 
@@ -66,8 +68,8 @@ def cross_advances_compute_q4(*, year: int, by, factor: Decimal, article: str) -
     for (city, _province), value in spending.items():
         city_totals[city] = city_totals.get(city, Decimal("0")) + value
     grand = sum(city_totals.values(), Decimal("0"))
-    previous = services._previous_cross_amounts(year - 1)
-    carried = services._carried_over(year, AdvanceEntry.Scope.CROSS)
+    previous = _previous_cross_amounts(year - 1)
+    carried = _carried_over(year, AdvanceEntry.Scope.CROSS)
     record = services.advance_year(year)
     rows = []
     with transaction.atomic():
@@ -89,7 +91,7 @@ def cross_advances_compute_q4(*, year: int, by, factor: Decimal, article: str) -
         record.cross_computed_at = timezone.now()
         record.cross_computed_by = by if getattr(by, "pk", None) else None
         record.save()
-        services._log(
+        _log(
             record, by, action=AuditLog.Action.CHANGE,
             message=f"按{year - 1}年第四季度跨省医保结算资金月平均值的{factor.normalize():f}倍核定跨省预付金（{article}）",
         )

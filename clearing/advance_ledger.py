@@ -172,7 +172,7 @@ def foreign_advance_balance(*, year: int, province: str) -> Decimal:
 
 def foreign_advance_receive(*, year: int, province: Region, amount: Decimal, on: date, by) -> ForeignAdvanceEntry:
     """An advance another province paid into our finance account (外省预付金到账)."""
-    from clearing.services import _log
+    from clearing.services.common import _log
 
     amount = Decimal(amount)
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
@@ -224,7 +224,7 @@ def foreign_clearing_receive(*, period: ClearingPeriod, province: Region, amount
     """Another province's clearing money for the month arrived: top up its advance by what
     was used for the month (第三十一条(三) “收到外省拨付的清算费用后，补足已使用的预付金”).
     Returns the amount topped up; the rest pays what is still open through finance."""
-    from clearing.services import _log
+    from clearing.services.common import _log
 
     amount = Decimal(amount)
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):

@@ -116,7 +116,7 @@ def test_a_bom_or_zero_width_space_in_an_id_is_a_row_error(tmp_path):
 
 
 def test_a_line_without_end_is_refused_not_buffered(tmp_path, monkeypatch):
-    monkeypatch.setattr(importers, "MAX_RECORD", 4096)
+    monkeypatch.setattr(importers.sources, "MAX_RECORD", 4096)
     report = run(tmp_path, lines(GOOD) + b"x" * 10_000)
     assert report.file_error.startswith("第 3 行超过") and "仍没有换行" in report.file_error
 

@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from clearing import importers
-from clearing.importers import ChunkMatcher, ImportOptions, RegionBook, import_file
+from clearing.importers import ChunkMatcher, CsvSource, ImportOptions, RegionBook, import_file
 from clearing.models import ClearingPeriod, ImportBatch, Settlement
 from clearing.tests.factories import Row, csv_text, import_rows, stored_ids, write_csv, write_xlsx
 
@@ -25,8 +25,16 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(params=["normal", "tiny-chunks"], autouse=True)
 def chunk_size(request, monkeypatch):
     if request.param == "tiny-chunks":
-        monkeypatch.setattr(importers, "CHUNK", 256)
+        monkeypatch.setattr(importers.sources, "CHUNK", 256)
     return request.param
+
+
+def test_tiny_chunks_really_read_the_file_in_pieces(tmp_path, chunk_size):
+    """The fixture's patch reaches the reader (else the tiny-chunk runs would repeat the normal ones)."""
+    source = CsvSource(write_csv(tmp_path / "s.csv", good_rows(20)), "s.csv")
+    source.open()
+    pieces = len(list(source.byte_chunks()))
+    assert pieces > 1 if chunk_size == "tiny-chunks" else pieces == 1
 
 
 def good_rows(count: int = 3, **kwargs) -> list[Row]:
@@ -282,7 +290,7 @@ def test_file_refusals(tmp_path, content, message):
 
 def test_a_gb18030_file_with_an_ascii_start_is_still_read(tmp_path, monkeypatch):
     """The encoding is guessed from the first 64 KB; GB18030 bytes after that restart the read."""
-    monkeypatch.setattr(importers, "CHUNK", 256)
+    monkeypatch.setattr(importers.sources, "CHUNK", 256)
     rows = [Row(f"A{i:05d}", institution="Hospital") for i in range(2000)] + [Row("Z1", institution="南京鼓楼医院")]
     path = write_csv(tmp_path / "s.csv", rows, encoding="gb18030")
     report = import_file(path)
@@ -454,7 +462,7 @@ def test_import_options_default_is_a_real_import(tmp_path):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY fast path is PostgreSQL's")
 def test_any_column_order_keeps_the_fast_path_and_its_checks(tmp_path, monkeypatch):
-    monkeypatch.setattr(importers, "CHUNK", 300)
+    monkeypatch.setattr(importers.sources, "CHUNK", 300)
     order = ("fund_amount", "settlement_id", "institution", "period", "treatment_region", "insured_region",
              "care_type", "settled_on", "insurance_type", "total_amount")
     rows = good_rows(40)
