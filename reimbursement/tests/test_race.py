@@ -11,6 +11,7 @@ from core.errors import DomainError
 from core.models import AuditLog, Role
 from reimbursement import services
 from reimbursement.models import Claim, PaymentBatch
+from reimbursement.services import deadlines, decisions, intake, payments, returns
 from reimbursement.tests.factories import ALL_INPATIENT_TICKS, inpatient_details
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -37,14 +38,16 @@ def run_together(*calls, slow_first_writer, monkeypatch):
     The audit write inside the locked transaction is slowed down so both callers are
     inside their transaction at the same time: without the row lock both would win.
     """
-    original = services.log_action
+    original = decisions.log_action
 
     def slow_log_action(**kwargs):
         time.sleep(0.4)
         return original(**kwargs)
 
     if slow_first_writer:
-        monkeypatch.setattr(services, "log_action", slow_log_action)
+        # Patched where the services look it up: each module of the package imports its own name.
+        for module in (intake, deadlines, decisions, payments, returns):
+            monkeypatch.setattr(module, "log_action", slow_log_action)
     barrier = threading.Barrier(len(calls))
     outcomes: dict[str, str] = {}
 
