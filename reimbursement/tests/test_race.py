@@ -44,10 +44,18 @@ def run_together(*calls, slow_first_writer, monkeypatch):
         time.sleep(0.4)
         return original(**kwargs)
 
+    original_many = payments.log_actions
+
+    def slow_log_actions(entries):
+        time.sleep(0.4)
+        return original_many(entries)
+
     if slow_first_writer:
         # Patched where the services look it up: each module of the package imports its own name.
         for module in (intake, deadlines, decisions, payments, returns):
             monkeypatch.setattr(module, "log_action", slow_log_action)
+        # A payment batch writes its audit records at once (core.audit.log_actions).
+        monkeypatch.setattr(payments, "log_actions", slow_log_actions)
     barrier = threading.Barrier(len(calls))
     outcomes: dict[str, str] = {}
 
