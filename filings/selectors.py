@@ -179,6 +179,7 @@ _MASKED = re.compile(r"(\d{6})[*＊]{4,12}(\d{3}[\dX])")
 def filing_search(*, user, query: str) -> QuerySet[Filing]:
     """By ID number (full or its last digits) or by name."""
     from core.idcard import normalize_id_number
+    from core.search import is_name_query, persons_named
 
     text = (query or "").strip()
     filings = filing_list(user=user)
@@ -196,6 +197,9 @@ def filing_search(*, user, query: str) -> QuerySet[Filing]:
         return filings.filter(
             Q(insured_person__in=InsuredPerson.objects.with_id_tail(number).values("pk")) | Q(number__icontains=number)
         )
+    if is_name_query(text):
+        # A name: the few persons through the name's trigram index, then their filings.
+        return filings.filter(insured_person__in=persons_named(text).values("pk"))
     return filings.filter(Q(insured_person__name__icontains=text) | Q(number__icontains=text))
 
 

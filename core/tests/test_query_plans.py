@@ -84,3 +84,20 @@ def test_the_home_figures_are_counts_of_index_ranges():
                   "filing_region_activated"):
         assert index in text, (index, text)
     assert text.count("Index Only Scan") >= 15, text
+
+
+@pytest.mark.parametrize("text", ["李秀英", "李秀"])
+def test_a_name_search_reads_the_name_trigram_index(text):
+    """Claims and filings searched by a name look among names alone, through the persons the GIN
+    trigram index on UPPER(name) finds (core migration 0014), not a scan of every person (scale)."""
+    from core.search import persons_named
+    from filings.selectors import filing_search
+    from reimbursement.forms import ClaimFilter
+    from reimbursement.selectors import DeadlineWindow, claim_list
+
+    assert "core_insuredperson_name_trgm" in plan(persons_named(text)), plan(persons_named(text))
+    user = make_user("clerk_plan", Role.CLERK, "320100")
+    claims = ClaimFilter({"q": text}, queryset=claim_list(user=user), window=DeadlineWindow.for_today(), user=user).qs
+    for queryset in (claims, filing_search(user=user, query=text)):
+        sql = str(queryset.query)
+        assert sql.count(" LIKE ") == 1 and 'WHERE UPPER(U0."name"::text) LIKE UPPER(' in sql, sql
