@@ -101,3 +101,16 @@ def test_a_name_search_reads_the_name_trigram_index(text):
     for queryset in (claims, filing_search(user=user, query=text)):
         sql = str(queryset.query)
         assert sql.count(" LIKE ") == 1 and 'WHERE UPPER(U0."name"::text) LIKE UPPER(' in sql, sql
+
+
+def test_a_deep_page_reads_its_keys_from_the_sort_index_alone():
+    """Past the first page the list reads only keys through the index of its sort (no Sort, no
+    table), then its own rows by key (core.pagination, scale)."""
+    from filings.selectors import filing_list
+    from reimbursement.selectors import claim_list
+
+    user = make_user("clerk_plan", Role.CLERK, "320100")
+    for queryset, index in ((claim_list(user=user).order_by("-intake_at", "-pk"), "claim_region_newest"),
+                            (filing_list(user=user).order_by("-created_at", "-pk"), "filing_region_newest")):
+        text = plan(queryset.values_list("pk", flat=True)[5000:5025])
+        assert f"Index Only Scan using {index}" in text and "Sort" not in text, text
