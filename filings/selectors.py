@@ -237,17 +237,21 @@ def dashboard_counts(*, user, today: date | None = None) -> dict[str, int]:
         materials_completed_on__isnull=True,
         status__in=[Filing.Status.ACTIVE, Filing.Status.PENDING_REVIEW, Filing.Status.DRAFT],
     )
-    return figures(
+    counts = figures(
         active=filings.filter(status=Filing.Status.ACTIVE),
         today_new=filings.filter(activated_at__gte=start_of_day),
         drafts=filings.filter(status=Filing.Status.DRAFT),
         pending_review=pending,
-        review_overdue=pending.filter(review_due_on__lt=today),
+        # overdue = all less those still in time: the backlog is read once, not twice
+        review_in_time=pending.filter(Q(review_due_on__gte=today) | Q(review_due_on__isnull=True)),
         not_uploaded=not_uploaded,
-        upload_overdue=not_uploaded.filter(upload_pending_since__lt=start_of_day),
+        upload_in_time=not_uploaded.filter(Q(upload_pending_since__gte=start_of_day) | Q(upload_pending_since__isnull=True)),
         materials_due=commitment.filter(materials_due_on__gte=today, materials_due_on__lte=today + timedelta(days=30)),
         materials_overdue=commitment.filter(materials_due_on__lt=today),
         expiring=filings.filter(
             status=Filing.Status.ACTIVE, end_date__gte=today, end_date__lte=today + timedelta(days=30)
         ),
     )
+    counts["review_overdue"] = counts["pending_review"] - counts.pop("review_in_time")
+    counts["upload_overdue"] = counts["not_uploaded"] - counts.pop("upload_in_time")
+    return counts
