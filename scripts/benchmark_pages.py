@@ -148,7 +148,7 @@ def main() -> None:
         demo_runs.append(run_on(args.demo, args.repeat))
         volume_runs.append(run_on(args.volume, args.repeat))
     demo, volume = combine(demo_runs), combine(volume_runs)
-    header = f"{'page':<28}{'demo ms':>9}{'volume ms':>11}{'ratio':>8}  {'volume KB':>9}  status"
+    header = f"{'page':<28}{'demo ms':>9}{'volume ms':>11}{'ratio':>8}  {'KB demo/volume':>14}  status"
     print(header)
     print("-" * len(header))
     worst = 0.0
@@ -157,7 +157,8 @@ def main() -> None:
         ratio = v[0] / d[0] if d[0] else float("inf")
         worst = max(worst, ratio)
         flag = "" if ratio <= 1.5 else "  > 1.5×"
-        print(f"{label:<28}{d[0]:>9.1f}{v[0]:>11.1f}{ratio:>7.2f}×  {v[2] / 1024:>9.0f}  {d[1]}/{v[1]}{flag}")
+        sizes = f"{d[2] / 1024:.0f}/{v[2] / 1024:.0f}"
+        print(f"{label:<28}{d[0]:>9.1f}{v[0]:>11.1f}{ratio:>7.2f}×  {sizes:>14}  {d[1]}/{v[1]}{flag}")
     print(f"worst ratio {worst:.2f}× (median of {args.rounds} × {args.repeat} after one warm-up each; goal ≤ 1.5×)")
 
 
