@@ -43,7 +43,7 @@ class PersonPanel:
 
 def persons_named(text: str) -> QuerySet[InsuredPerson]:
     """Persons whose name holds `text`, in the forms the name's trigram index serves on PostgreSQL
-    (core migration 0014): three characters or more anywhere in the name; one or two (a trigram
+    (core migration 0016): three characters or more anywhere in the name; one or two (a trigram
     needs three, and 张伟 is a whole name) at its start. Case-insensitive, for names in Latin letters."""
     text = text.strip()
     if len(text) >= 3:

@@ -89,7 +89,7 @@ def test_the_home_figures_are_counts_of_index_ranges():
 @pytest.mark.parametrize("text", ["李秀英", "李秀"])
 def test_a_name_search_reads_the_name_trigram_index(text):
     """Claims and filings searched by a name look among names alone, through the persons the GIN
-    trigram index on UPPER(name) finds (core migration 0014), not a scan of every person (scale)."""
+    trigram index on UPPER(name) finds (core migration 0016), not a scan of every person (scale)."""
     from core.search import persons_named
     from filings.selectors import filing_search
     from reimbursement.forms import ClaimFilter

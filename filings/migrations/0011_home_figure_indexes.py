@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0014_insured_person_name_trigram'),
-        ('filings', '0009_region_materials_lock_months'),
+        ('core', '0016_insured_person_name_trigram'),
+        ('filings', '0010_encrypt_proxy_id_number'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -30,7 +30,7 @@ def drop_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0013_job_heartbeat"),
+        ("core", "0015_document_sealed"),
     ]
 
     operations = [

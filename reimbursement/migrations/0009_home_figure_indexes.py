@@ -7,9 +7,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0014_insured_person_name_trigram'),
-        ('filings', '0010_home_figure_indexes'),
-        ('reimbursement', '0007_home_tile_indexes'),
+        ('core', '0016_insured_person_name_trigram'),
+        ('filings', '0011_home_figure_indexes'),
+        ('reimbursement', '0008_encrypt_bank_account'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
