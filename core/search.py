@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from core.discovery import app_modules
 from core.idcard import parse_id_number
@@ -38,6 +39,22 @@ class PersonPanel:
     context: dict[str, Any]
     count: int = 0
     order: int = 50
+
+
+def persons_named(text: str) -> QuerySet[InsuredPerson]:
+    """Persons whose name holds `text`, in the forms the name's trigram index serves on PostgreSQL
+    (core migration 0016): three characters or more anywhere in the name; one or two (a trigram
+    needs three, and 张伟 is a whole name) at its start. Case-insensitive, for names in Latin letters."""
+    text = text.strip()
+    if len(text) >= 3:
+        return InsuredPerson.objects.filter(name__icontains=text)
+    return InsuredPerson.objects.filter(name__istartswith=text)
+
+
+def is_name_query(text: str) -> bool:
+    """Claim, filing and invoice numbers and ID numbers are ASCII: a query with Chinese in it
+    can only be a name, and is searched among names alone (not OR-ed with number scans)."""
+    return bool(text.strip()) and not text.isascii()
 
 
 def normalise_query(raw: str) -> str:
@@ -75,7 +92,7 @@ def search_people(*, user, query: str) -> SearchResult:
         return result
     found = list(people.filter(name=query).order_by("pk")[: NAME_RESULTS + 1])
     if not found:
-        found = list(people.filter(name__startswith=query).order_by("name", "pk")[: NAME_RESULTS + 1])
+        found = list(people.filter(name__istartswith=query).order_by("name", "pk")[: NAME_RESULTS + 1])
     result.truncated = len(found) > NAME_RESULTS
     result.persons = found[:NAME_RESULTS]
     return result

@@ -5,7 +5,6 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from core.errors import DomainError
 from core.forms import CalendarImportForm
 from core.middleware import passive
 from core.models import CalendarDay, CalendarYear, Document, Job, Role
+from core.pagination import CappedPaginator
 from core.scoping import get_object_for_user
 from core.services import calendar_import_year, parse_calendar_rows
 from core.tabular import read_table
@@ -39,7 +39,7 @@ def healthz(request):
 @require_GET
 def job_list(request):
     jobs = Job.objects.for_user(request.user).select_related("created_by", "region")
-    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(jobs, 25).get_page(request.GET.get("page"))
     has_unfinished = any(not job.is_finished for job in page)
     return render(request, "core/job_list.html", {"page": page, "has_unfinished": has_unfinished})
 
@@ -74,7 +74,7 @@ def document_list(request):
         documents = documents.filter(period=period)
     if not show_all:
         documents = documents.filter(is_latest=True)
-    page = Paginator(documents, 30).get_page(request.GET.get("page"))
+    page = CappedPaginator(documents, 30).get_page(request.GET.get("page"))
     present = Document.objects.for_user(request.user).order_by().values_list("kind", flat=True).distinct()
     labels = kind_labels()
     kinds = sorted(((code, labels.get(code, code)) for code in present), key=lambda item: (item[0].split(".")[0], item[1]))

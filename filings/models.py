@@ -323,6 +323,19 @@ class Filing(models.Model):
             models.Index(fields=["insured_region", "status"]),
             models.Index(fields=["status", "end_date"]),
             models.Index(fields=["basis", "materials_due_on"]),
+            # The home figures, each through its own (partial) index (selectors.dashboard_counts).
+            models.Index(fields=["insured_region", "activated_at"], name="filing_region_activated"),
+            models.Index(fields=["insured_region", "review_due_on"], condition=Q(status="pending_review"),
+                         name="filing_review_due"),
+            models.Index(fields=["insured_region", "upload_pending_since"], condition=Q(upload_status="pending"),
+                         name="filing_upload_pending"),
+            models.Index(
+                fields=["insured_region", "materials_due_on"],
+                condition=Q(basis="commitment", materials_completed_on__isnull=True,
+                            status__in=["active", "pending_review", "draft"]),
+                name="filing_commitment_due",
+            ),
+            models.Index(fields=["insured_region", "end_date"], condition=Q(status="active"), name="filing_active_end"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -21,6 +21,7 @@ from core.errors import DomainError
 from core.idcard import parse_id_number
 from core.jobs import start_job
 from core.models import Document, InsuredPerson, Job, Region, Role
+from core.pagination import CappedPaginator
 from core.scoping import get_object_for_user
 from filings import materials as checklist
 from filings import selectors, services
@@ -94,7 +95,7 @@ def filing_list(request):
     queryset = selectors.filing_list(user=request.user)
     filterset = FilingFilter(request.GET or None, queryset=queryset, user=request.user)
     filings = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    page = Paginator(filings.order_by("-created_at", "-pk"), PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filings.order_by("-created_at", "-pk"), PER_PAGE).get_page(request.GET.get("page"))
     _flag(page.object_list, today)
     suggestion = None
     query = (request.GET.get("q") or "").strip()
@@ -137,7 +138,7 @@ def _person_without_filing(user, query: str):
 @require_GET
 def review_queue(request):
     today = timezone.localdate()
-    page = Paginator(selectors.pending_review(user=request.user), PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(selectors.pending_review(user=request.user), PER_PAGE).get_page(request.GET.get("page"))
     _flag(page.object_list, today)
     return render(request, "filings/review_queue.html", {"page": page, "today": today})
 
@@ -153,7 +154,7 @@ def commitment_list(request):
         filings = selectors.filing_list(user=request.user).commitment_open()
     else:
         filings = selectors.commitment_due(user=request.user, today=today)
-    page = Paginator(filings.order_by("materials_due_on", "pk"), PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filings.order_by("materials_due_on", "pk"), PER_PAGE).get_page(request.GET.get("page"))
     _flag(page.object_list, today)
     for filing in page.object_list:
         filing.due_in = (filing.materials_due_on - today).days

@@ -11,11 +11,20 @@ from core.models import Role
 from core.money import format_yuan
 from reimbursement.selectors import DeadlineWindow, dashboard_counts
 
+_DEADLINES = ("due_today", "due_soon", "overdue", "needs_notice")
+#: What each role's panel shows: a user's figures are read once, for the panels they see.
+FIGURES_OF = {
+    Role.CLERK: ("incomplete", "accepted", "returned", "open_returns", *_DEADLINES),
+    Role.SUPERVISOR: ("submitted", "unverified_returns", "decided_this_month", *_DEADLINES),
+    Role.FINANCE: ("approved", "approved_amount", "payment_notified", "paid_this_month", "paid_amount_this_month"),
+}
+
 
 def _counts(user) -> dict:
     cached = getattr(user, "_reimbursement_counts", None)
     if cached is None:
-        cached = dashboard_counts(user=user, window=DeadlineWindow.for_today())
+        only = {name for role, names in FIGURES_OF.items() if user.has_role(role) for name in names}
+        cached = dashboard_counts(user=user, window=DeadlineWindow.for_today(), only=only)
         user._reimbursement_counts = cached
     return cached
 

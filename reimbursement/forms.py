@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.idcard import normalize_id_number, parse_id_number
 from core.models import Institution, InsuranceType, InsuredPerson, Region
+from core.search import is_name_query, persons_named
 from core.validators import MAX_CLAIM_AMOUNT, validate_plain_text
 from reimbursement.formatting import mask_bank_account
 from reimbursement.models import (
@@ -309,6 +310,9 @@ class ClaimFilter(django_filters.FilterSet):
         if len(number) == 18 and number[:17].isdigit():
             # A whole ID number names one person: through the unique index, no scan of names and numbers.
             return queryset.filter(person__in=InsuredPerson.objects.with_id_number(number).values("pk"))
+        if is_name_query(text):
+            # A name: the few persons through the name's trigram index, then their claims.
+            return queryset.filter(person__in=persons_named(text).values("pk"))
         condition = (
             Q(number__icontains=text)
             | Q(person__name__icontains=text)

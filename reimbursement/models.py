@@ -477,8 +477,25 @@ class Claim(models.Model):
             # The list's first page: a region's newest claims without sorting the region (scale).
             models.Index(fields=["region", "-intake_at", "-id"], name="claim_region_newest"),
             # The home tiles: this month's decisions and payments of a region (scale).
-            models.Index(fields=["region", "decided_at"], name="claim_region_decided"),
+            models.Index(
+                fields=["region", "decided_at"],
+                condition=Q(status__in=["approved", "payment_notified", "paid", "rejected"]),
+                name="claim_decided",
+            ),
             models.Index(fields=["region", "paid_on"], name="claim_region_paid"),
+            # The small home figures, each through its own partial index (selectors.dashboard_counts).
+            models.Index(
+                fields=["region"], condition=Q(status="accepted") & ~Q(return_reason=""), name="claim_returned"
+            ),
+            models.Index(fields=["region", "fund_payment"], condition=Q(status="approved"), name="claim_approved_amount"),
+            # "临期未告知": the claims due, matched against the delay notices without reading the table.
+            models.Index(
+                fields=["region", "due_on", "id"],
+                condition=Q(status__in=["accepted", "submitted", "approved", "payment_notified"]),
+                name="claim_clock_due",
+            ),
+            # 运行监测: a month's claims by discharge date.
+            models.Index(fields=["discharge_date", "region"], name="claim_discharge"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -629,6 +646,10 @@ class ClaimNotice(models.Model):
         verbose_name = "告知记录"
         verbose_name_plural = "告知记录"
         ordering = ["claim", "created_at", "id"]
+        indexes = [
+            # The home tile "临期未告知" starts from the delay notices (reimbursement.selectors).
+            models.Index(fields=["claim"], condition=Q(kind="delay"), name="claimnotice_delay"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}（{self.issued_on:%Y-%m-%d}）"

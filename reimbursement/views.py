@@ -23,6 +23,7 @@ from core.errors import DomainError
 from core.idcard import parse_id_number
 from core.jurisdictions import rules_for
 from core.models import AuditLog, InsuredPerson, Role
+from core.pagination import CappedPaginator
 from core.scoping import get_object_for_user
 from core.services import insured_person_upsert
 from core.validators import parse_amount
@@ -65,7 +66,7 @@ def claim_list(request):
     claims = selectors.claim_list(user=request.user)
     claim_filter = ClaimFilter(request.GET or None, queryset=claims, window=window, user=request.user)
     rows = claim_filter.qs.order_by("-intake_at", "-pk") if claim_filter.is_bound else claims.order_by("-intake_at", "-pk")
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, 25).get_page(request.GET.get("page"))
     for claim in page:
         claim.flag = window.flag_of(claim)
     return render(

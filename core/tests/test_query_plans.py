@@ -49,3 +49,68 @@ def test_a_users_jobs_use_the_region_index():
     # Jobs are the user's own or their region's: a BitmapOr of two index scans, then a small sort.
     text = plan(_first_page("jobs", make_user("clerk_plan", Role.CLERK, "320100")))
     assert "job_region_newest" in text, text
+
+
+def _explain_all(run) -> list[str]:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    plans = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for query in queries.captured_queries:
+            if query["sql"].startswith("SELECT"):
+                cursor.execute("EXPLAIN " + query["sql"])
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+def test_the_home_figures_are_counts_of_index_ranges():
+    """Every home figure of claims and filings is read from an index (most without the table):
+    no scan of a city's claims or filings, whatever their number (scale)."""
+    from filings.selectors import dashboard_counts as filing_counts
+    from reimbursement.selectors import DeadlineWindow
+    from reimbursement.selectors import dashboard_counts as claim_counts
+
+    user = make_user("supervisor_plan", Role.SUPERVISOR, "320100")
+    plans = _explain_all(lambda: (claim_counts(user=user, window=DeadlineWindow.for_today()), filing_counts(user=user)))
+    text = "\n".join(plans)
+    assert "reimbursement_claim" in text and "filings_filing" in text
+    for table in ("reimbursement_claim", "filings_filing", "reimbursement_claimnotice"):
+        assert f"Seq Scan on {table}" not in text, text
+    for index in ("claim_returned", "claim_approved_amount", "claim_clock_due", "claim_decided", "claimnotice_delay",
+                  "filing_review_due", "filing_upload_pending", "filing_commitment_due", "filing_active_end",
+                  "filing_region_activated"):
+        assert index in text, (index, text)
+    assert text.count("Index Only Scan") >= 15, text
+
+
+@pytest.mark.parametrize("text", ["李秀英", "李秀"])
+def test_a_name_search_reads_the_name_trigram_index(text):
+    """Claims and filings searched by a name look among names alone, through the persons the GIN
+    trigram index on UPPER(name) finds (core migration 0016), not a scan of every person (scale)."""
+    from core.search import persons_named
+    from filings.selectors import filing_search
+    from reimbursement.forms import ClaimFilter
+    from reimbursement.selectors import DeadlineWindow, claim_list
+
+    assert "core_insuredperson_name_trgm" in plan(persons_named(text)), plan(persons_named(text))
+    user = make_user("clerk_plan", Role.CLERK, "320100")
+    claims = ClaimFilter({"q": text}, queryset=claim_list(user=user), window=DeadlineWindow.for_today(), user=user).qs
+    for queryset in (claims, filing_search(user=user, query=text)):
+        sql = str(queryset.query)
+        assert sql.count(" LIKE ") == 1 and 'WHERE UPPER(U0."name"::text) LIKE UPPER(' in sql, sql
+
+
+def test_a_deep_page_reads_its_keys_from_the_sort_index_alone():
+    """Past the first page the list reads only keys through the index of its sort (no Sort, no
+    table), then its own rows by key (core.pagination, scale)."""
+    from filings.selectors import filing_list
+    from reimbursement.selectors import claim_list
+
+    user = make_user("clerk_plan", Role.CLERK, "320100")
+    for queryset, index in ((claim_list(user=user).order_by("-intake_at", "-pk"), "claim_region_newest"),
+                            (filing_list(user=user).order_by("-created_at", "-pk"), "filing_region_newest")):
+        text = plan(queryset.values_list("pk", flat=True)[5000:5025])
+        assert f"Index Only Scan using {index}" in text and "Sort" not in text, text

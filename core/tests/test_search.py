@@ -93,3 +93,19 @@ def test_the_person_page_lists_the_persons_audit_assists(client, clerk, clerk_wu
     client.force_login(clerk)
     page = client.get(reverse("person_detail", args=[nanjing_person.pk])).content.decode()
     assert "费用协查与问题协同" in page and assist.number in page
+
+
+def test_persons_named_reads_three_characters_anywhere_and_fewer_at_the_start(db):
+    from core.search import is_name_query, persons_named
+
+    for name in ("欧阳小明", "王小明", "李明", "Ali ABDUL"):
+        InsuredPersonFactory(name=name, insured_region=region("320100"))
+
+    def names(text):
+        return sorted(persons_named(text).values_list("name", flat=True))
+
+    assert names("阳小明") == ["欧阳小明"]  # three or more: anywhere in the name
+    assert names("小明") == []  # two: a whole short name or the start of one (a trigram needs three)
+    assert names("王小") == ["王小明"] and names("李明") == ["李明"]
+    assert names("ali abd") == ["Ali ABDUL"] and names("aLi") == ["Ali ABDUL"]  # case-insensitive
+    assert is_name_query("王小明") and is_name_query("Ali 阿里") and not is_name_query("LX3201") and not is_name_query(" ")

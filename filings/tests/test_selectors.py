@@ -227,3 +227,24 @@ def test_expiry_during_the_stay_is_mentioned_only_when_the_filing_ended_before_d
     # the last valid day itself is the discharge day: still valid, nothing to say
     same_day = check(person, date(2027, 1, 9), admission_date=date(2027, 1, 5))
     assert "第十三条" not in same_day.message
+
+
+def test_home_figures_overdue_are_the_backlog_less_what_is_still_in_time(clerk):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from filings.models import UploadStatus
+    from filings.selectors import dashboard_counts
+
+    today = timezone.localdate()
+    now = timezone.now()
+    for due in (today - timedelta(days=1), today, None):
+        FilingFactory(status=Filing.Status.PENDING_REVIEW, review_due_on=due, upload_status=UploadStatus.NOT_REQUIRED)
+    for since in (now - timedelta(days=2), now, None):
+        FilingFactory(upload_status=UploadStatus.PENDING, upload_pending_since=since)
+    counts = dashboard_counts(user=clerk, today=today)
+    assert counts["pending_review"] == 3 and counts["review_overdue"] == 1
+    assert counts["not_uploaded"] == 3 and counts["upload_overdue"] == 1
+    listed = Filing.objects.for_user(clerk)
+    assert counts["review_overdue"] == listed.filter(status=Filing.Status.PENDING_REVIEW, review_due_on__lt=today).count()

@@ -42,12 +42,34 @@ def test_a_claim_decided_last_month_and_paid_this_month_counts_as_paid_this_mont
     assert counts["paid_amount_this_month"] == Claim.objects.get(pk=claim.pk).fund_payment
 
 
-def test_the_home_figures_read_only_open_claims_and_this_months_decisions_and_payments(claim, clerk):
+def test_the_home_figures_are_one_query_and_count_what_the_lists_show(claim, clerk, supervisor, policy, hospital):
+    from reimbursement.forms import ClaimFilter
+    from reimbursement.models import ClaimNotice
+    from reimbursement.selectors import claim_list
+
+    window = DeadlineWindow.for_today()
+    recent = window.today - timedelta(days=10)
+    due = [
+        services.claim_create(by=clerk, person=claim.person, ticked=ALL_INPATIENT_TICKS, details=inpatient_details(
+            hospital, admission_date=recent - timedelta(days=5), discharge_date=recent, invoice_numbers=f"PJ90{n}"))
+        for n in range(3)
+    ]
+    Claim.objects.filter(pk=due[0].pk).update(due_on=window.today - timedelta(days=3))  # overdue, not told
+    Claim.objects.filter(pk=due[1].pk).update(due_on=window.today - timedelta(days=1))  # overdue, told twice
+    Claim.objects.filter(pk=due[2].pk).update(due_on=window.today, return_reason="补正票据")  # due today, returned
+    for _ in range(2):
+        ClaimNotice.objects.create(claim=due[1], kind=ClaimNotice.Kind.DELAY, issued_on=window.today, issued_by=clerk)
     with CaptureQueriesContext(connection) as queries:
-        dashboard_counts(user=clerk, window=DeadlineWindow.for_today())
-    (sql,) = [q["sql"] for q in queries.captured_queries if "reimbursement_claim" in q["sql"]]
-    where = sql.rsplit('FROM "reimbursement_claim" ', 1)[1]  # the main query's joins and WHERE
-    assert '"decided_at" >=' in where and '"paid_on" >=' in where and '"status" IN' in where, where
+        counts = dashboard_counts(user=clerk, window=window)
+    assert len(queries.captured_queries) == 1
+    assert counts["overdue"] == 2 and counts["due_today"] == 1 and counts["needs_notice"] == 2
+    assert counts["returned"] == 1 and counts["accepted"] == 4 and counts["approved_amount"] is None
+    # each figure is the count of the list its tile links to
+    for flag in ("overdue", "due_today", "due_soon", "needs_notice", "returned"):
+        listed = ClaimFilter({"deadline": flag}, queryset=claim_list(user=clerk), window=window, user=clerk).qs
+        assert counts[flag] == listed.count(), flag
+    only = dashboard_counts(user=supervisor, window=window, only={"needs_notice"})
+    assert only == {"overdue": 2, "due_today": 1, "due_soon": counts["due_soon"], "needs_notice": 2}
 
 
 def test_a_whole_id_number_finds_the_persons_claims_through_the_unique_index_alone(claim, clerk, client):
