@@ -183,6 +183,12 @@ def test_no_plain_id_number_or_bank_account_survives_in_the_demo_database():
     assert plain_values_in_database(secrets) == []
 
 
+def stored_bytes(document) -> bytes:
+    """What the storage holds (local disk or S3), not what the document serves."""
+    with document.file.storage.open(document.file.name, "rb") as handle:
+        return handle.read()
+
+
 def test_sealed_documents_are_ciphertext_in_storage_and_plain_when_served(tmp_path, settings):
     from core.documents import download_response, store_document
     from core.models import Document
@@ -194,7 +200,7 @@ def test_sealed_documents_are_ciphertext_in_storage_and_plain_when_served(tmp_pa
     with override_settings(YIDI_FIELD_KEYS=f"a:{KEY_A}"):
         document = store_document(kind="filing_upload", key="t:1", title="上传", filename="up.csv", content=content,
                                   content_type="text/csv", sealed=True)
-        stored = (tmp_path / document.file.name).read_bytes()
+        stored = stored_bytes(document)
         assert stored.startswith(b"enc1$a$") and number.encode() not in stored
         assert document.sha256 == Document.checksum(content) and document.size == len(content)
         user = make_user("clerk_seal", None)
@@ -203,6 +209,6 @@ def test_sealed_documents_are_ciphertext_in_storage_and_plain_when_served(tmp_pa
     with override_settings(YIDI_FIELD_KEYS=f"b:{KEY_B},a:{KEY_A}"):
         call_command("rotate_field_keys", stdout=io.StringIO())
         document.refresh_from_db()
-        assert (tmp_path / document.file.name).read_bytes().startswith(b"enc1$b$")
+        assert stored_bytes(document).startswith(b"enc1$b$")
     with override_settings(YIDI_FIELD_KEYS=f"b:{KEY_B}"):
         assert Document.objects.get(pk=document.pk).read() == content
