@@ -8,7 +8,8 @@
 The two derived fields fill themselves in ``pre_save``, which Django calls on
 ``save()`` and ``bulk_create()`` alike (and so for django-simple-history's rows);
 declare them after their source. A ``bulk_update`` or ``QuerySet.update`` that changes
-the source must name them too — ``refresh_derived`` does the work.
+the source must recompute them (their ``pre_save``) and name them too, as
+``core.encryption_migration.reseal`` does.
 
     id_number = EncryptedTextField("公民身份号码", purpose="id_number", max_length=18)
     id_number_hash = BlindIndexField(source="id_number", purpose="id_number", unique=True)
@@ -131,11 +132,3 @@ def derived_fields(model) -> list[_DerivedField]:
 def encrypted_fields(model) -> list[EncryptedTextField]:
     return [field for field in model._meta.concrete_fields if isinstance(field, EncryptedTextField)]
 
-
-def refresh_derived(instance) -> list[str]:
-    """Recompute an instance's derived columns; returns their names (for bulk_update)."""
-    names = []
-    for field in derived_fields(type(instance)):
-        field.pre_save(instance, add=False)
-        names.append(field.name)
-    return names
