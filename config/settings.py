@@ -343,6 +343,10 @@ if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Home-page figures are kept this many seconds, and counted afresh as soon as a row they count
+# changes (core.figures.kept_figures). Only with a shared cache: a per-process one cannot hear of
+# another process's change, so without CACHE_URL they are counted on every request (0).
+YIDI_HOME_FIGURES_TTL = env_int("YIDI_HOME_FIGURES_TTL", 60 if CACHE_URL else 0)
 
 # "celery": jobs go to the Celery broker; "thread": run in a background thread
 # of this process (the embedded default, no server needed); "sync": run

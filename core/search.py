@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.discovery import app_modules
 from core.idcard import parse_id_number
@@ -55,6 +55,28 @@ def is_name_query(text: str) -> bool:
     """Claim, filing and invoice numbers and ID numbers are ASCII: a query with Chinese in it
     can only be a name, and is searched among names alone (not OR-ed with number scans)."""
     return bool(text.strip()) and not text.isascii()
+
+
+#: Up to this many matches, a search's rows are found branch by branch (`rows_matching_any`).
+MATCH_CAP = 2000
+
+
+def rows_matching_any(queryset: QuerySet, *conditions: Q, cap: int = MATCH_CAP) -> QuerySet | None:
+    """`queryset` narrowed to the rows matching any of `conditions`, found one condition at a time.
+
+    A list's search box ORs several kinds of match (a claim number, an invoice number, the last
+    digits of an ID number). As one query, PostgreSQL cannot use an index for the OR and walks the
+    list's sort order testing every row of the region: slow exactly when matches are few. Each
+    condition alone goes through its own index (trigram, last four), so here each is read on its own,
+    at most `cap` keys each, and the list is then read by its keys. Returns None when more than `cap`
+    rows match: then the plain OR is the better plan (matches are dense, the first page fills fast).
+    """
+    keys: set = set()
+    for condition in conditions:
+        keys.update(queryset.filter(condition).order_by().values_list("pk", flat=True)[: cap + 1])
+        if len(keys) > cap:
+            return None
+    return queryset.filter(pk__in=sorted(keys))
 
 
 def normalise_query(raw: str) -> str:

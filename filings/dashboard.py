@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.dashboard import Panel, Tile, panel
+from core.figures import kept_figures
 from core.models import Role
 from filings.selectors import dashboard_counts
 
@@ -15,7 +16,8 @@ def filing_desk(user) -> Panel | None:
     if not user.has_role(Role.CLERK, Role.SUPERVISOR, Role.HOSPITAL):
         return None
     today = timezone.localdate()
-    counts = dashboard_counts(user=user, today=today)
+    counts = kept_figures("filings", user=user, variant=f"{today:%Y%m%d}",
+                          count=lambda: dashboard_counts(user=user, today=today))
     url = reverse("filings:list")
     tiles = []
     if user.has_role(Role.SUPERVISOR):

@@ -179,7 +179,7 @@ _MASKED = re.compile(r"(\d{6})[*＊]{4,12}(\d{3}[\dX])")
 def filing_search(*, user, query: str) -> QuerySet[Filing]:
     """By ID number (full or its last digits) or by name."""
     from core.idcard import normalize_id_number
-    from core.search import is_name_query, persons_named
+    from core.search import is_name_query, persons_named, rows_matching_any
 
     text = (query or "").strip()
     filings = filing_list(user=user)
@@ -193,14 +193,21 @@ def filing_search(*, user, query: str) -> QuerySet[Filing]:
     if number[:17].isdigit() and len(number) == 18:
         # A whole ID number names one person: through the unique index (a filing number is BA…, never this).
         return filings.filter(insured_person__in=InsuredPerson.objects.with_id_number(number).values("pk"))
-    if (number.isdigit() or (number[:-1].isdigit() and number.endswith("X"))) and len(number) >= 4:
-        return filings.filter(
-            Q(insured_person__in=InsuredPerson.objects.with_id_tail(number).values("pk")) | Q(number__icontains=number)
-        )
     if is_name_query(text):
         # A name: the few persons through the name's trigram index, then their filings.
         return filings.filter(insured_person__in=persons_named(text).values("pk"))
-    return filings.filter(Q(insured_person__name__icontains=text) | Q(number__icontains=text))
+    # A filing number's fragment (its trigram index, migration 0012), a name in Latin letters, the
+    # last digits of an ID number: each found through its own index (core.search.rows_matching_any).
+    conditions = [Q(number__icontains=text), Q(insured_person__in=persons_named(text).values("pk"))]
+    if (number.isdigit() or (number[:-1].isdigit() and number.endswith("X"))) and len(number) >= 4:
+        conditions.append(Q(insured_person__in=InsuredPerson.objects.with_id_tail(number).values("pk")))
+    found = rows_matching_any(filings, *conditions)
+    if found is None:  # too many to list by key: the OR, whose matches fill the first page fast
+        condition = Q()
+        for part in conditions:
+            condition |= part
+        return filings.filter(condition)
+    return found
 
 
 def commitment_due(*, user, today: date | None = None, within_days: int = 30) -> QuerySet[Filing]:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from core.audit import log_action
 from core.errors import DomainError
+from core.figures import figures_changed
 from core.idcard import parse_id_number
 from core.jurisdictions import rules_for
 from core.models import AuditLog, Institution, InsuredPerson, Region, Role, province_code_of
@@ -1053,6 +1054,7 @@ def _export_batch(*, region: Region, pks: list[int], by, file_format: str, now) 
     )
     if updated != len(pks):  # pragma: no cover - the rows were locked above
         raise DomainError("导出期间备案状态发生变化，请重试。", code="race")
+    figures_changed("filings", region.code)  # a bulk update sends no save signals
     log_action(
         action=AuditLog.Action.EXPORT, user=by, obj=batch,
         message=f"导出上传省平台（{region.name}）：{batch.summary}",

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.urls import reverse
 
 from core.dashboard import Panel, Tile, panel
+from core.figures import kept_figures
 from core.models import Role
 from core.money import format_yuan
 from reimbursement.selectors import DeadlineWindow, dashboard_counts
@@ -23,8 +24,12 @@ FIGURES_OF = {
 def _counts(user) -> dict:
     cached = getattr(user, "_reimbursement_counts", None)
     if cached is None:
-        only = {name for role, names in FIGURES_OF.items() if user.has_role(role) for name in names}
-        cached = dashboard_counts(user=user, window=DeadlineWindow.for_today(), only=only)
+        only = sorted({name for role, names in FIGURES_OF.items() if user.has_role(role) for name in names})
+        window = DeadlineWindow.for_today()
+        cached = kept_figures(
+            "reimbursement", user=user, variant=f"{window.today:%Y%m%d}:{','.join(only)}",
+            count=lambda: dashboard_counts(user=user, window=window, only=only),
+        )
         user._reimbursement_counts = cached
     return cached
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.idcard import normalize_id_number, parse_id_number
 from core.models import Institution, InsuranceType, InsuredPerson, Region
-from core.search import is_name_query, persons_named
+from core.search import is_name_query, persons_named, rows_matching_any
 from core.validators import MAX_CLAIM_AMOUNT, validate_plain_text
 from reimbursement.formatting import mask_bank_account
 from reimbursement.models import (
@@ -313,14 +313,20 @@ class ClaimFilter(django_filters.FilterSet):
         if is_name_query(text):
             # A name: the few persons through the name's trigram index, then their claims.
             return queryset.filter(person__in=persons_named(text).values("pk"))
-        condition = (
-            Q(number__icontains=text)
-            | Q(person__name__icontains=text)
-            | Q(invoice_numbers__icontains=text.upper())
-        )
+        conditions = [
+            Q(number__icontains=text),  # claim and invoice numbers through their trigram indexes (migration 0010)
+            Q(invoice_numbers__icontains=text.upper()),
+            Q(person__in=persons_named(text).values("pk")),  # a name in Latin letters
+        ]
         if len(number) >= 4 and (number.isdigit() or number[:-1].isdigit()):
-            condition |= Q(person__in=InsuredPerson.objects.with_id_tail(number).values("pk"))
-        return queryset.filter(condition)
+            conditions.append(Q(person__in=InsuredPerson.objects.with_id_tail(number).values("pk")))
+        found = rows_matching_any(queryset, *conditions)
+        if found is None:  # too many to list by key: the OR, whose matches fill the first page fast
+            condition = Q()
+            for part in conditions:
+                condition |= part
+            return queryset.filter(condition)
+        return found
 
     def by_deadline(self, queryset, name, value):
         if value == "special":

@@ -104,17 +104,36 @@ def claim_detail(*, user, pk: int) -> Claim:
     return get_object_for_user(user, queryset, pk=pk)
 
 
-def deadline_lists(*, user, window: DeadlineWindow, limit: int = 200) -> dict[str, list[Claim]]:
-    """Open claims that are overdue, due today, due within 2 working days (one query)."""
-    claims = list(
-        claim_list(user=user)
-        .filter(window.q("overdue") | window.q("due_within"))
-        .order_by("due_on", "pk")[:limit]
-    )
-    result: dict[str, list[Claim]] = {"overdue": [], "due_today": [], "due_soon": []}
-    for claim in claims:
-        result[window.flag_of(claim)].append(claim)
-    return result
+@dataclass(frozen=True)
+class DeadlineSection:
+    """One part of the deadlines page: the first claims by due date and how many there are in all."""
+
+    flag: str
+    claims: list[Claim]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.claims)
+
+
+DEADLINE_SECTIONS = ("overdue", "due_today", "due_soon")
+
+
+def deadline_lists(*, user, window: DeadlineWindow, per_section: int = 25) -> dict[str, DeadlineSection]:
+    """Open claims that are overdue, due today, due within 2 working days: each section's first
+    `per_section` by due date, and its true total (counted from the index, like the home figures).
+    The whole of a section is the claims list filtered by that deadline, which pages."""
+    totals = dashboard_counts(user=user, window=window, only=DEADLINE_SECTIONS)
+    ordered = claim_list(user=user).order_by("due_on", "pk")
+    return {
+        flag: DeadlineSection(
+            flag=flag,
+            claims=list(ordered.filter(window.q(flag))[:per_section]),
+            total=totals[flag],
+        )
+        for flag in DEADLINE_SECTIONS
+    }
 
 
 #: The home figures, and the ones each role's panel shows (reimbursement.dashboard).

@@ -46,6 +46,8 @@ from reimbursement.models import Claim, ClaimNotice, PaymentBatch, PolicyVersion
 
 CASEWORK = (Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.ADMINISTRATOR)
 STAFF = (Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.ADMINISTRATOR, Role.CLEARING_OFFICER)
+#: Rows of each section of the deadlines page; the whole section is the claims list filtered by it.
+DEADLINE_ROWS = 25
 
 
 def _fail(request, exc: DomainError) -> None:
@@ -96,8 +98,8 @@ def claim_export(request):
 @require_GET
 def deadlines(request):
     window = selectors.DeadlineWindow.for_today()
-    lists = selectors.deadline_lists(user=request.user, window=window)
-    return render(request, "reimbursement/deadlines.html", {"lists": lists, "window": window})
+    lists = selectors.deadline_lists(user=request.user, window=window, per_section=DEADLINE_ROWS)
+    return render(request, "reimbursement/deadlines.html", {"lists": lists, "window": window, "per_section": DEADLINE_ROWS})
 
 
 # --- Intake ------------------------------------------------------------------------------------

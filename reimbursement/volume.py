@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.models import InsuredPerson
 from core.volume import audit_of, chunks, copy_row, keep_given_timestamps, stamp_audit
 from core.workdays import add_working_days
 from reimbursement.models import BenefitUsage, Claim, ClaimCounter, ClaimMaterial, ClaimNotice, PaymentBatch
@@ -61,13 +62,16 @@ def stamp_claims(*, region, count: int, person_ids: list[int], by, rng: random.R
                 numbers[year] = _reserve_numbers(region, year, wanted)
             batch = _volume_batch(region, by, [p for p, _s, _y in plan]) if any(
                 p.payment_batch_id for p, _s, _y in plan) else None
+            chosen = [rng.choice(person_ids) for _ in plan]
+            persons = InsuredPerson.objects.only("pk", "name").in_bulk(set(chosen))  # names for the audit's object_repr
             claims = []
-            for prototype, shift, year in plan:
+            for (prototype, shift, year), person_id in zip(plan, chosen, strict=True):
                 sequence = numbers[year]
                 numbers[year] += 1
-                claim = copy_row(prototype, shift_days=shift, person_id=rng.choice(person_ids),
+                claim = copy_row(prototype, shift_days=shift, person_id=person_id,
                                  number=f"LX{region.code}{year}{sequence:05d}", filing_id=None,
                                  payment_batch_id=batch.pk if batch and prototype.payment_batch_id else None)
+                claim.person = persons[person_id]
                 if claim.complete_on and claim.processing_days:
                     claim.due_on = add_working_days(claim.complete_on, claim.processing_days)
                 if claim.status in Claim.CLOCK_STATUSES:

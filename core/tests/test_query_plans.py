@@ -114,3 +114,42 @@ def test_a_deep_page_reads_its_keys_from_the_sort_index_alone():
                             (filing_list(user=user).order_by("-created_at", "-pk"), "filing_region_newest")):
         text = plan(queryset.values_list("pk", flat=True)[5000:5025])
         assert f"Index Only Scan using {index}" in text and "Sort" not in text, text
+
+
+def test_number_fragments_have_trigram_indexes():
+    """Claim, invoice and filing numbers searched by a fragment go through the GIN trigram index on
+    the expression `icontains` compiles to (migrations reimbursement 0010, filings 0012)."""
+    from filings.models import Filing
+    from reimbursement.models import Claim
+
+    for queryset, index in ((Claim.objects.filter(number__icontains="0249"), "claim_number_trgm"),
+                            (Claim.objects.filter(invoice_numbers__icontains="NJ2026"), "claim_invoice_numbers_trgm"),
+                            (Filing.objects.filter(number__icontains="0249"), "filing_number_trgm")):
+        assert index in plan(queryset), plan(queryset)
+
+
+@pytest.mark.parametrize("text", ["0249", "LX3201002026"])
+def test_a_number_or_last_four_search_reads_each_kind_of_match_on_its_own(text):
+    """The claims and filings search boxes OR claim, invoice and filing number fragments, names in
+    Latin letters and the last four of an ID number. Each kind is read by a query of its own (each
+    with its index, above), then the list's rows by key (core.search.rows_matching_any): never the
+    OR in one query, which PostgreSQL runs as a walk of the city's list testing every row (scale)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from filings.selectors import filing_search
+    from reimbursement.forms import ClaimFilter
+    from reimbursement.selectors import DeadlineWindow, claim_list
+
+    user = make_user("clerk_plan", Role.CLERK, "320100")
+    window = DeadlineWindow.for_today()
+    for run, kinds in (
+        (lambda: list(ClaimFilter({"q": text}, queryset=claim_list(user=user), window=window, user=user).qs[:25]),
+         4 if text.isdigit() else 3),
+        (lambda: list(filing_search(user=user, query=text)[:25]), 3 if text.isdigit() else 2),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            run()
+        sqls = [query["sql"] for query in queries.captured_queries
+                if query["sql"].startswith(('SELECT "reimbursement_claim"', 'SELECT "filings_filing"'))]
+        assert all(sql.count(" LIKE ") <= 1 and " OR " not in sql for sql in sqls), sqls
+        assert len(sqls) == kinds, sqls  # one query per kind of match (nothing matched: no rows to read by key)

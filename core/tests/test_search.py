@@ -109,3 +109,20 @@ def test_persons_named_reads_three_characters_anywhere_and_fewer_at_the_start(db
     assert names("王小") == ["王小明"] and names("李明") == ["李明"]
     assert names("ali abd") == ["Ali ABDUL"] and names("aLi") == ["Ali ABDUL"]  # case-insensitive
     assert is_name_query("王小明") and is_name_query("Ali 阿里") and not is_name_query("LX3201") and not is_name_query(" ")
+
+
+def test_rows_matching_any_finds_the_same_rows_as_the_or_and_falls_back_when_matches_are_dense(db):
+    """Each condition read on its own, then the rows by key; above the cap the plain OR."""
+    from django.db.models import Q
+
+    from core.models import InsuredPerson
+    from core.search import rows_matching_any
+
+    people = [InsuredPersonFactory(name=name, insured_region=region("320100")) for name in ("王一", "王二", "李三")]
+    wuxi = InsuredPersonFactory(name="王四", insured_region=region("320200"))
+    scoped = InsuredPerson.objects.filter(insured_region="320100")
+    conditions = [Q(name__startswith="王"), Q(pk=people[2].pk), Q(pk=wuxi.pk)]
+    found = rows_matching_any(scoped, *conditions)
+    assert set(found) == {people[0], people[1], people[2]}  # never outside the queryset it narrows
+    assert rows_matching_any(scoped, *conditions, cap=2) is None  # three match: the caller ORs
+    assert list(rows_matching_any(scoped, Q(name="无此人"))) == []

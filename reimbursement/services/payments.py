@@ -11,6 +11,7 @@ from simple_history.utils import bulk_update_with_history
 
 from core.audit import audit_entry, log_action, log_actions
 from core.errors import DomainError
+from core.figures import figures_changed
 from core.jobs import start_job
 from core.models import AuditLog
 from core.money import format_yuan
@@ -70,6 +71,7 @@ def payment_batch_create(*, claims, by, today: date | None = None) -> PaymentBat
         claim.status = Claim.Status.PAYMENT_NOTIFIED
         claim.payment_batch = batch
     bulk_update_with_history(locked, Claim, ["status", "payment_batch"], default_user=by)
+    figures_changed("reimbursement", region.code)  # a bulk update sends no save signals
     batch.job = start_job(
         kind=PAYMENT_NOTICE_JOB,
         title=f"付款通知 {batch.number}（{len(locked)}笔）",
