@@ -20,6 +20,11 @@ class CoreConfig(AppConfig):
         from core.jobs import start_keeper_for_thread_runner
 
         request_started.connect(start_keeper_for_thread_runner, dispatch_uid="core.job_keeper")
+        # The administrator's count of insured persons (core.home_panels) is kept like the other home figures.
+        from core.figures import watch
+        from core.models import InsuredPerson
+
+        watch("persons", InsuredPerson, lambda person: person.insured_region_id)
 
 
 def _sync_roles(sender, **kwargs) -> None:

@@ -22,6 +22,10 @@ def passive(view):
     return view
 
 
+#: Seconds: the last-activity stamp is renewed when it is at least this old.
+ACTIVITY_RESOLUTION = 60
+
+
 class IdleTimeoutMiddleware:
     """Log a user out after YIDI_IDLE_TIMEOUT without activity.
 
@@ -52,7 +56,11 @@ class IdleTimeoutMiddleware:
                 return response
             return redirect_to_login(request.get_full_path())
         polling = request.headers.get("X-Yidi-Poll") == "1"
-        if not polling and not getattr(view_func, "yidi_passive", False):
+        stale = last is None or now - last >= ACTIVITY_RESOLUTION
+        if stale and not polling and not getattr(view_func, "yidi_passive", False):
+            # At most once a minute: the session is written (one UPDATE) only then, not on every
+            # request. The stamp may lag the last activity by under a minute, so the logout comes
+            # at most that much early, never late.
             request.session[SESSION_KEY] = now
         return None
 
