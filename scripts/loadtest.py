@@ -27,7 +27,7 @@ BIN = Path(sys.executable).parent
 MAX_USERS = 500
 
 
-def server_env(database_url: str) -> dict[str, str]:
+def server_env(database_url: str, cache_url: str = "") -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -40,7 +40,24 @@ def server_env(database_url: str) -> dict[str, str]:
     )
     env.pop("REDIS_URL", None)
     env.pop("CACHE_URL", None)
+    if cache_url:  # shared by the workers, as in production (the home figures are kept there)
+        env["CACHE_URL"] = cache_url
     return env
+
+
+def reachable_cache(cache_url: str) -> str:
+    """The Redis cache if it answers (emptied first), else "" with a note: per-process caches."""
+    if not cache_url:
+        return ""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(cache_url, socket_connect_timeout=2)
+        client.flushdb()
+    except Exception as exc:  # noqa: BLE001 - any failure means: run without it, and say so
+        print(f"注意：缓存 {cache_url} 不可用（{exc}），各进程使用本地缓存，首页数字每次重新统计。")
+        return ""
+    return cache_url
 
 
 def prepare(env: dict[str, str]) -> dict[str, str]:
@@ -108,7 +125,7 @@ def report(prefix: str, users: int, run_time: str) -> None:
     print(header)
     print("-" * len(header))
     for row in rows:
-        name = f"{row['Type']} {row['Name']}" if row["Name"] != "Aggregated" else "ALL (sign-in included)"
+        name = f"{row['Type']} {row['Name']}" if row["Name"] != "Aggregated" else "ALL (pages; sign-in not measured)"
         if row["Name"] == "Aggregated":
             print("-" * len(header))
         print(f"{name:<40}{row['Request Count']:>7}{row['Failure Count']:>6}{float(row['Requests/s']):>8.1f}"
@@ -126,13 +143,27 @@ def main() -> None:
     parser.add_argument("--time", default="60s", help="locust --run-time (e.g. 60s, 2m)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOADTEST_PORT", "8113")))
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--think", default=os.environ.get("LOADTEST_THINK", "0.5-2"),
+                        help="each user's pause between pages, seconds: MIN-MAX")
+    parser.add_argument("--cache-url", default=os.environ.get("LOADTEST_CACHE_URL", "redis://127.0.0.1:6379/12"),
+                        help="the cache shared by the workers (CACHE_URL); '' for per-process caches")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL")
                         or "postgres://postgres@127.0.0.1:5432/yidi_load")
     args = parser.parse_args()
     if not 1 <= args.users <= MAX_USERS:
         raise SystemExit(f"--users 需在 1 到 {MAX_USERS} 之间。")
-    env = server_env(args.database_url)
+    think_min, _, think_max = args.think.partition("-")
+    try:
+        think = (float(think_min), float(think_max or think_min))
+    except ValueError:
+        raise SystemExit("--think 应为 最短-最长 秒数，例如 0.5-2。") from None
+    if not 0 <= think[0] <= think[1]:
+        raise SystemExit("--think 的最短停顿不能大于最长停顿，也不能为负。")
+    cache_url = reachable_cache(args.cache_url)
+    env = server_env(args.database_url, cache_url)
     scenario = prepare(env)
+    scenario.update(LOADTEST_THINK_MIN=str(think[0]), LOADTEST_THINK_MAX=str(think[1]))
+    print(f"think time {think[0]}–{think[1]} s per user; cache: {cache_url or 'per process'}")
     host = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
