@@ -16,6 +16,15 @@ def current_request():
     return _current_request.get()
 
 
+def request_memo() -> dict | None:
+    """A dict that lives as long as the request being served (None outside a request): for values
+    read many times while one page renders, such as a year's calendar behind every deadline."""
+    request = _current_request.get()
+    if request is None:
+        return None
+    return request.__dict__.setdefault("_yidi_memo", {})
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

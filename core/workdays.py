@@ -21,6 +21,8 @@ from datetime import date, datetime, timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.request_context import request_memo
+
 CACHE_TTL_SECONDS = 60
 _CACHE_PREFIX = "workdays:year:"
 
@@ -133,6 +135,16 @@ def _as_day(value: date) -> date:
 
 def year_calendar(year: int) -> YearCalendar:
     key = f"{_CACHE_PREFIX}{year}"
+    memo = request_memo()  # a page's deadlines read the year once, not once a row from the cache
+    if memo is not None and key in memo:
+        return memo[key]
+    calendar = _cached_year(year, key)
+    if memo is not None:
+        memo[key] = calendar
+    return calendar
+
+
+def _cached_year(year: int, key: str) -> YearCalendar:
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -150,7 +162,11 @@ def year_calendar(year: int) -> YearCalendar:
 
 def invalidate(*years: int) -> None:
     """Forget cached years after the calendar table changed."""
-    cache.delete_many([f"{_CACHE_PREFIX}{year}" for year in years])
+    keys = [f"{_CACHE_PREFIX}{year}" for year in years]
+    cache.delete_many(keys)
+    memo = request_memo()
+    for key in keys if memo is not None else ():
+        memo.pop(key, None)
 
 
 class _Counter:

@@ -221,3 +221,31 @@ def test_shifting_a_computed_date_drops_its_certainty():
     shifted = unconfirmed + timedelta(days=1)
     assert type(shifted) is date and shifted == date(2027, 1, 5)
     assert unconfirmed - date(2027, 1, 1) == timedelta(days=3)
+
+
+@pytest.mark.django_db
+def test_a_request_reads_each_years_calendar_from_the_cache_once(rf):
+    """A page of deadlines asks for the year's calendar once a row; within a request it comes from
+    the request's memo after the first time, and a calendar import in the request forgets it."""
+    from unittest import mock
+
+    from core.request_context import _current_request
+
+    def reads(calls) -> int:
+        return sum(str(call.args[0]).startswith(workdays._CACHE_PREFIX) for call in calls)
+
+    token = _current_request.set(rf.get("/"))
+    try:
+        with mock.patch.object(workdays.cache, "get", wraps=workdays.cache.get) as get:
+            for _ in range(5):
+                workdays.is_confirmed(date(2026, 3, 2))
+            assert reads(get.call_args_list) == 1
+            workdays.invalidate(2026)
+            workdays.is_confirmed(date(2026, 3, 2))
+            assert reads(get.call_args_list) == 2
+    finally:
+        _current_request.reset(token)
+    with mock.patch.object(workdays.cache, "get", wraps=workdays.cache.get) as get:  # no request: no memo
+        workdays.is_confirmed(date(2026, 3, 2))
+        workdays.is_confirmed(date(2026, 3, 2))
+        assert reads(get.call_args_list) == 2
