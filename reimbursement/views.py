@@ -50,6 +50,10 @@ STAFF = (Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.ADMINISTRATOR, Role.CLE
 #: list filtered by it. Work queues show a list page's 25 rows.
 DEADLINE_ROWS = 10
 APPROVALS_PER_PAGE = 25
+#: What a row of the claims list shows beyond a queue row's columns (selectors.QUEUE_ROW_FIELDS).
+LIST_ROW_FIELDS = ("intake_at", "rescue", "institution_name", "total_amount", "finished_on", "special", "return_reason",
+                   "person__id_number", "treatment_region__name", "intake_by__first_name", "intake_by__last_name",
+                   "intake_by__full_name")
 
 
 def _fail(request, exc: DomainError) -> None:
@@ -70,6 +74,7 @@ def claim_list(request):
     claims = selectors.claim_list(user=request.user)
     claim_filter = ClaimFilter(request.GET or None, queryset=claims, window=window, user=request.user)
     rows = claim_filter.qs.order_by("-intake_at", "-pk") if claim_filter.is_bound else claims.order_by("-intake_at", "-pk")
+    rows = selectors.queue_rows(rows, *LIST_ROW_FIELDS, related=("person", "treatment_region", "intake_by"))
     page = CappedPaginator(rows, 25).get_page(request.GET.get("page"))
     for claim in page:
         claim.flag = window.flag_of(claim)
@@ -541,7 +546,9 @@ def approvals(request):
                 lines.append(f"另有 {gone} 笔已不是“待复核”状态（可能已由其他审核人员处理）。")
             messages.error(request, "以下申请未审批：\n" + "\n".join(lines))
         return redirect("reimbursement:approvals")
-    page = Paginator(queue, APPROVALS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = selectors.queue_rows(queue, "total_amount", "submitted_by_id", "intake_by__first_name",
+                                "intake_by__last_name", "intake_by__full_name", related=("person", "intake_by"))
+    page = Paginator(rows, APPROVALS_PER_PAGE).get_page(request.GET.get("page"))
     for claim in page:
         claim.blocked_reason = own_case_reason(claim, request.user)
     return render(request, "reimbursement/approvals.html", {"page": page})
@@ -777,7 +784,8 @@ def payments(request):
     # A big city's backlog is hundreds of claims: one page of them at a time, the totals in one aggregate.
     # COUNT(*), not COUNT(id): the partial index claim_approved_amount then answers without the table.
     totals = waiting.order_by().aggregate(count=Count("*"), amount=Sum("fund_payment"))
-    paginator = Paginator(waiting, PAYMENTS_PER_PAGE)
+    rows = selectors.queue_rows(waiting, "payee_name", "bank_name", "bank_account", "decided_at")
+    paginator = Paginator(rows, PAYMENTS_PER_PAGE)
     paginator.count = totals["count"]  # known already: no second COUNT
     approved = paginator.get_page(request.GET.get("claims_page"))
     full = bank_views.shows_full_accounts(request.user)

@@ -10,9 +10,15 @@ from core.tests.factories import make_user
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
-def plan(queryset) -> str:
+def plan(queryset, *, sort: bool = True) -> str:
+    """EXPLAIN with sequential scans off (and, with sort=False, sorts off too). The tables are tiny
+    here, and their statistics are whatever earlier tests' committed rows left: switching off the
+    alternatives asks whether an index can serve the query at all, whatever those statistics say.
+    A query no index serves still shows its Seq Scan or Sort (off only means: avoid if possible)."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        if not sort:
+            cursor.execute("SET LOCAL enable_sort = off")
         sql, params = queryset.query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -41,14 +47,15 @@ def _first_page(name: str, user):
                                              ("documents", "document_region_newest")])
 def test_a_citys_first_page_is_read_in_index_order(name, index):
     user = make_user("clerk_plan", Role.CLERK, "320100")
-    text = plan(_first_page(name, user))
+    text = plan(_first_page(name, user), sort=False)
     assert index in text and "Sort" not in text, text
 
 
 def test_a_users_jobs_use_the_region_index():
     # Jobs are the user's own or their region's: a BitmapOr of two index scans, then a small sort.
     text = plan(_first_page("jobs", make_user("clerk_plan", Role.CLERK, "320100")))
-    assert "job_region_newest" in text, text
+    # job_region_newest, or the region column's own index when the statistics make it look cheaper
+    assert "Seq Scan" not in text and ("job_region_newest" in text or "core_job_region_id" in text), text
 
 
 def _explain_all(run) -> list[str]:
@@ -112,7 +119,7 @@ def test_a_deep_page_reads_its_keys_from_the_sort_index_alone():
     user = make_user("clerk_plan", Role.CLERK, "320100")
     for queryset, index in ((claim_list(user=user).order_by("-intake_at", "-pk"), "claim_region_newest"),
                             (filing_list(user=user).order_by("-created_at", "-pk"), "filing_region_newest")):
-        text = plan(queryset.values_list("pk", flat=True)[5000:5025])
+        text = plan(queryset.values_list("pk", flat=True)[5000:5025], sort=False)
         assert f"Index Only Scan using {index}" in text and "Sort" not in text, text
 
 
