@@ -780,7 +780,9 @@ def payments(request):
             return redirect("reimbursement:payments")
         messages.success(request, f"付款通知 {batch.number} 已建立，正在后台生成通知书。")
         return redirect("reimbursement:batch_detail", pk=batch.pk)
-    batches = Paginator(selectors.payment_batches(user=request.user), 20).get_page(request.GET.get("page"))
+    # The notices' rows show no job (its parameters and result are JSON, decoded for every row).
+    batches = selectors.payment_batches(user=request.user).select_related(None).select_related("created_by")
+    batches = Paginator(batches, 20).get_page(request.GET.get("page"))
     # A big city's backlog is hundreds of claims: one page of them at a time, the totals in one aggregate.
     # COUNT(*), not COUNT(id): the partial index claim_approved_amount then answers without the table.
     totals = waiting.order_by().aggregate(count=Count("*"), amount=Sum("fund_payment"))

@@ -43,6 +43,9 @@ PAGES = [
     ("jobs", "CLERK", "/jobs/"),
     ("claims filtered: overdue", "CLERK", "/reimbursement/claims/?deadline=overdue"),
     ("claims page 200", "CLERK", "/reimbursement/claims/?page=200"),
+    # the deepest page the capped lists offer (10,000 rows: page 400); at demo size the last page
+    ("claims last page", "CLERK", "/reimbursement/claims/?page=400"),
+    ("filings last page", "CLERK", "/filings/?page=400"),
     ("deadlines queue", "CLERK", "/reimbursement/deadlines/"),
     ("filings filtered: active", "CLERK", "/filings/?status=active"),
     ("filings review queue", "SUPERVISOR", "/filings/review/"),
