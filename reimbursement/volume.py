@@ -23,7 +23,7 @@ PER_YEAR = 90_000
 
 def prototypes(region) -> list[Claim]:
     return list(
-        Claim.objects.filter(region=region).exclude(payment_returns__isnull=False)
+        Claim.objects.filter(region=region).exclude(payment_returns__isnull=False).select_related("person")
         .prefetch_related("materials", "notices", "usages").order_by("pk")
     )
 
@@ -72,6 +72,9 @@ def stamp_claims(*, region, count: int, person_ids: list[int], by, rng: random.R
                                  number=f"LX{region.code}{year}{sequence:05d}", filing_id=None,
                                  payment_batch_id=batch.pk if batch and prototype.payment_batch_id else None)
                 claim.person = persons[person_id]
+                if prototype.payee_name == prototype.person.name:  # paid to the person, as the demo pays
+                    claim.payee_name = claim.person.name
+                    claim.bank_account = f"6222{rng.randrange(10**14, 10**15)}"
                 if claim.complete_on and claim.processing_days:
                     claim.due_on = add_working_days(claim.complete_on, claim.processing_days)
                 if claim.status in Claim.CLOCK_STATUSES:

@@ -46,12 +46,19 @@ def test_stamped_filings_and_claims_look_like_the_services(prototypes, clerk):
     assert ClaimCounter.objects.get(region_id="320100", year=2026).last == 42  # 2 by the services, 40 stamped
     numbers = set(copies.values_list("number", flat=True))
     assert len(numbers) == 40
-    for claim in copies.prefetch_related("materials", "notices"):
+    own_payees = 0
+    for claim in copies.select_related("person").prefetch_related("materials", "notices"):
         assert claim.materials.count() >= 4 and claim.notices.count() == 1
+        audit = AuditLog.objects.filter(object_id=str(claim.pk), content_type__model="claim").first()
+        assert audit.object_repr == f"{claim.number} {claim.person.name}"  # the copy's own person, not the prototype's
+        if claim.payee_name == claim.person.name:  # paid to the person: an account of their own
+            assert claim.bank_account.startswith("6222") and len(claim.bank_account) == 19
+            own_payees += 1
         if claim.complete_on:
             assert claim.due_on == add_working_days(claim.complete_on, claim.processing_days)
         assert AuditLog.objects.filter(object_id=str(claim.pk), content_type__model="claim").exists()
         assert claim.total_amount == claim.in_scope_amount + claim.class_b_self_pay + claim.over_limit_self_pay + claim.self_funded_amount
+    assert own_payees > 20
     from core.audit_chain import verify
 
     assert verify().ok  # the stamped audit trail is chained like every other record
