@@ -86,8 +86,12 @@ LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yidi_load
 USERS ?= 20
 LOADTEST_TIME ?= 60s
 LOADTEST_PORT ?= 8113
+# each user's pause between pages, seconds (MIN-MAX); the workers share the Redis cache LOADTEST_CACHE_URL
+LOADTEST_THINK ?= 0.5-2
+LOADTEST_CACHE_URL ?= redis://127.0.0.1:6379/12
 loadtest: setup
-	$(BIN)/python scripts/loadtest.py --database-url $(LOAD_DATABASE_URL) --users $(USERS) --time $(LOADTEST_TIME) --port $(LOADTEST_PORT)
+	$(BIN)/python scripts/loadtest.py --database-url $(LOAD_DATABASE_URL) --users $(USERS) --time $(LOADTEST_TIME) \
+		--port $(LOADTEST_PORT) --think $(LOADTEST_THINK) --cache-url "$(LOADTEST_CACHE_URL)"
 
 worker: setup
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --prefetch-multiplier=1 -Q yidi,yidi-imports --beat
