@@ -61,21 +61,24 @@ def is_name_query(text: str) -> bool:
 MATCH_CAP = 2000
 
 
-def rows_matching_any(queryset: QuerySet, *conditions: Q, cap: int = MATCH_CAP) -> QuerySet | None:
+def rows_matching_any(queryset: QuerySet, *conditions: Q, cap: int = MATCH_CAP) -> QuerySet:
     """`queryset` narrowed to the rows matching any of `conditions`, found one condition at a time.
 
     A list's search box ORs several kinds of match (a claim number, an invoice number, the last
     digits of an ID number). As one query, PostgreSQL cannot use an index for the OR and walks the
     list's sort order testing every row of the region: slow exactly when matches are few. Each
     condition alone goes through its own index (trigram, last four), so here each is read on its own,
-    at most `cap` keys each, and the list is then read by its keys. Returns None when more than `cap`
-    rows match: then the plain OR is the better plan (matches are dense, the first page fills fast).
+    at most `cap` keys each, and the list is then read by its keys. When more than `cap` rows match,
+    the plain OR is the better plan (matches are dense, the first page fills fast) and is returned.
     """
     keys: set = set()
     for condition in conditions:
         keys.update(queryset.filter(condition).order_by().values_list("pk", flat=True)[: cap + 1])
         if len(keys) > cap:
-            return None
+            either = Q()
+            for part in conditions:
+                either |= part
+            return queryset.filter(either)
     return queryset.filter(pk__in=sorted(keys))
 
 
