@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reimbursement import bank_views, views
+from reimbursement import bank_views, payment_views, views
 
 app_name = "reimbursement"
 
@@ -28,11 +28,11 @@ urlpatterns = [
     path("claims/<int:pk>/payee/verify/", views.claim_verify_payee, name="claim_verify_payee"),
     path("deadlines/", views.deadlines, name="deadlines"),
     path("trial/", views.trial, name="trial"),
-    path("payments/", views.payments, name="payments"),
-    path("payments/export.xlsx", views.payments_export, name="payments_export"),
-    path("payments/<int:pk>/", views.batch_detail, name="batch_detail"),
-    path("payments/<int:pk>/pay/", views.batch_pay, name="batch_pay"),
-    path("payments/<int:pk>/regenerate/", views.batch_regenerate, name="batch_regenerate"),
+    path("payments/", payment_views.payments, name="payments"),
+    path("payments/export.xlsx", payment_views.payments_export, name="payments_export"),
+    path("payments/<int:pk>/", payment_views.batch_detail, name="batch_detail"),
+    path("payments/<int:pk>/pay/", payment_views.batch_pay, name="batch_pay"),
+    path("payments/<int:pk>/regenerate/", payment_views.batch_regenerate, name="batch_regenerate"),
     path("payments/<int:pk>/bank-file.<str:fmt>", bank_views.batch_bank_file, name="batch_bank_file"),
     path("payments/<int:pk>/bank-result/", bank_views.batch_bank_result, name="batch_bank_result"),
     path("policies/", views.policy_list, name="policy_list"),

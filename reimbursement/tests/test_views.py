@@ -609,12 +609,12 @@ def test_edit_page_says_clearly_when_a_correction_needs_new_materials(client, cl
 def test_payments_page_lists_the_approved_claims_a_page_at_a_time_with_the_totals_of_all(
         client, submitted_claim, supervisor, finance, monkeypatch, django_capture_on_commit_callbacks):
     from core.volume import copy_row
-    from reimbursement import views
+    from reimbursement import payment_views
 
     approved = services.claim_approve(claim=submitted_claim, by=supervisor)
     second = copy_row(approved, number=approved.number[:-1] + "9", decided_at=approved.decided_at + timedelta(minutes=1))
     second.save()
-    monkeypatch.setattr(views, "PAYMENTS_PER_PAGE", 1)
+    monkeypatch.setattr(payment_views, "PAYMENTS_PER_PAGE", 1)
     client.force_login(finance)
     first_page = client.get(reverse("reimbursement:payments")).content.decode()
     total = approved.fund_payment * 2
