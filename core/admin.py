@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core import otp, workdays
 from core.admin_audit import AccessAuditMixin
 from core.errors import DomainError
-from core.idcard import id_number_hash, normalize_id_number, parse_id_number
+from core.idcard import id_number_hash, is_id_tail, is_whole_id_number, normalize_id_number, parse_id_number
 from core.models import (
     Agency,
     AuditChainCheck,
@@ -97,9 +97,9 @@ class IdNumberSearchMixin:
 
     def get_search_results(self, request, queryset, search_term):
         term = normalize_id_number(search_term)
-        if len(term) == 18 and term[:17].isdigit():
+        if is_whole_id_number(term):
             return queryset.filter(**{self.id_number_hash_lookup: id_number_hash(term)}), False
-        if self.id_number_last4_lookup and len(term) == 4 and term[:3].isdigit():
+        if self.id_number_last4_lookup and len(term) == 4 and is_id_tail(term):
             return queryset.filter(**{self.id_number_last4_lookup: term}), False
         return super().get_search_results(request, queryset, search_term)
 
@@ -118,7 +118,6 @@ class InsuredPersonAdmin(IdNumberSearchMixin, SimpleHistoryAdmin):
     @admin.display(description="公民身份号码")
     def masked_id_number(self, obj):
         return obj.masked_id_number
-
 
 
 @admin.register(User)

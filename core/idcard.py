@@ -51,6 +51,17 @@ def normalize_id_number(value: str) -> str:
     return text.upper()
 
 
+def is_whole_id_number(number: str) -> bool:
+    """A normalized search text shaped as a whole ID number (17 digits and a check character)."""
+    return len(number) == 18 and number[:17].isdigit()
+
+
+def is_id_tail(number: str) -> bool:
+    """A normalized search text that can be the last digits of an ID number (four or more;
+    the last may be the check character X)."""
+    return len(number) >= 4 and (number.isdigit() or (number[:-1].isdigit() and number.endswith("X")))
+
+
 _FULL_WIDTH = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)} | {"ｘ": "X", "Ｘ": "X"})
 
 

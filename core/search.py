@@ -8,6 +8,7 @@ with `panel(*, person, user) -> PersonPanel | None` (filings, claims, 协查/协
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from core.discovery import app_modules
-from core.idcard import parse_id_number
+from core.idcard import is_id_tail, is_whole_id_number, normalize_id_number, parse_id_number
 from core.models import InsuredPerson, Role
 
 SEARCH_ROLES = (Role.CLERK, Role.SUPERVISOR, Role.FINANCE)  # 三员分立: no administrator reads persons
@@ -80,6 +81,31 @@ def rows_matching_any(queryset: QuerySet, *conditions: Q, cap: int = MATCH_CAP) 
                 either |= part
             return queryset.filter(either)
     return queryset.filter(pk__in=sorted(keys))
+
+
+def list_search(queryset: QuerySet, text: str, *, person: str, numbers: Sequence[str]) -> QuerySet:
+    """What a list's search box finds (claims, filings) in `queryset`, whose rows reach their
+    insured person through `person` and carry the numbers `numbers`:
+
+    * a whole ID number: that person's rows, through the blind index;
+    * text with Chinese in it: a name, looked up among names alone (their trigram index);
+    * anything else: a fragment of one of the numbers (their trigram indexes), a name in Latin
+      letters, or the last digits of an ID number, each kind read on its own (`rows_matching_any`).
+    """
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    number = normalize_id_number(text)
+    of_persons = f"{person}__in"
+    if is_whole_id_number(number):
+        return queryset.filter(**{of_persons: InsuredPerson.objects.with_id_number(number).values("pk")})
+    if is_name_query(text):
+        return queryset.filter(**{of_persons: persons_named(text).values("pk")})
+    conditions = [Q(**{f"{field}__icontains": text}) for field in numbers]
+    conditions.append(Q(**{of_persons: persons_named(text).values("pk")}))
+    if is_id_tail(number):
+        conditions.append(Q(**{of_persons: InsuredPerson.objects.with_id_tail(number).values("pk")}))
+    return rows_matching_any(queryset, *conditions)
 
 
 def normalise_query(raw: str) -> str:

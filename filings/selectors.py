@@ -179,7 +179,7 @@ _MASKED = re.compile(r"(\d{6})[*＊]{4,12}(\d{3}[\dX])")
 def filing_search(*, user, query: str) -> QuerySet[Filing]:
     """By ID number (full or its last digits) or by name."""
     from core.idcard import normalize_id_number
-    from core.search import is_name_query, persons_named, rows_matching_any
+    from core.search import list_search
 
     text = (query or "").strip()
     filings = filing_list(user=user)
@@ -190,18 +190,8 @@ def filing_search(*, user, query: str) -> QuerySet[Filing]:
     if masked:  # 320104********1232, as the lists show it
         prefix, suffix = masked.groups()
         return filings.filter(insured_person__in=InsuredPerson.objects.with_id_tail(suffix, prefix=prefix).values("pk"))
-    if number[:17].isdigit() and len(number) == 18:
-        # A whole ID number names one person: through the unique index (a filing number is BA…, never this).
-        return filings.filter(insured_person__in=InsuredPerson.objects.with_id_number(number).values("pk"))
-    if is_name_query(text):
-        # A name: the few persons through the name's trigram index, then their filings.
-        return filings.filter(insured_person__in=persons_named(text).values("pk"))
-    # A filing number's fragment (its trigram index, migration 0012), a name in Latin letters, the
-    # last digits of an ID number: each found through its own index (core.search.rows_matching_any).
-    conditions = [Q(number__icontains=text), Q(insured_person__in=persons_named(text).values("pk"))]
-    if (number.isdigit() or (number[:-1].isdigit() and number.endswith("X"))) and len(number) >= 4:
-        conditions.append(Q(insured_person__in=InsuredPerson.objects.with_id_tail(number).values("pk")))
-    return rows_matching_any(filings, *conditions)
+    # Filing numbers have a trigram index (migration 0012).
+    return list_search(filings, text, person="insured_person", numbers=("number",))
 
 
 def commitment_due(*, user, today: date | None = None, within_days: int = 30) -> QuerySet[Filing]:

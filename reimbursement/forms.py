@@ -5,12 +5,11 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 
 from core.idcard import normalize_id_number, parse_id_number
-from core.models import Institution, InsuranceType, InsuredPerson, Region
-from core.search import is_name_query, persons_named, rows_matching_any
+from core.models import Institution, InsuranceType, Region
+from core.search import list_search
 from core.validators import MAX_CLAIM_AMOUNT, validate_plain_text
 from reimbursement.formatting import mask_bank_account
 from reimbursement.models import (
@@ -303,24 +302,8 @@ class ClaimFilter(django_filters.FilterSet):
         self.user = user
 
     def search(self, queryset, name, value):
-        text = value.strip()
-        if not text:
-            return queryset
-        number = normalize_id_number(text)
-        if len(number) == 18 and number[:17].isdigit():
-            # A whole ID number names one person: through the unique index, no scan of names and numbers.
-            return queryset.filter(person__in=InsuredPerson.objects.with_id_number(number).values("pk"))
-        if is_name_query(text):
-            # A name: the few persons through the name's trigram index, then their claims.
-            return queryset.filter(person__in=persons_named(text).values("pk"))
-        conditions = [
-            Q(number__icontains=text),  # claim and invoice numbers through their trigram indexes (migration 0010)
-            Q(invoice_numbers__icontains=text.upper()),
-            Q(person__in=persons_named(text).values("pk")),  # a name in Latin letters
-        ]
-        if len(number) >= 4 and (number.isdigit() or number[:-1].isdigit()):
-            conditions.append(Q(person__in=InsuredPerson.objects.with_id_tail(number).values("pk")))
-        return rows_matching_any(queryset, *conditions)
+        # Claim and invoice numbers have trigram indexes (migration 0010).
+        return list_search(queryset, value, person="person", numbers=("number", "invoice_numbers"))
 
     def by_deadline(self, queryset, name, value):
         if value == "special":

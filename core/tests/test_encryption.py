@@ -73,6 +73,25 @@ def test_exact_and_last4_search_and_refused_lookups():
         InsuredPerson.objects.filter(id_number__endswith=number[-4:]).exists()
 
 
+def test_the_admin_finds_a_person_by_whole_number_last_four_or_name(rf):
+    from django.contrib import admin
+
+    from core.admin import InsuredPersonAdmin
+
+    number = build_id_number("320106", date(1980, 5, 6), 123)
+    person = InsuredPersonFactory(id_number=number, name="王小明")
+    InsuredPersonFactory(name="李四")
+    model_admin = InsuredPersonAdmin(InsuredPerson, admin.site)
+
+    def found(term):
+        return list(model_admin.get_search_results(rf.get("/"), InsuredPerson.objects.all(), term)[0])
+
+    assert found(number.lower()) == [person]  # the blind index, whatever the case of x
+    assert found(" " + number[-4:]) == [person]  # the last-4 column
+    assert found("王小明") == [person]  # the name, as search_fields
+    assert found("110101198001011234") == []
+
+
 def test_a_changed_or_moved_token_does_not_open():
     token = crypto.encrypt("320106198005061234", "id_number")
     body = token.rsplit("$", 1)[1]
