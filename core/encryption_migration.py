@@ -8,6 +8,8 @@ stored plain (before) or sealed (after) — the step can be run again safely.
 
 from __future__ import annotations
 
+import itertools
+
 from core import crypto
 from core.fields import derived_fields, encrypted_fields
 
@@ -85,13 +87,12 @@ def unseal(model, *, batch: int = BATCH, using: str = "default") -> None:
     connection = connections[using]
     quote = connection.ops.quote_name
     rows = model._base_manager.using(using).order_by("pk").only("pk", *[field.name for field in sealed])
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in sealed)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    values = ([getattr(row, field.attname) for field in sealed] + [row.pk] for row in rows.iterator(chunk_size=batch))
     with connection.cursor() as cursor:
-        for row in rows.iterator(chunk_size=batch):
-            assignments = ", ".join(f"{quote(field.column)} = %s" for field in sealed)
-            cursor.execute(
-                f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",
-                [getattr(row, field.attname) for field in sealed] + [row.pk],
-            )
+        while chunk := list(itertools.islice(values, batch)):
+            cursor.executemany(sql, chunk)  # one round of statements per batch, not a query per row
 
 
 def seal_models(*labels: str):

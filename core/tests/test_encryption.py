@@ -92,6 +92,18 @@ def test_the_admin_finds_a_person_by_whole_number_last_four_or_name(rf):
     assert found("110101198001011234") == []
 
 
+def test_the_migration_step_unseals_backwards_and_seals_forwards_again():
+    from core.encryption_migration import reseal, unseal
+
+    numbers = [build_id_number("320106", date(1980, 5, 6), sequence) for sequence in (121, 123, 125)]
+    people = [InsuredPersonFactory(id_number=number) for number in numbers]
+    unseal(InsuredPerson, batch=2)  # two batches
+    assert [raw("core_insuredperson", "id_number", person.pk) for person in people] == numbers
+    assert [InsuredPerson.objects.get(pk=person.pk).id_number for person in people] == numbers
+    assert reseal(InsuredPerson, only_stale=True) >= 3
+    assert all(raw("core_insuredperson", "id_number", person.pk).startswith("enc1$") for person in people)
+
+
 def test_a_changed_or_moved_token_does_not_open():
     token = crypto.encrypt("320106198005061234", "id_number")
     body = token.rsplit("$", 1)[1]
