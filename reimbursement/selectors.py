@@ -88,6 +88,17 @@ def queue_rows(queryset: QuerySet[Claim], *fields: str, related: tuple[str, ...]
     return queryset.select_related(None).select_related(*related).only(*QUEUE_ROW_FIELDS, *fields)
 
 
+#: What a row of the claims list shows beyond a queue row's columns.
+LIST_ROW_FIELDS = ("intake_at", "rescue", "institution_name", "total_amount", "finished_on", "special", "return_reason",
+                   "person__id_number", "treatment_region__name", "intake_by__first_name", "intake_by__last_name",
+                   "intake_by__full_name")
+
+
+def list_rows(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+    """The claims list's rows (templates/reimbursement/claim_list.html) with their columns only."""
+    return queue_rows(queryset, *LIST_ROW_FIELDS, related=("person", "treatment_region", "intake_by"))
+
+
 def claim_detail(*, user, pk: int) -> Claim:
     from core.scoping import get_object_for_user
 

@@ -49,10 +49,6 @@ STAFF = (Role.CLERK, Role.SUPERVISOR, Role.FINANCE, Role.ADMINISTRATOR, Role.CLE
 #: list filtered by it. Work queues show a list page's 25 rows.
 DEADLINE_ROWS = 10
 APPROVALS_PER_PAGE = 25
-#: What a row of the claims list shows beyond a queue row's columns (selectors.QUEUE_ROW_FIELDS).
-LIST_ROW_FIELDS = ("intake_at", "rescue", "institution_name", "total_amount", "finished_on", "special", "return_reason",
-                   "person__id_number", "treatment_region__name", "intake_by__first_name", "intake_by__last_name",
-                   "intake_by__full_name")
 
 
 def _fail(request, exc: DomainError) -> None:
@@ -73,7 +69,7 @@ def claim_list(request):
     claims = selectors.claim_list(user=request.user)
     claim_filter = ClaimFilter(request.GET or None, queryset=claims, window=window, user=request.user)
     rows = claim_filter.qs.order_by("-intake_at", "-pk") if claim_filter.is_bound else claims.order_by("-intake_at", "-pk")
-    rows = selectors.queue_rows(rows, *LIST_ROW_FIELDS, related=("person", "treatment_region", "intake_by"))
+    rows = selectors.list_rows(rows)
     page = CappedPaginator(rows, 25).get_page(request.GET.get("page"))
     for claim in page:
         claim.flag = window.flag_of(claim)
