@@ -17,6 +17,10 @@ deflated). The drawn glyphs keep their exact programs and ids, so the rendering,
 text extraction are unchanged. The INDEX is rewritten in place and the bytes it no longer needs are
 zeroed, so no other offset in the font moves; the checksums are updated.
 
+Why not fontTools' subsetter with `retain_gids` (it is installed, WeasyPrint needs it): it decompiles
+the whole font in Python — measured 1.8 s for one Noto Serif CJK face, four faces per notice —
+where this rewrite of one INDEX costs ~15 ms per document.
+
 `compact_embedded_fonts` is a WeasyPrint *finisher* (a documented `write_pdf` hook that receives the
 document and the pydyf PDF before it is written): it rewrites the embedded CFF font streams.
 """
