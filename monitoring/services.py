@@ -76,15 +76,39 @@ def _rollups(cities: list[str], province: str) -> list[tuple[str, str, list]]:
     return [(regions, region_sql, region_params), (counterparts, counterpart_sql, counterpart_params)]
 
 
+def _group_into(cursor, table: str, columns: str, select_sql: str, params: list) -> None:
+    """INSERT INTO table (columns) <select_sql>, the SELECT being a GROUP BY over a month's records.
+
+    On PostgreSQL the SELECT runs by itself and its groups go back by COPY: PostgreSQL 15 never
+    plans an INSERT … SELECT in parallel, a plain SELECT may take every core the server allows
+    (``max_parallel_workers_per_gather``). A month is thousands of groups, not a million rows,
+    so the round trip is small (measured at 1,000,000 records, 2 cores: both passes 0.93 s as
+    INSERT … SELECT, 0.55 s this way)."""
+    if connection.vendor != "postgresql":
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
+        return
+    cursor.execute(select_sql, params)
+    groups = cursor.fetchall()
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for group in groups:
+            copy.write_row(group)
+
+
+#: The month's records grouped by 参保地 × 就医地 × 机构, for the institution rankings; a
+#: temporary table of this connection, dropped again within the rebuild of each period.
+_FLOWS = "monitoring_rebuild_flows"
+
+
 def summary_rebuild(*, periods: Iterable[str]) -> dict[str, int]:
     """Replace the aggregates of each period from its settlement records, set-based
-    (no record goes through Python); the records are read twice, never again by a page:
+    (no record goes through Python, only the groups); the records are read twice, never
+    again by a page:
 
-    * one INSERT … SELECT … GROUP BY into PeriodSummary (参保地 × 就医地 × 险种 × 医疗类别),
-      rolled up from there, without touching the records, per region into
-      RegionSummary and CounterpartSummary;
-    * one WITH … INSERT … SELECT into InstitutionSummary: the records grouped once by
-      参保地 × 就医地 × 机构, then per city and for the province.
+    * one GROUP BY into PeriodSummary (参保地 × 就医地 × 险种 × 医疗类别), rolled up from
+      there, without touching the records, per region into RegionSummary and
+      CounterpartSummary;
+    * one GROUP BY 参保地 × 就医地 × 机构 into a temporary table, from which InstitutionSummary
+      takes each city's rows and the province's.
 
     Returns period -> number of records summarised."""
     done = {}
@@ -95,16 +119,23 @@ def summary_rebuild(*, periods: Iterable[str]) -> dict[str, int]:
     cities = list(Region.objects.cities_of(province).values_list("code", flat=True)) or [province]
     marks = ", ".join(["%s"] * len(cities))
     rollups = _rollups(cities, province)
+    coarse_select = (
+        f"SELECT {_KEYS}, COUNT(*), SUM(total_amount), SUM(fund_amount) FROM {settlement} "
+        f"WHERE period = %s GROUP BY {_KEYS}"
+    )
+    flows_columns = "insured_region, treatment_region, institution, v, t, f"
+    flows_select = (
+        f"SELECT insured_region, treatment_region, institution, COUNT(*), SUM(total_amount), SUM(fund_amount) "
+        f"FROM {settlement} WHERE period = %s GROUP BY insured_region, treatment_region, institution"
+    )
     rank_sql = (
-        f"WITH flows AS (SELECT insured_region, treatment_region, institution, COUNT(*) AS v, SUM(total_amount) AS t, "
-        f"SUM(fund_amount) AS f FROM {settlement} WHERE period = %s GROUP BY insured_region, treatment_region, institution) "
         f"INSERT INTO {ranks} (period, direction, region, institution, treatment_region, visits, total_amount, fund_amount) "
-        f"SELECT %s, 'outflow', insured_region, institution, treatment_region, v, t, f FROM flows WHERE insured_region IN ({marks}) "
-        f"UNION ALL SELECT %s, 'outflow', %s, institution, treatment_region, SUM(v), SUM(t), SUM(f) FROM flows "
+        f"SELECT %s, 'outflow', insured_region, institution, treatment_region, v, t, f FROM {_FLOWS} WHERE insured_region IN ({marks}) "
+        f"UNION ALL SELECT %s, 'outflow', %s, institution, treatment_region, SUM(v), SUM(t), SUM(f) FROM {_FLOWS} "
         f"WHERE insured_region IN ({marks}) GROUP BY institution, treatment_region "
-        f"UNION ALL SELECT %s, 'inflow', treatment_region, institution, treatment_region, SUM(v), SUM(t), SUM(f) FROM flows "
+        f"UNION ALL SELECT %s, 'inflow', treatment_region, institution, treatment_region, SUM(v), SUM(t), SUM(f) FROM {_FLOWS} "
         f"WHERE treatment_region IN ({marks}) GROUP BY treatment_region, institution "
-        f"UNION ALL SELECT %s, 'inflow', %s, institution, treatment_region, SUM(v), SUM(t), SUM(f) FROM flows "
+        f"UNION ALL SELECT %s, 'inflow', %s, institution, treatment_region, SUM(v), SUM(t), SUM(f) FROM {_FLOWS} "
         f"WHERE treatment_region IN ({marks}) GROUP BY institution, treatment_region"
     )
     for period in sorted(set(periods)):
@@ -116,20 +147,25 @@ def summary_rebuild(*, periods: Iterable[str]) -> dict[str, int]:
                 # sorting Chinese names under the database collation (measured: 6 s vs 14 s).
                 cursor.execute("SET LOCAL work_mem = '128MB'")
                 cursor.execute("SET LOCAL enable_sort = off")
+                # A parallel plan pays off at any size worth a rebuild; the default costs keep
+                # it to bigger groupings than these.
+                cursor.execute("SET LOCAL parallel_setup_cost = 0")
+                cursor.execute("SET LOCAL parallel_tuple_cost = 0")
             for table in (coarse, ranks, *(table for table, _sql, _params in rollups)):
                 cursor.execute(f"DELETE FROM {table} WHERE period = %s", [period])
-            cursor.execute(
-                f"INSERT INTO {coarse} ({_KEYS}, visits, total_amount, fund_amount) "
-                f"SELECT {_KEYS}, COUNT(*), SUM(total_amount), SUM(fund_amount) FROM {settlement} "
-                f"WHERE period = %s GROUP BY {_KEYS}",
-                [period],
-            )
+            _group_into(cursor, coarse, f"{_KEYS}, visits, total_amount, fund_amount", coarse_select, [period])
             for _table, sql, params in rollups:
                 cursor.execute(sql, [period if value == "%(p)s" else value for value in params])
             cursor.execute(
-                rank_sql,
-                [period, period, *cities, period, province, *cities, period, *cities, period, province, *cities],
+                f"CREATE TEMPORARY TABLE {_FLOWS} (insured_region varchar(6), treatment_region varchar(6), "
+                f"institution varchar(200), v bigint, t numeric(18, 2), f numeric(18, 2))"
             )
+            _group_into(cursor, _FLOWS, flows_columns, flows_select, [period])
+            cursor.execute(
+                rank_sql,
+                [period, *cities, period, province, *cities, period, *cities, period, province, *cities],
+            )
+            cursor.execute(f"DROP TABLE {_FLOWS}")
             cursor.execute(f"SELECT COALESCE(SUM(visits), 0), COUNT(*) FROM {coarse} WHERE period = %s", [period])
             count, rows = cursor.fetchone()
             SummaryBuild.objects.update_or_create(
