@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.storage import s3_storage_setting
@@ -70,7 +69,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if n
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_app.AdminConfig",  # django.contrib.admin, its modules discovered by config.urls
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -390,15 +389,17 @@ if YIDI_JOB_STALE_SECONDS < 2 * YIDI_JOB_HEARTBEAT_SECONDS or YIDI_JOB_MAX_ATTEM
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 120, "socket_connect_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-# Daily jobs (run `celery -A config beat`); each task is also a management command.
-CELERY_BEAT_SCHEDULE: dict = {
-    "core-recover-stale-jobs": {"task": "core.recover_stale_jobs", "schedule": timedelta(seconds=YIDI_JOB_SWEEP_SECONDS)},
-    "core-verify-audit": {"task": "core.verify_audit_chain", "schedule": crontab(hour=2, minute=0)},
-    "core-purge-audit": {"task": "core.purge_audit", "schedule": crontab(hour=2, minute=30, day_of_week=0)},
-    "filings-expire-temporary": {"task": "filings.expire_filings", "schedule": crontab(hour=0, minute=30)},
-    "reimbursement-refresh-deadlines": {"task": "reimbursement.refresh_deadline_flags", "schedule": crontab(hour=1, minute=0)},
-    "clearing-cover-overdue": {"task": "clearing.cover_overdue_with_advances", "schedule": crontab(hour=1, minute=30)},
-    "cooperation-daily": {"task": "cooperation.daily", "schedule": crontab(hour=1, minute=45)},
+# Beat's schedule (run `celery -A config beat`): the stale-job sweep by interval, the daily jobs at a
+# time of day (weekday 0 = Sunday); config.celery makes Celery's schedule of it, so that settings,
+# and every process that never sends a job, need not import Celery. Each task is also a management command.
+YIDI_BEAT_SCHEDULE: dict = {
+    "core-recover-stale-jobs": {"task": "core.recover_stale_jobs", "every": timedelta(seconds=YIDI_JOB_SWEEP_SECONDS)},
+    "core-verify-audit": {"task": "core.verify_audit_chain", "at": "02:00"},
+    "core-purge-audit": {"task": "core.purge_audit", "at": "02:30", "weekday": 0},
+    "filings-expire-temporary": {"task": "filings.expire_filings", "at": "00:30"},
+    "reimbursement-refresh-deadlines": {"task": "reimbursement.refresh_deadline_flags", "at": "01:00"},
+    "clearing-cover-overdue": {"task": "clearing.cover_overdue_with_advances", "at": "01:30"},
+    "cooperation-daily": {"task": "cooperation.daily", "at": "01:45"},
 }
 
 # --- Forms and UI -------------------------------------------------------------

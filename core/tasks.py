@@ -1,5 +1,6 @@
 from celery import shared_task
 
+import config.celery  # noqa: F401  (the project's app, configured, before a task of this module is sent)
 from core import audit_chain
 from core.jobs import recover_stale_jobs, run_job_now
 

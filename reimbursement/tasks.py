@@ -5,5 +5,5 @@ from reimbursement.services import refresh_deadline_flags as refresh
 
 @shared_task(name="reimbursement.refresh_deadline_flags")
 def refresh_deadline_flags() -> dict:
-    """Daily (CELERY_BEAT_SCHEDULE): thin, the service does the work."""
+    """Daily (YIDI_BEAT_SCHEDULE): thin, the service does the work."""
     return refresh()

@@ -290,9 +290,9 @@ def test_daily_command_and_celery_task(raise_assist, capsys):
     call_command("cooperation_daily", "--date", "2026-05-01")
     assert "自动顺延 1 件" in capsys.readouterr().out
     assert set(daily()) == {"assist_rolled", "coordination_deemed_confirmed"}
-    from django.conf import settings
+    from config.celery import app
 
-    assert settings.CELERY_BEAT_SCHEDULE["cooperation-daily"]["task"] == "cooperation.daily"
+    assert app.conf.beat_schedule["cooperation-daily"]["task"] == "cooperation.daily"
 
 
 def test_list_shows_the_period_statistics_with_delays_counted_late(client, clerk, clerk_wuxi, raise_assist):

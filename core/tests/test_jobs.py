@@ -265,7 +265,9 @@ def test_a_failing_hook_does_not_keep_the_job_from_failing(clerk):
 def test_stale_jobs_are_swept_by_beat_within_a_minute(settings):
     from datetime import timedelta
 
-    entry = settings.CELERY_BEAT_SCHEDULE["core-recover-stale-jobs"]
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["core-recover-stale-jobs"]
     assert entry["task"] == "core.recover_stale_jobs"
     assert entry["schedule"] <= timedelta(seconds=60)
     assert settings.YIDI_JOB_STALE_SECONDS <= 180

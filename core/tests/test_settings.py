@@ -109,9 +109,7 @@ def test_every_scheduled_task_exists():
 
     app.loader.import_default_modules()
     registered = set(current_app.tasks)
-    from django.conf import settings
-
-    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+    for entry in app.conf.beat_schedule.values():
         assert entry["task"] in registered, entry["task"]
 
 
