@@ -6,7 +6,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django_otp.plugins.otp_static import admin as _static_admin  # noqa: F401  (see the unregistering below)
 from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp import admin as _totp_admin  # noqa: F401
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -170,6 +172,8 @@ class UserAdmin(AccessAuditMixin, DjangoUserAdmin, SimpleHistoryAdmin):
         return readonly
 
 
+# The admin modules registering these were imported above, so this works whichever module imports
+# this one first (the URLconf's autodiscover, core.admin_app, or a test).
 admin.site.unregister(Group)
 # Devices hold secrets: they are managed only through sign-in and the audited reset above.
 admin.site.unregister(TOTPDevice)
