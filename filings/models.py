@@ -351,6 +351,11 @@ class Filing(models.Model):
     def __str__(self) -> str:
         return f"{self.number or '未编号'} {self.get_person_type_display()}（{self.status_label}）"
 
+    def get_absolute_url(self) -> str:
+        from core.links import object_url
+
+        return object_url("filings:detail", self.pk)
+
     # -- What reimbursement reads -------------------------------------------------
 
     @property

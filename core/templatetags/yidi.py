@@ -1,7 +1,8 @@
-from datetime import date
+from datetime import date, datetime
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from core.idcard import mask_id_number
 from core.money import amount_in_words, format_yuan, yuan_to_wanyuan
@@ -15,6 +16,17 @@ def yuan(value) -> str:
     if value is None or value == "":
         return ""
     return format_yuan(value)
+
+
+@register.filter(expects_localtime=True)
+def isodate(value) -> str:
+    """2026-12-05: |date:"Y-m-d" of a date, or of a datetime in local time; "" for anything else.
+    Without Django's date formatter, which costs ~25 µs a value (a list shows one or two a row)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return ""
 
 
 @register.filter
@@ -42,7 +54,7 @@ def deadline(value: date | None, today: date | None = None):
     """A deadline date, flagged when it was computed over an unconfirmed calendar year."""
     if value is None:
         return ""
-    text = f"{value:%Y-%m-%d}"
+    text = value.isoformat()
     confirmed = getattr(value, "confirmed", None)
     if confirmed is None:
         from core.workdays import is_confirmed
@@ -50,8 +62,11 @@ def deadline(value: date | None, today: date | None = None):
         confirmed = is_confirmed(value)
     if confirmed:
         return text
-    return format_html(
-        '{} <span class="badge text-bg-warning" title="{}">日历未确认</span>',
-        text,
-        "该年度节假日安排尚未确认，期限按周末和法定节假日推算（调休上班日待公布），请在日历公布后复核。",
-    )
+    return mark_safe(f"{text} {_UNCONFIRMED_BADGE}")  # the date's digits and dashes need no escaping
+
+
+#: Behind a deadline computed over a year whose holidays are not yet published (one per row of a queue).
+_UNCONFIRMED_BADGE = format_html(
+    '<span class="badge text-bg-warning" title="{}">日历未确认</span>',
+    "该年度节假日安排尚未确认，期限按周末和法定节假日推算（调休上班日待公布），请在日历公布后复核。",
+)

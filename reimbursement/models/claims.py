@@ -258,6 +258,11 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.person.name}" if self.person_id else self.number
 
+    def get_absolute_url(self) -> str:
+        from core.links import object_url
+
+        return object_url("reimbursement:claim_detail", self.pk)
+
     @property
     def masked_account(self) -> str:
         from reimbursement.formatting import mask_bank_account
