@@ -323,6 +323,16 @@ class ClaimFilter(django_filters.FilterSet):
     def only_mine(self, queryset, name, value):
         return queryset.filter(intake_by=self.user) if value else queryset
 
+    #: Deadline filters whose rows are listed most urgent first, as on the deadlines page whose
+    #: "see all" links lead here (read on the open claims' index by due date, claim_clock_due).
+    BY_URGENCY = ("overdue", "due_today", "due_soon", "needs_notice")
+
+    def ordering(self) -> tuple[str, ...]:
+        """Newest intake first, or the earliest deadline first under a deadline filter."""
+        if self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("deadline") in self.BY_URGENCY:
+            return ("due_on", "pk")
+        return ("-intake_at", "-pk")
+
 
 class PolicyFilterForm(forms.Form):
     region = forms.ModelChoiceField(

@@ -68,15 +68,17 @@ def claim_list(request):
     window = selectors.DeadlineWindow.for_today()
     claims = selectors.claim_list(user=request.user)
     claim_filter = ClaimFilter(request.GET or None, queryset=claims, window=window, user=request.user)
-    rows = claim_filter.qs.order_by("-intake_at", "-pk") if claim_filter.is_bound else claims.order_by("-intake_at", "-pk")
-    rows = selectors.list_rows(rows)
+    ordering = claim_filter.ordering()
+    rows = selectors.list_rows((claim_filter.qs if claim_filter.is_bound else claims).order_by(*ordering))
     page = CappedPaginator(rows, 25).get_page(request.GET.get("page"))
     for claim in page:
         claim.flag = window.flag_of(claim)
+    selectors.mark_delay_notices(page)
     return render(
         request,
         "reimbursement/claim_list.html",
-        {"page": page, "filter": claim_filter, "window": window, "query": request.GET.urlencode()},
+        {"page": page, "filter": claim_filter, "window": window, "query": request.GET.urlencode(),
+         "by_urgency": ordering[0] == "due_on"},
     )
 
 
@@ -88,7 +90,7 @@ def claim_export(request):
     window = selectors.DeadlineWindow.for_today()
     claims = selectors.claim_list(user=request.user)
     claim_filter = ClaimFilter(request.GET or None, queryset=claims, window=window, user=request.user)
-    rows = (claim_filter.qs if claim_filter.is_bound else claims).order_by("-intake_at", "-pk")
+    rows = (claim_filter.qs if claim_filter.is_bound else claims).order_by(*claim_filter.ordering())
     content, count = export_claims_xlsx(rows)
     log_action(action=AuditLog.Action.EXPORT, user=request.user, request=request, message=f"导出零星报销申请 {count} 条")
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
