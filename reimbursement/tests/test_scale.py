@@ -128,3 +128,35 @@ def test_a_payment_batch_is_created_in_the_same_number_of_queries_for_5_and_50_c
             assert entry.message == f"列入付款通知 {batch.number}"
         assert entries_for(batch).get().message.startswith(f"付款通知 {len(chosen)} 笔")
     assert audit_chain.verify().ok
+
+
+def test_a_deadline_filter_lists_the_most_urgent_first_and_marks_who_was_told(claim, clerk, hospital, client):
+    from django.urls import reverse
+
+    from reimbursement.models import ClaimNotice
+
+    window = DeadlineWindow.for_today()
+    recent = window.today - timedelta(days=10)
+    made = [claim] + [
+        services.claim_create(by=clerk, person=claim.person, ticked=ALL_INPATIENT_TICKS, details=inpatient_details(
+            hospital, admission_date=recent - timedelta(days=5), discharge_date=recent, invoice_numbers=f"PJ91{n}"))
+        for n in range(2)
+    ]
+    for claim_made, days in zip(made, (2, 5, 1), strict=True):  # intake order is not urgency order
+        Claim.objects.filter(pk=claim_made.pk).update(due_on=window.today - timedelta(days=days))
+    ClaimNotice.objects.create(claim=made[1], kind=ClaimNotice.Kind.DELAY, issued_on=window.today, issued_by=clerk)
+    client.force_login(clerk)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("reimbursement:claim_list"), {"deadline": "overdue"})
+    rows = list(response.context["page"])
+    assert [row.pk for row in rows] == [made[1].pk, made[0].pk, made[2].pk]  # five, two, one day(s) overdue
+    assert [row.has_delay_notice for row in rows] == [True, False, False]
+    assert response.context["by_urgency"] and "按办理期限由近及远排列" in response.content.decode()
+    unfiltered = client.get(reverse("reimbursement:claim_list"))
+    assert [row.pk for row in unfiltered.context["page"]] == [made[2].pk, made[1].pk, made[0].pk]  # newest intake first
+    assert not unfiltered.context["by_urgency"]
+    # one query for the told-or-not of the page, whatever the number of rows
+    Claim.objects.filter(pk__in=[made[0].pk, made[2].pk]).update(due_on=window.today + timedelta(days=30))
+    with CaptureQueriesContext(connection) as fewer:
+        assert len(client.get(reverse("reimbursement:claim_list"), {"deadline": "overdue"}).context["page"]) == 1
+    assert len(fewer.captured_queries) == len(queries.captured_queries)
