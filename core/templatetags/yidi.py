@@ -29,6 +29,23 @@ def isodate(value) -> str:
     return ""
 
 
+@register.filter(expects_localtime=True)
+def isominute(value) -> str:
+    """2026-12-05 09:30: |date:"Y-m-d H:i" of a datetime in local time (of a date: the date alone)."""
+    if isinstance(value, datetime):
+        return f"{value.date().isoformat()} {value.hour:02d}:{value.minute:02d}"
+    return isodate(value)
+
+
+@register.filter
+def link(pk, name: str) -> str:
+    """{{ f.pk|link:"filings:review" }}: {% url "filings:review" f.pk %} for a row of a list, without
+    reversing the pattern again for every row (core.links)."""
+    from core.links import object_url
+
+    return object_url(name, pk)
+
+
 @register.filter
 def daxie(value) -> str:
     """Amount in 大写: 壹万贰仟叁佰肆拾伍元陆角柒分"""

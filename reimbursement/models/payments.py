@@ -47,6 +47,11 @@ class PaymentBatch(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def get_absolute_url(self) -> str:
+        from core.links import object_url
+
+        return object_url("reimbursement:batch_detail", self.pk)
+
     @property
     def document_key(self) -> str:
         return f"reimbursement:payment-notice:{self.pk}"
