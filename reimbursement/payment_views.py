@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.audit import entries_for
 from core.decorators import role_required
 from core.errors import DomainError
+from core.figures import kept_figures
 from core.models import Role
 from core.scoping import get_object_for_user
 from reimbursement import bank_views, selectors, services
@@ -45,9 +46,13 @@ def payments(request):
     # The notices' rows show no job (its parameters and result are JSON, decoded for every row).
     batches = selectors.payment_batches(user=request.user).select_related(None).select_related("created_by")
     batches = Paginator(batches, 20).get_page(request.GET.get("page"))
-    # A big city's backlog is hundreds of claims: one page of them at a time, the totals in one aggregate.
-    # COUNT(*), not COUNT(id): the partial index claim_approved_amount then answers without the table.
-    totals = waiting.order_by().aggregate(count=Count("*"), amount=Sum("fund_payment"))
+    # A big city's backlog is thousands of claims: one page of them at a time, the totals in one aggregate
+    # (COUNT(*), not COUNT(id): the partial index claim_approved_amount then answers without the table),
+    # kept like the home figures until a claim of the region changes (core.figures).
+    totals = kept_figures(
+        "reimbursement", user=request.user, variant="payments-waiting",
+        count=lambda: waiting.order_by().aggregate(count=Count("*"), amount=Sum("fund_payment")),
+    )
     rows = selectors.queue_rows(waiting, "payee_name", "bank_name", "bank_account", "decided_at")
     paginator = Paginator(rows, PAYMENTS_PER_PAGE)
     paginator.count = totals["count"]  # known already: no second COUNT

@@ -203,6 +203,10 @@ class Claim(models.Model):
                 fields=["region"], condition=Q(status="accepted") & ~Q(return_reason=""), name="claim_returned"
             ),
             models.Index(fields=["region", "fund_payment"], condition=Q(status="approved"), name="claim_approved_amount"),
+            # Finance's payments queue: the approved claims with something to pay, oldest decision first.
+            models.Index(
+                fields=["region", "decided_at", "id"], condition=Q(status="approved", fund_payment__gt=0), name="claim_payable"
+            ),
             # "临期未告知": the claims due, matched against the delay notices without reading the table.
             models.Index(
                 fields=["region", "due_on", "id"],
