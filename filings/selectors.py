@@ -194,6 +194,13 @@ def filing_search(*, user, query: str) -> QuerySet[Filing]:
     return list_search(filings, text, person="insured_person", numbers=("number",))
 
 
+def queue_rows(queryset: QuerySet[Filing], *related: str) -> QuerySet[Filing]:
+    """A queue's rows joined only to what its page shows (the person, the destination, and `related`):
+    the list's five joins cost PostgreSQL more to plan (3.6 ms at a big city's statistics) than
+    to run."""
+    return queryset.select_related(None).select_related("insured_person", "destination", *related)
+
+
 def commitment_due(*, user, today: date | None = None, within_days: int = 30) -> QuerySet[Filing]:
     """Commitment-letter filings whose materials are overdue or due within `within_days`."""
     today = today or timezone.localdate()

@@ -138,7 +138,8 @@ def _person_without_filing(user, query: str):
 @require_GET
 def review_queue(request):
     today = timezone.localdate()
-    page = CappedPaginator(selectors.pending_review(user=request.user), PER_PAGE).get_page(request.GET.get("page"))
+    rows = selectors.queue_rows(selectors.pending_review(user=request.user), "created_by")
+    page = CappedPaginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     _flag(page.object_list, today)
     return render(request, "filings/review_queue.html", {"page": page, "today": today})
 
@@ -154,7 +155,8 @@ def commitment_list(request):
         filings = selectors.filing_list(user=request.user).commitment_open()
     else:
         filings = selectors.commitment_due(user=request.user, today=today)
-    page = CappedPaginator(filings.order_by("materials_due_on", "pk"), PER_PAGE).get_page(request.GET.get("page"))
+    rows = selectors.queue_rows(filings.order_by("materials_due_on", "pk"))
+    page = CappedPaginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     _flag(page.object_list, today)
     for filing in page.object_list:
         filing.due_in = (filing.materials_due_on - today).days
