@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.audit import entries_for, log_action
 from core.decorators import role_required
 from core.errors import DomainError
+from core.figures import kept_figures
 from core.idcard import parse_id_number
 from core.jurisdictions import rules_for
 from core.models import AuditLog, InsuredPerson, Role
@@ -545,7 +546,11 @@ def approvals(request):
         return redirect("reimbursement:approvals")
     rows = selectors.queue_rows(queue, "total_amount", "submitted_by_id", "intake_by__first_name",
                                 "intake_by__last_name", "intake_by__full_name", related=("person", "intake_by"))
-    page = Paginator(rows, APPROVALS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, APPROVALS_PER_PAGE)
+    # The queue's true total, kept like the home figures until a claim of the region changes (core.figures).
+    paginator.count = kept_figures("reimbursement", user=request.user, variant="approvals-waiting",
+                                   count=lambda: {"count": queue.count()})["count"]
+    page = paginator.get_page(request.GET.get("page"))
     for claim in page:
         claim.blocked_reason = own_case_reason(claim, request.user)
     return render(request, "reimbursement/approvals.html", {"page": page})
