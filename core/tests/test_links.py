@@ -31,3 +31,13 @@ def test_isodate_is_the_date_filters_y_m_d():
         ours, djangos = template.render({"value": value}).split("|")
         assert ours == djangos, value
     assert template.render({"value": late_utc}).startswith("2026-12-05")
+
+
+def test_isominute_and_link_are_what_the_date_filter_and_url_tag_give():
+    late_utc = datetime(2026, 12, 4, 17, 5, tzinfo=UTC)
+    template = engines["django"].from_string(
+        '{% load yidi %}{{ value|isominute }}|{{ value|date:"Y-m-d H:i" }}|{{ 17|link:"filings:materials" }}|{% url "filings:materials" 17 %}'
+    )
+    ours, djangos, link, url = template.render({"value": late_utc}).split("|")
+    assert ours == djangos == "2026-12-05 01:05" and link == url
+    assert engines["django"].from_string("{% load yidi %}{{ value|isominute }}").render({"value": None}) == ""

@@ -90,3 +90,42 @@ def test_filing_figures_follow_a_saved_filing(client, kept, clerk, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         FilingFactory(status=Filing.Status.ACTIVE)  # of 南京, the factory's default region
     assert '<div class="display-6 text-primary">1</div>' in tile(client.get(reverse("home")).content.decode(), "有效备案")
+
+
+def test_the_payments_and_approvals_totals_are_kept_until_a_claim_changes(client, kept, policy, hospital, clerk, finance,
+                                                                          supervisor, django_capture_on_commit_callbacks):
+    from decimal import Decimal
+
+    from django.db.models import F
+    from django.utils import timezone
+
+    make_claims(3, clerk, hospital)
+    ids = list(Claim.objects.order_by("pk").values_list("pk", flat=True))
+    Claim.objects.filter(pk__in=ids).update(status=Claim.Status.APPROVED, fund_payment=Decimal("100.00"),
+                                            personal_payment=F("total_amount") - Decimal("100.00"), decided_at=timezone.now())
+
+    def payments():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("reimbursement:payments"))
+        return response.context["approved_count"], response.context["approved_total"], sum(
+            'SUM("reimbursement_claim"."fund_payment")' in query["sql"] for query in queries.captured_queries)
+
+    def approvals():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("reimbursement:approvals"))
+        return response.context["page"].paginator.count, sum(
+            query["sql"].startswith('SELECT COUNT(*)') for query in queries.captured_queries)
+
+    client.force_login(finance)
+    assert payments() == (3, Decimal("300.00"), 1)
+    assert payments() == (3, Decimal("300.00"), 0)  # kept
+    client.force_login(supervisor)
+    assert approvals() == (0, 1)
+    assert approvals() == (0, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = Claim.objects.get(pk=ids[0])
+        claim.status = Claim.Status.SUBMITTED
+        claim.save(update_fields=["status"])
+    assert approvals() == (1, 1)
+    client.force_login(finance)
+    assert payments() == (2, Decimal("200.00"), 1)
