@@ -69,16 +69,29 @@ def html_to_pdf(html: str) -> bytes:
 #: holds more than this. Measured: seed_demo (~120 forms, two job threads)
 #: peaks at 1.44 GB and 33.6 s without it, 0.76 GB and 35.2 s with it.
 GC_ABOVE_MB = 500
+#: ... and only once it has grown this much since the last collection: memory freed by a collection
+#: mostly stays with the process, so a process above GC_ABOVE_MB after collecting would otherwise
+#: collect after every document (~60 ms each; measured in scripts/benchmark_pdfs.py).
+GC_GROWTH_MB = 200
+_resident_after_collection = 0
+
+
+def _resident_mb() -> int | None:
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1048576
+    except (OSError, ValueError, IndexError):
+        return None  # not Linux
 
 
 def _collect_font_garbage() -> None:
-    try:
-        with open("/proc/self/statm") as handle:
-            resident = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1048576
-    except (OSError, ValueError, IndexError):
-        resident = None  # not Linux: always collect
-    if resident is None or resident > GC_ABOVE_MB:
+    global _resident_after_collection
+    resident = _resident_mb()
+    if resident is None:
+        gc.collect()  # no measure of the process: always collect
+    elif resident > max(GC_ABOVE_MB, _resident_after_collection + GC_GROWTH_MB):
         gc.collect()
+        _resident_after_collection = _resident_mb() or 0
 
 
 def render_pdf(template_name: str, context: dict | None = None) -> bytes:

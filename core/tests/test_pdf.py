@@ -97,8 +97,15 @@ def test_font_garbage_is_collected_once_the_process_is_big(monkeypatch):
     pdf._collect_font_garbage()
     assert calls == []
     monkeypatch.setattr(pdf, "GC_ABOVE_MB", 0)
+    monkeypatch.setattr(pdf, "_resident_after_collection", 0)
+    monkeypatch.setattr(pdf, "_resident_mb", lambda: 600)
     pdf._collect_font_garbage()
     assert calls == [()]
+    pdf._collect_font_garbage()  # still 600 MB after collecting: not again until it grows
+    assert calls == [()]
+    monkeypatch.setattr(pdf, "_resident_mb", lambda: 600 + pdf.GC_GROWTH_MB + 1)
+    pdf._collect_font_garbage()
+    assert calls == [(), ()]
 
 
 # --- Small CJK font subsets (core/pdf_fonts.py) ---------------------------------------------
