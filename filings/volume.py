@@ -41,16 +41,21 @@ def stamp_filings(*, region, count: int, by, rng: random.Random, chunk: int = 50
     for start, size in chunks(count, chunk):
         with transaction.atomic(), keep_given_timestamps(Filing):
             persons = new_persons(region=region, count=size, rng=rng, by=by)
-            copies, sources = [], []
+            copies, sources, online = [], [], []
             for person in persons:
                 prototype = rng.choice(models)
                 shift = -rng.randrange(0, 540)
                 copies.append(copy_row(prototype, shift_days=shift, insured_person_id=person.pk, number=None,
                                        upload_batch_id=None, online_reference=None))
                 sources.append((prototype.pk, shift))
+                online.append(bool(prototype.online_reference))
             created = Filing.objects.bulk_create(copies)
             ids = [filing.pk for filing in created]
             Filing.objects.filter(pk__in=ids).update(number=_number_expression())
+            # An online application's reference is unique: each copy gets one of its own.
+            Filing.objects.filter(pk__in=[pk for pk, was_online in zip(ids, online, strict=True) if was_online]).update(
+                online_reference=Concat(Value("WS"), F("number"), output_field=CharField())
+            )
             created = list(Filing.objects.filter(pk__in=ids).select_related("insured_person").order_by("pk"))
             Filing.history.bulk_history_create(created, default_user=by, default_change_reason="容量测试数据")
             stamp_audit(trails, [(source, filing, shift) for (source, shift), filing in zip(sources, created, strict=True)])

@@ -26,7 +26,7 @@ def prototypes(policy, person, hospital, long_term_filing, clerk, supervisor):
                                      ticked=ALL_INPATIENT_TICKS, today=date(2026, 3, 16))
     incomplete = services.claim_create(by=clerk, person=person, details=inpatient_details(hospital, invoice_numbers="X2"),
                                        ticked={"invoice"}, today=date(2026, 3, 16))
-    Filing.objects.filter(pk=long_term_filing.pk).update(number="BA320100250601000001")
+    Filing.objects.filter(pk=long_term_filing.pk).update(number="BA320100250601000001", online_reference="WS-PROTOTYPE")
     return accepted, incomplete
 
 
@@ -39,6 +39,7 @@ def test_stamped_filings_and_claims_look_like_the_services(prototypes, clerk):
     assert stamped.count() == 30
     for filing in stamped:
         assert filing.number == f"BA320100{filing.applied_on:%y%m%d}{filing.pk:06d}"
+        assert filing.online_reference == f"WS{filing.number}"  # an online application's own, unique reference
         assert filing.history.count() == 1
     stamp_claims(region=region("320100"), count=40, person_ids=people, by=clerk, rng=rng, chunk=9)
     copies = Claim.objects.filter(person_id__in=people)
