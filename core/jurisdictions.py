@@ -225,6 +225,7 @@ RULE_SETS: list[RuleSet] = [
         articles={
             "materials_lock": f"{XIN}二(三)：变更或取消跨省异地长期居住人员备案的时限原则上不超过6个月",
             "commitment_lock": f"{XIN}二(三)：变更或取消跨省异地长期居住人员备案的时限原则上不超过6个月",
+            "commitment_materials": "新疆 三(二)",  # 个人承诺办理的，在规定时限内补齐相关材料
             "validity": f"{XIN}二(三)：跨省临时外出就医人员备案有效期原则上不少于6个月",
             "deduction": f"{XIN}六",
             "audit_assist": f"{NATIONAL}三(二)",

@@ -137,8 +137,8 @@ def test_seed_demo_builds_a_working_demo_for_another_province(settings, province
 
 @pytest.mark.parametrize(
     ("province", "expected"),
-    [("320000", "江苏省|（江苏 第九条(二)）|《江苏省异地就医经办服务规程》第二十八条"),
-     ("650000", "新疆维吾尔自治区||《新疆维吾尔自治区医疗保障局")],
+    [("320000", "江苏省|（江苏 第九条(二)）||《江苏省异地就医经办服务规程》第二十八条"),
+     ("650000", "新疆维吾尔自治区||（新疆 三(二)）|《新疆维吾尔自治区医疗保障局")],
 )
 def test_templates_name_the_home_province_and_cite_its_own_rules(settings, province, expected):
     from django.template import Context, Template
@@ -146,7 +146,9 @@ def test_templates_name_the_home_province_and_cite_its_own_rules(settings, provi
     settings.YIDI_HOME_PROVINCE = province
     text = Template(
         '{% load jurisdiction %}{% home_province_name %}|{% article "online_review" as art %}'
+        '{% if art %}（{{ art }}）{% endif %}|{% article "commitment_materials" as art %}'
         '{% if art %}（{{ art }}）{% endif %}|{% cite "limits" %}'
     ).render(Context())
     assert text.startswith(expected)
     assert province == "320000" or "江苏" not in text
+    assert province == "650000" or "新疆" not in text  # the commitments page cited 新疆 in every province
