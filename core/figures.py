@@ -12,12 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections
 from django.db.models import DecimalField, F, IntegerField, QuerySet, Value
 
 Part = QuerySet | tuple[QuerySet, str]
+T = TypeVar("T")
 
 
 def figures(**parts: Part) -> dict[str, int | Decimal | None]:
@@ -102,10 +103,10 @@ def figures_changed(topic: str, *region_codes: str | None) -> None:
     transaction.on_commit(bump)
 
 
-def kept_figures(topic: str, *, user, variant: str, count: Callable[[], dict]) -> dict:
-    """`count()`, kept for the user's scope (their region, or every region for province staff)
-    until it changes or YIDI_HOME_FIGURES_TTL seconds pass. `variant` names what else the figures
-    depend on (the figures asked for, the day)."""
+def kept_figures(topic: str, *, user, variant: str, count: Callable[[], T]) -> T:
+    """`count()` (a figure, or a dict of them; never None), kept for the user's scope (their region,
+    or every region for province staff) until it changes or YIDI_HOME_FIGURES_TTL seconds pass.
+    `variant` names what else the figures depend on (the figures asked for, the day)."""
     from django.conf import settings
     from django.core.cache import cache
 

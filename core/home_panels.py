@@ -49,8 +49,7 @@ def administration(user) -> Panel | None:
             Tile("在用账号", User.objects.filter(is_active=True).count(), reverse("admin:core_user_changelist")),
             Tile("经办机构", Agency.objects.count(), reverse("admin:core_agency_changelist")),
             Tile("定点医药机构", Institution.objects.count(), reverse("admin:core_institution_changelist")),
-            Tile("参保人员", kept_figures("persons", user=user, variant="all",
-                                      count=lambda: {"all": InsuredPerson.objects.count()})["all"],
+            Tile("参保人员", kept_figures("persons", user=user, variant="all", count=InsuredPerson.objects.count),
                  reverse("admin:core_insuredperson_changelist")),
             Tile(
                 f"{next_year}年日历",

@@ -7,14 +7,12 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.audit import entries_for
 from core.decorators import role_required
 from core.errors import DomainError
-from core.figures import kept_figures
 from core.models import Role
 from core.scoping import get_object_for_user
 from reimbursement import bank_views, selectors, services
@@ -46,13 +44,8 @@ def payments(request):
     # The notices' rows show no job (its parameters and result are JSON, decoded for every row).
     batches = selectors.payment_batches(user=request.user).select_related(None).select_related("created_by")
     batches = Paginator(batches, 20).get_page(request.GET.get("page"))
-    # A big city's backlog is thousands of claims: one page of them at a time, the totals in one aggregate
-    # (COUNT(*), not COUNT(id): the partial index claim_approved_amount then answers without the table),
-    # kept like the home figures until a claim of the region changes (core.figures).
-    totals = kept_figures(
-        "reimbursement", user=request.user, variant="payments-waiting",
-        count=lambda: waiting.order_by().aggregate(count=Count("*"), amount=Sum("fund_payment")),
-    )
+    # A big city's backlog is thousands of claims: one page of them at a time, the totals kept.
+    totals = selectors.awaiting_payment_totals(user=request.user)
     rows = selectors.queue_rows(waiting, "payee_name", "bank_name", "bank_account", "decided_at")
     paginator = Paginator(rows, PAYMENTS_PER_PAGE)
     paginator.count = totals["count"]  # known already: no second COUNT
@@ -62,7 +55,7 @@ def payments(request):
         bank_views.audit_full_accounts(request, approved, where="付款管理·待出付款通知")
     return render(request, "reimbursement/payments.html",
                   {"approved": approved, "page": batches, "approved_count": totals["count"],
-                   "approved_total": totals["amount"] or Decimal("0.00"), "full_accounts": full})
+                   "approved_total": totals["amount"], "full_accounts": full})
 
 
 @role_required(Role.FINANCE)

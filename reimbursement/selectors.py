@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from core.figures import kept_figures
 from core.workdays import add_working_days
 from reimbursement.models import Claim, ClaimMaterial, ClaimNotice, PaymentBatch
 
@@ -228,6 +229,27 @@ def dashboard_counts(*, user, window: DeadlineWindow, only: tuple[str, ...] | se
 
 #: A decision was taken on these (the home figure "本月已审批").
 DECIDED_STATUSES = (Claim.Status.APPROVED, Claim.Status.PAYMENT_NOTIFIED, Claim.Status.PAID, Claim.Status.REJECTED)
+
+
+def awaiting_approval(*, user) -> QuerySet[Claim]:
+    """The supervisor's queue: submitted claims, the earliest deadline first."""
+    return claim_list(user=user).filter(status=Claim.Status.SUBMITTED).order_by("due_on", "pk")
+
+
+def awaiting_approval_count(*, user) -> int:
+    """The approvals queue's true total, kept like the home figures until a claim of the region
+    changes (core.figures), not a COUNT of the city's submitted claims on every visit."""
+    return kept_figures("reimbursement", user=user, variant="approvals-waiting", count=awaiting_approval(user=user).count)
+
+
+def awaiting_payment_totals(*, user) -> dict:
+    """How many approved claims wait for a payment notice, and their fund payment: one aggregate
+    (COUNT(*), not COUNT(id): the partial index claim_approved_amount then answers without the
+    table), kept like the home figures until a claim of the region changes (core.figures)."""
+    waiting = approved_for_payment(user=user).order_by()
+    totals = kept_figures("reimbursement", user=user, variant="payments-waiting",
+                          count=lambda: waiting.aggregate(count=Count("*"), amount=Sum("fund_payment")))
+    return {"count": totals["count"], "amount": totals["amount"] or Decimal("0.00")}
 
 
 def approved_for_payment(*, user) -> QuerySet[Claim]:

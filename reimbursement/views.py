@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.audit import entries_for, log_action
 from core.decorators import role_required
 from core.errors import DomainError
-from core.figures import kept_figures
 from core.idcard import parse_id_number
 from core.jurisdictions import rules_for
 from core.models import AuditLog, InsuredPerson, Role
@@ -525,7 +524,7 @@ def approvals(request):
     """The supervisor's queue of claims waiting for approval, several approved in one step."""
     from reimbursement.approvals import claims_approve, own_case_reason
 
-    queue = selectors.claim_list(user=request.user).filter(status=Claim.Status.SUBMITTED).order_by("due_on", "pk")
+    queue = selectors.awaiting_approval(user=request.user)
     if request.method == "POST":
         ids = {_pk(value) for value in request.POST.getlist("claim")} - {None}
         chosen = list(queue.filter(pk__in=ids))
@@ -547,9 +546,7 @@ def approvals(request):
     rows = selectors.queue_rows(queue, "total_amount", "submitted_by_id", "intake_by__first_name",
                                 "intake_by__last_name", "intake_by__full_name", related=("person", "intake_by"))
     paginator = Paginator(rows, APPROVALS_PER_PAGE)
-    # The queue's true total, kept like the home figures until a claim of the region changes (core.figures).
-    paginator.count = kept_figures("reimbursement", user=request.user, variant="approvals-waiting",
-                                   count=lambda: {"count": queue.count()})["count"]
+    paginator.count = selectors.awaiting_approval_count(user=request.user)  # kept: no COUNT on every visit
     page = paginator.get_page(request.GET.get("page"))
     for claim in page:
         claim.blocked_reason = own_case_reason(claim, request.user)
