@@ -58,18 +58,6 @@ def _delay_notices():
     return ClaimNotice.objects.filter(claim=OuterRef("pk"), kind=ClaimNotice.Kind.DELAY)
 
 
-def _open_returns():
-    from reimbursement.models import PaymentReturn
-
-    return PaymentReturn.objects.open().filter(claim=OuterRef("pk"))
-
-
-def _unverified_returns():
-    from reimbursement.models import PaymentReturn
-
-    return PaymentReturn.objects.unverified().filter(claim=OuterRef("pk"))
-
-
 def claim_list(*, user) -> QuerySet[Claim]:
     """The list every claim page starts from: scoped to the user, with what the rows show
     (whether the applicant was told of a delay: mark_delay_notices, for the rows shown)."""
