@@ -24,6 +24,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from core.fields import EncryptedTextField
+from core.links import object_url
 from core.scoping import RegionScopedQuerySet
 
 
@@ -352,8 +353,6 @@ class Filing(models.Model):
         return f"{self.number or '未编号'} {self.get_person_type_display()}（{self.status_label}）"
 
     def get_absolute_url(self) -> str:
-        from core.links import object_url
-
         return object_url("filings:detail", self.pk)
 
     # -- What reimbursement reads -------------------------------------------------

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.idcard import mask_id_number
+from core.links import object_url
 from core.money import amount_in_words, format_yuan, yuan_to_wanyuan
 
 register = template.Library()
@@ -41,8 +42,6 @@ def isominute(value) -> str:
 def link(pk, name: str) -> str:
     """{{ f.pk|link:"filings:review" }}: {% url "filings:review" f.pk %} for a row of a list, without
     reversing the pattern again for every row (core.links)."""
-    from core.links import object_url
-
     return object_url(name, pk)
 
 

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from core.fields import EncryptedTextField
+from core.links import object_url
 from core.models import InsuranceType
 from core.scoping import RegionScopedQuerySet
 from reimbursement.models.common import (
@@ -263,8 +264,6 @@ class Claim(models.Model):
         return f"{self.number} {self.person.name}" if self.person_id else self.number
 
     def get_absolute_url(self) -> str:
-        from core.links import object_url
-
         return object_url("reimbursement:claim_detail", self.pk)
 
     @property

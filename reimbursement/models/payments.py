@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from core.links import object_url
 from core.scoping import RegionScopedQuerySet
 from reimbursement.models.claims import Claim
 from reimbursement.models.common import MONEY, ZERO
@@ -48,8 +49,6 @@ class PaymentBatch(models.Model):
         return self.number
 
     def get_absolute_url(self) -> str:
-        from core.links import object_url
-
         return object_url("reimbursement:batch_detail", self.pk)
 
     @property
